@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/**
+ * The gateway's configuration: parsed once from the environment, frozen, passed down.
+ * This is the only module that reads `process.env`. Names follow ../shared/API.md.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const configSchema = z
+  .object({
+    GATEWAY_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+    GATEWAY_HTTP_PORT: port.default(8080),
+    GATEWAY_MQTT_HOST: z.string().min(1).default('127.0.0.1'),
+    GATEWAY_MQTT_PORT: port.default(1883),
+    /** Optional MQTT over TLS: both files must be given to enable it. */
+    GATEWAY_MQTT_TLS_PORT: port.default(8883),
+    GATEWAY_MQTT_TLS_CERT: z.string().min(1).optional(),
+    GATEWAY_MQTT_TLS_KEY: z.string().min(1).optional(),
+    GATEWAY_DATA_DIR: z.string().min(1).default('./data'),
+    GATEWAY_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+    GATEWAY_STORE: z.enum(['sqlite', 'influx']).default('sqlite'),
+    GATEWAY_INFLUX_URL: z.url().optional(),
+    GATEWAY_INFLUX_RETENTION_DAYS: z.coerce.number().int().min(1).default(400),
+    GATEWAY_INFLUX_BUFFER_MAX: z.coerce.number().int().min(1).default(200_000),
+    /** Group commit: a batch is written after this many ms or this many heartbeats. */
+    GATEWAY_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(5),
+    GATEWAY_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(100_000).default(2000),
+    /** Raw heartbeats kept in SQLite as evidence for this many days (0 = none kept). */
+    GATEWAY_RAW_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
+    GATEWAY_PROGRAM_YEAR: z.coerce.number().int().default(2020),
+    GATEWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    GATEWAY_PRETTY_LOGS: bool.default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (c.GATEWAY_STORE === 'influx' && !c.GATEWAY_INFLUX_URL) {
+      ctx.addIssue({ code: 'custom', path: ['GATEWAY_INFLUX_URL'], message: 'required when GATEWAY_STORE=influx' });
+    }
+    if (Boolean(c.GATEWAY_MQTT_TLS_CERT) !== Boolean(c.GATEWAY_MQTT_TLS_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GATEWAY_MQTT_TLS_CERT'],
+        message: 'GATEWAY_MQTT_TLS_CERT and GATEWAY_MQTT_TLS_KEY go together',
+      });
+    }
+  });
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  http: { host: string; port: number };
+  mqtt: { host: string; port: number; tls?: { port: number; certFile: string; keyFile: string } };
+  dataDir: string;
+  adminKey?: string;
+  store:
+    | { kind: 'sqlite' }
+    | { kind: 'influx'; url: string; retentionDays: number; bufferMax: number };
+  commit: { intervalMs: number; maxBatch: number };
+  rawRetentionDays: number;
+  programYear: number;
+  log: { level: string; pretty: boolean };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (default: the process's) into a frozen Config; fails naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const picked = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('GATEWAY_') && v !== ''));
+  const parsed = configSchema.safeParse(picked);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const c = parsed.data;
+  const config: Config = {
+    http: { host: c.GATEWAY_HTTP_HOST, port: c.GATEWAY_HTTP_PORT },
+    mqtt: {
+      host: c.GATEWAY_MQTT_HOST,
+      port: c.GATEWAY_MQTT_PORT,
+      ...(c.GATEWAY_MQTT_TLS_CERT && c.GATEWAY_MQTT_TLS_KEY
+        ? { tls: { port: c.GATEWAY_MQTT_TLS_PORT, certFile: c.GATEWAY_MQTT_TLS_CERT, keyFile: c.GATEWAY_MQTT_TLS_KEY } }
+        : {}),
+    },
+    dataDir: c.GATEWAY_DATA_DIR,
+    ...(c.GATEWAY_ADMIN_KEY ? { adminKey: c.GATEWAY_ADMIN_KEY } : {}),
+    store:
+      c.GATEWAY_STORE === 'influx'
+        ? {
+            kind: 'influx',
+            url: c.GATEWAY_INFLUX_URL!,
+            retentionDays: c.GATEWAY_INFLUX_RETENTION_DAYS,
+            bufferMax: c.GATEWAY_INFLUX_BUFFER_MAX,
+          }
+        : { kind: 'sqlite' },
+    commit: { intervalMs: c.GATEWAY_COMMIT_INTERVAL_MS, maxBatch: c.GATEWAY_COMMIT_MAX_BATCH },
+    rawRetentionDays: c.GATEWAY_RAW_RETENTION_DAYS,
+    programYear: c.GATEWAY_PROGRAM_YEAR,
+    log: { level: c.GATEWAY_LOG_LEVEL, pretty: c.GATEWAY_PRETTY_LOGS },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
