@@ -1,0 +1,61 @@
+/**
+ * The telemetry contract shared by the heartbeat pipeline, the stores (SQLite, InfluxDB) and
+ * the verifier. Activity is stored as minutes, not messages (ARCHITECTURE.md): a device-day
+ * is a 1440-bit minute map plus counters.
+ */
+
+export type HeartbeatStatus = 'running' | 'idle' | 'fault' | 'off';
+
+/** An accepted heartbeat, as the pipeline hands it to a store. */
+export interface Heartbeat {
+  deviceId: string;
+  contractId: string;
+  supplierId: string;
+  seq: number;
+  /** Gateway receive time, epoch ms, from the injected clock. The only time that counts. */
+  receivedAt: number;
+  /** The device's own timestamp (epoch ms), kept only to measure skew. */
+  deviceTs?: number;
+  status?: HeartbeatStatus;
+  metrics?: Record<string, number>;
+  /** Remote address of the connection it came over (`ip` or `ip:port`-less host). */
+  source: string;
+  /** Set by the pipeline: arrived within the lock-step window of another device's heartbeat from the same source. */
+  coincident: boolean;
+}
+
+/** One device's activity on one Asia/Shanghai calendar day. */
+export interface DeviceDayActivity {
+  deviceId: string;
+  /** `YYYY-MM-DD`, Asia/Shanghai. */
+  day: string;
+  /** 180 bytes; bit m (byte m>>3, bit m&7, LSB first) is minute m of the day (0 = 00:00) online. */
+  minuteMap: Uint8Array;
+  heartbeats: number;
+  firstSeen: number;
+  lastSeen: number;
+  lastSeq: number;
+  /** Heartbeats that carried a device `ts`, and the sum of |ts − receivedAt| over them (ms). */
+  skewSamples: number;
+  skewAbsSumMs: number;
+  /** Heartbeats flagged `coincident` by the pipeline. */
+  coincidentHeartbeats: number;
+}
+
+export interface StoreHealth {
+  status: 'ok' | 'degraded';
+  detail?: string;
+}
+
+export interface TelemetryStore {
+  readonly kind: 'sqlite' | 'influx';
+  /** Durably stores a batch. Resolves only once the batch is durable (QoS 1 PUBACK waits on it). */
+  append(batch: readonly Heartbeat[]): Promise<void>;
+  /** Activity rows of the given devices for days fromDay..toDay inclusive (`YYYY-MM-DD`); absent device-days are omitted. */
+  dailyActivity(deviceIds: readonly string[], fromDay: string, toDay: string): Promise<DeviceDayActivity[]>;
+  health(): StoreHealth;
+  close(): Promise<void>;
+}
+
+export const MINUTES_PER_DAY = 1440;
+export const MINUTE_MAP_BYTES = MINUTES_PER_DAY / 8;
