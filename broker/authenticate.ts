@@ -1,0 +1,63 @@
+import type { AuthenticateError, Client } from 'aedes';
+import type { Clock } from '../src/clock.js';
+import type { Logger } from '../src/log.js';
+import type { Metrics } from '../src/metrics.js';
+import type { ConnectionLog, DeviceDirectory } from './device-directory.js';
+import { remoteAddress } from './remote-address.js';
+
+// CONNACK return codes of MQTT 3.1.1 §3.2.2.3.
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+function refuse(returnCode: number, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+/**
+ * aedes `authenticate` hook: client id = username = a registered, enabled device id, and the
+ * password is that device's token (compared in constant time by the directory).
+ */
+export function createAuthenticate(deps: {
+  directory: DeviceDirectory;
+  connections: ConnectionLog;
+  clock: Clock;
+  metrics: Metrics;
+  log: Logger;
+  /** Called for each accepted device before its session is registered (takeover detection). */
+  onAuthenticated: (client: Client, deviceId: string) => void;
+}) {
+  const { directory, connections, clock, metrics, log } = deps;
+
+  function fail(client: Client, deviceId: string, reason: string, code: number, done: (e: AuthenticateError, s: null) => void) {
+    const source = remoteAddress(client);
+    metrics.authFailures.inc({ reason });
+    log.warn({ clientId: deviceId, source, reason }, 'MQTT CONNECT refused');
+    if (reason !== 'missing-credentials' && reason !== 'client-id-mismatch' && reason !== 'unknown-device') {
+      connections.recordConnection({ deviceId, at: clock.now(), kind: 'auth-failed', source });
+    }
+    done(refuse(code, `${reason} for ${deviceId}`), null);
+  }
+
+  return function authenticate(
+    client: Client,
+    username: Readonly<string | undefined>,
+    password: Readonly<Buffer | undefined>,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    const clientId = client.id;
+    if (!username || !password) return fail(client, clientId, 'missing-credentials', BAD_USERNAME_OR_PASSWORD, done);
+    if (username !== clientId) return fail(client, clientId, 'client-id-mismatch', NOT_AUTHORIZED, done);
+    const verdict = directory.verifyToken(clientId, password.toString('utf8'));
+    switch (verdict) {
+      case 'ok':
+        deps.onAuthenticated(client, clientId);
+        return done(null, true);
+      case 'disabled':
+        return fail(client, clientId, 'device-disabled', NOT_AUTHORIZED, done);
+      case 'unknown-device':
+        return fail(client, clientId, 'unknown-device', BAD_USERNAME_OR_PASSWORD, done);
+      case 'bad-token':
+        return fail(client, clientId, 'bad-token', BAD_USERNAME_OR_PASSWORD, done);
+    }
+  };
+}

@@ -1,0 +1,35 @@
+import type { Client, PublishPacket } from 'aedes';
+import type { HeartbeatPipeline, IngestContext } from '../src/ingest/pipeline.js';
+import type { Logger } from '../src/log.js';
+import type { Metrics } from '../src/metrics.js';
+import { heartbeatTopic } from './topics.js';
+
+/**
+ * aedes `authorizePublish` hook: a device may publish only `v1/devices/{ownId}/heartbeat`.
+ * Anything else is refused, which closes the connection [MQTT-3.3.5-2]. An authorised
+ * heartbeat goes through the pipeline, and the callback — which releases the QoS 1 PUBACK —
+ * runs only after the heartbeat's batch is durably committed.
+ */
+export function createAuthorizePublish(deps: {
+  pipeline: HeartbeatPipeline;
+  contextOf: (client: Client) => IngestContext | undefined;
+  metrics: Metrics;
+  log: Logger;
+}) {
+  const { pipeline, contextOf, metrics, log } = deps;
+  return function authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    if (!client) return done(new Error('server-side publishes are not accepted'));
+    const ctx = contextOf(client);
+    if (!ctx) return done(new Error('publish before the session was established'));
+    if (packet.topic !== heartbeatTopic(ctx.deviceId)) {
+      metrics.publishDenied.inc({ reason: 'wrong-topic' });
+      log.warn({ clientId: ctx.deviceId, topic: packet.topic.slice(0, 200) }, 'publish to a foreign topic refused');
+      return done(new Error(`device ${ctx.deviceId} may not publish to ${packet.topic.slice(0, 200)}`));
+    }
+    if (packet.retain) {
+      metrics.publishDenied.inc({ reason: 'retain' });
+      return done(new Error('retained heartbeats are not accepted'));
+    }
+    pipeline.handle(ctx, packet.payload as Buffer, done);
+  };
+}

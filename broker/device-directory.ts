@@ -1,0 +1,19 @@
+/** What the broker needs from the registry: token checks and a device's contract facts. */
+export type TokenVerdict = 'ok' | 'unknown-device' | 'disabled' | 'bad-token';
+
+export interface DeviceFacts {
+  deviceId: string;
+  contractId: string;
+  supplierId: string;
+}
+
+export interface DeviceDirectory {
+  verifyToken(deviceId: string, token: string): TokenVerdict;
+  facts(deviceId: string): DeviceFacts | undefined;
+}
+
+export type ConnectionEventKind = 'connect' | 'disconnect' | 'takeover' | 'auth-failed';
+
+export interface ConnectionLog {
+  recordConnection(event: { deviceId: string; at: number; kind: ConnectionEventKind; source: string }): void;
+}

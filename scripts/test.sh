@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): installs the system packages the tests need when
+# they are missing (real MQTT clients, a real InfluxDB, a real browser), type-checks, and
+# runs every vitest project. Nothing is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
+command -v influxd >/dev/null 2>&1 || need+=(influxdb)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing system packages: ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+npx tsc -p tsconfig.json --noEmit
+npx vitest run "$@"

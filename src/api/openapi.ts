@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import type { RouteSpec } from './route.js';
+
+type JsonObject = Record<string, unknown>;
+
+/**
+ * OpenAPI 3.1 generated from the same zod schemas that validate requests (zod 4's native
+ * JSON Schema output is draft 2020-12, which OpenAPI 3.1 uses). Schemas with a `.meta({ id })`
+ * become shared components.
+ */
+export function buildOpenApi(routes: readonly RouteSpec<any, any, any, any>[], info: { title: string; version: string }): JsonObject {
+  const components: Record<string, unknown> = {};
+  const paths: Record<string, Record<string, unknown>> = {};
+  const toSchema = (schema: z.ZodType, io: 'input' | 'output'): unknown => {
+    const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonObject;
+    const defs = (json.$defs ?? {}) as Record<string, unknown>;
+    delete json.$defs;
+    delete json.$schema;
+    for (const [id, def] of Object.entries(defs)) components[id] = rewriteRefs(def);
+    return rewriteRefs(json);
+  };
+
+  for (const route of routes) {
+    const operation: JsonObject = {
+      operationId: `${route.method}${route.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      summary: route.summary,
+      tags: route.tags,
+      parameters: [...parameters(route.params, 'path', toSchema), ...parameters(route.query, 'query', toSchema)],
+      responses: Object.fromEntries(
+        Object.entries(route.responses).map(([status, r]) => [
+          status,
+          {
+            description: r.description,
+            ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: toSchema(r.schema, 'output') } } } : {}),
+          },
+        ]),
+      ),
+    };
+    if (route.body) {
+      operation.requestBody = { required: true, content: { 'application/json': { schema: toSchema(route.body, 'input') } } };
+    }
+    if (route.auth !== 'public') {
+      operation.security = [{ bearerAuth: [] }];
+      operation['x-roles'] = route.auth;
+      (operation.responses as JsonObject)['401'] ??= { description: 'missing or invalid API key', content: problemContent };
+    }
+    if (route.body || route.query || route.params) {
+      (operation.responses as JsonObject)['400'] ??= { description: 'invalid request', content: problemContent };
+    }
+    (paths[route.path] ??= {})[route.method] = operation;
+  }
+
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key' } },
+    },
+  };
+}
+
+const problemContent = {
+  'application/problem+json': {
+    schema: {
+      type: 'object',
+      properties: {
+        type: { type: 'string' },
+        title: { type: 'string' },
+        status: { type: 'integer' },
+        detail: { type: 'string' },
+        code: { type: 'string' },
+        errors: {
+          type: 'array',
+          items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+        },
+      },
+      required: ['type', 'title', 'status'],
+    },
+  },
+};
+
+function parameters(
+  schema: z.ZodType | undefined,
+  where: 'path' | 'query',
+  toSchema: (s: z.ZodType, io: 'input' | 'output') => unknown,
+): unknown[] {
+  if (!schema) return [];
+  const json = toSchema(schema, 'input') as { properties?: Record<string, JsonObject>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (json.required ?? []).includes(name),
+    ...(typeof s.description === 'string' ? { description: s.description } : {}),
+    schema: s,
+  }));
+}
+
+function rewriteRefs(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/'));
+}

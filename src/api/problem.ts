@@ -1,0 +1,73 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import type { z } from 'zod';
+import { AppError, toAppError, type FieldError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/** RFC 9457 problem details; `type` is a stable URN built from the error code. */
+export function sendProblem(res: Response, err: AppError): void {
+  const body: Record<string, unknown> = {
+    type: `urn:gateway:error:${err.code}`,
+    title: titleFor(err.httpStatus),
+    status: err.httpStatus,
+    detail: err.message,
+    code: err.code,
+  };
+  if (err.errors) body.errors = err.errors;
+  res.status(err.httpStatus).type('application/problem+json').send(JSON.stringify(body));
+}
+
+/** zod issues → field errors prefixed with the part of the request they concern. */
+export function fieldErrors(part: 'body' | 'query' | 'path', error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: [part, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+}
+
+/** The one Express error middleware: every failure leaves as problem+json. */
+export function problemMiddleware(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const appError = fromExpressError(err) ?? toAppError(err);
+    if (appError.httpStatus >= 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    if (res.headersSent) return;
+    sendProblem(res, appError);
+  };
+}
+
+/** body-parser's own errors carry a `type`; give each a precise code. */
+function fromExpressError(err: unknown): AppError | undefined {
+  if (!err || typeof err !== 'object' || !('type' in err)) return undefined;
+  const e = err as { type: string; message: string; limit?: number };
+  switch (e.type) {
+    case 'entity.parse.failed':
+      return new AppError('GW_ERR_API_MALFORMED_JSON', 400, `request body is not valid JSON: ${e.message}`, {
+        errors: [{ path: 'body', message: 'malformed JSON' }],
+      });
+    case 'entity.too.large':
+      return new AppError('GW_ERR_API_BODY_TOO_LARGE', 413, `request body exceeds the ${e.limit} byte limit`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError('GW_ERR_API_UNSUPPORTED_ENCODING', 415, e.message);
+    default:
+      return undefined;
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+function titleFor(status: number): string {
+  return TITLES[status] ?? 'Error';
+}

@@ -1,0 +1,56 @@
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+
+/** Who is calling: resolved from the bearer API key (src/api/auth.ts). */
+export type Role = 'admin' | 'reviewer' | 'supplier';
+export interface Principal {
+  keyId: string;
+  role: Role;
+  /** Set for supplier keys: the only supplier whose contracts and devices this key can see. */
+  supplierId?: string;
+}
+
+export interface RouteContext<P, Q, B, D> {
+  params: P;
+  query: Q;
+  body: B;
+  /** null only on public routes. */
+  principal: Principal | null;
+  deps: D;
+  req: Request;
+  res: Response;
+}
+
+/** What a handler returns; `undefined` means it wrote the response itself (CSV, static files). */
+export type RouteResult = { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
+
+/**
+ * One HTTP route, described once: the same zod schemas validate the request at run time,
+ * type the handler, and generate the OpenAPI document (src/api/openapi.ts).
+ */
+export interface RouteSpec<P = unknown, Q = unknown, B = unknown, D = unknown> {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** OpenAPI-style path: `/v1/contracts/{id}`. */
+  path: string;
+  summary: string;
+  tags: string[];
+  /** Roles allowed, or 'public' for routes that need no key. */
+  auth: readonly Role[] | 'public';
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  handler(ctx: RouteContext<P, Q, B, D>): Promise<RouteResult> | RouteResult;
+}
+
+/** Identity function that infers the handler's types from the schemas. */
+export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined, D = unknown>(
+  spec: RouteSpec<P, Q, B, D>,
+): RouteSpec<P, Q, B, D> {
+  return spec;
+}
+
+/** `/v1/contracts/{id}` → `/v1/contracts/:id` for Express. */
+export function toExpressPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}

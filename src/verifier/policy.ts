@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * The activity policy: what counts as an online minute, an active day and an active device,
+ * and the thresholds of every fraud signal. Defaults come from ../shared/SPEC.md ("What
+ * 'active device' means"); each is a named parameter a reviewer can override per request for
+ * a what-if, and the policy used is echoed in every report.
+ */
+export const activityPolicySchema = z
+  .object({
+    /** Window length in Asia/Shanghai calendar days, ending with the day that contains `at`. */
+    windowDays: z.number().int().min(1).max(366),
+    /** A device is active with at least this many active days in the window. */
+    minActiveDays: z.number().int().min(1).max(366),
+    /** A day is active with at least this many distinct online minutes. */
+    minOnlineMinutes: z.number().int().min(1).max(1440),
+    /** SILENT: no heartbeat in this many hours before `at`. */
+    silentAfterHours: z.number().int().min(1).max(24 * 366),
+    /** CLOCK_SKEW: mean |device ts − receive time| above this, over at least `skewMinSamples` heartbeats. */
+    skewThresholdMs: z.number().int().min(1),
+    skewMinSamples: z.number().int().min(1),
+    /** SEQ_REPLAY: at least this many repeated or backward sequence numbers within sessions. */
+    replayMinCount: z.number().int().min(1),
+    /** LOCKSTEP: share (percent) of heartbeats arriving next to the same partners, over at least `lockstepMinHeartbeats`. */
+    lockstepMinPercent: z.number().int().min(1).max(100),
+    lockstepMinHeartbeats: z.number().int().min(1),
+    /** SESSION_TAKEOVER: at least this many take-overs of one device id, from at least two sources. */
+    takeoverMinCount: z.number().int().min(1),
+    /** Signals whose devices are not counted as active for the contract. */
+    excludingSignals: z.array(z.enum(['DUPLICATE_SERIAL', 'LOCKSTEP', 'SESSION_TAKEOVER', 'SEQ_REPLAY', 'CLOCK_SKEW'])),
+  })
+  .meta({ id: 'ActivityPolicy' });
+
+export type ActivityPolicy = z.infer<typeof activityPolicySchema>;
+
+/** SPEC.md defaults. Cited where they come from; thresholds of signals are this project's choice. */
+export const DEFAULT_ACTIVITY_POLICY: Readonly<ActivityPolicy> = Object.freeze({
+  windowDays: 30, // SPEC "active device": 30 calendar days ending with the day of `at`
+  minActiveDays: 20, // SPEC: at least 20 active days in the window
+  minOnlineMinutes: 60, // SPEC: at least 60 distinct online minutes in a day
+  silentAfterHours: 24,
+  skewThresholdMs: 120_000,
+  skewMinSamples: 10,
+  replayMinCount: 3,
+  lockstepMinPercent: 50,
+  lockstepMinHeartbeats: 30,
+  takeoverMinCount: 3,
+  // SPEC: "a hardware serial registered under two contracts is flagged and counted for neither"
+  excludingSignals: ['DUPLICATE_SERIAL'] as ActivityPolicy['excludingSignals'],
+});
+
+export const policyOverrideSchema = activityPolicySchema.partial();
+export type PolicyOverride = z.infer<typeof policyOverrideSchema>;
+
+export function resolvePolicy(base: ActivityPolicy, override: PolicyOverride = {}): ActivityPolicy {
+  const merged = { ...base };
+  for (const [k, v] of Object.entries(override)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
+  return activityPolicySchema.parse(merged);
+}

@@ -1,0 +1,112 @@
+import type { ActivityPolicy } from './policy.js';
+
+export type SignalCode =
+  | 'DUPLICATE_SERIAL'
+  | 'CLOCK_SKEW'
+  | 'SEQ_REPLAY'
+  | 'LOCKSTEP'
+  | 'SESSION_TAKEOVER'
+  | 'NEVER_SEEN'
+  | 'SILENT';
+
+export interface Signal {
+  code: SignalCode;
+  severity: 'high' | 'medium' | 'low';
+  message: string;
+  /** The numbers that triggered it, next to the thresholds they crossed. */
+  data: Record<string, number | string | string[]>;
+}
+
+/** Per-device evidence aggregated over the window, the input of every signal rule. */
+export interface DeviceEvidence {
+  serial: string;
+  otherContractsWithSerial: string[];
+  heartbeats: number;
+  lastSeen: number | null;
+  skewSamples: number;
+  skewAbsSumMs: number;
+  coincidentHeartbeats: number;
+  replays: number;
+  takeovers: number;
+  sources: string[];
+}
+
+/** Each rule: evidence + policy + at → a signal or nothing. Pure, in one table. */
+const RULES: ReadonlyArray<(e: DeviceEvidence, p: ActivityPolicy, at: number) => Signal | undefined> = [
+  (e) =>
+    e.otherContractsWithSerial.length > 0
+      ? {
+          code: 'DUPLICATE_SERIAL',
+          severity: 'high',
+          message: `serial ${e.serial} is also registered under ${e.otherContractsWithSerial.join(', ')}; counted for none until a reviewer resolves it`,
+          data: { serial: e.serial, otherContracts: e.otherContractsWithSerial },
+        }
+      : undefined,
+  (e, p) => {
+    if (e.skewSamples < p.skewMinSamples) return undefined;
+    const meanAbsSkewMs = Math.round(e.skewAbsSumMs / e.skewSamples);
+    return meanAbsSkewMs > p.skewThresholdMs
+      ? {
+          code: 'CLOCK_SKEW',
+          severity: 'medium',
+          message: `device clock is on average ${Math.round(meanAbsSkewMs / 1000)} s away from receive time`,
+          data: { meanAbsSkewMs, samples: e.skewSamples, thresholdMs: p.skewThresholdMs },
+        }
+      : undefined;
+  },
+  (e, p) =>
+    e.replays >= p.replayMinCount
+      ? {
+          code: 'SEQ_REPLAY',
+          severity: 'high',
+          message: `${e.replays} heartbeats repeated or went back in sequence within a session`,
+          data: { replays: e.replays, threshold: p.replayMinCount },
+        }
+      : undefined,
+  (e, p) => {
+    if (e.heartbeats < p.lockstepMinHeartbeats) return undefined;
+    const percent = Math.floor((e.coincidentHeartbeats * 100) / e.heartbeats);
+    return percent >= p.lockstepMinPercent
+      ? {
+          code: 'LOCKSTEP',
+          severity: 'high',
+          message: `${percent}% of heartbeats arrived together with the same other devices from one source`,
+          data: { coincidentHeartbeats: e.coincidentHeartbeats, heartbeats: e.heartbeats, percent, thresholdPercent: p.lockstepMinPercent },
+        }
+      : undefined;
+  },
+  (e, p) =>
+    e.takeovers >= p.takeoverMinCount && e.sources.length >= 2
+      ? {
+          code: 'SESSION_TAKEOVER',
+          severity: 'high',
+          message: `device id taken over ${e.takeovers} times, from ${e.sources.length} addresses`,
+          data: { takeovers: e.takeovers, sources: e.sources, threshold: p.takeoverMinCount },
+        }
+      : undefined,
+  (e) =>
+    e.heartbeats === 0
+      ? { code: 'NEVER_SEEN', severity: 'medium', message: 'no accepted heartbeat in the window', data: { heartbeats: 0 } }
+      : undefined,
+  (e, p, at) => {
+    if (e.lastSeen === null) return undefined;
+    const silentMs = at - e.lastSeen;
+    return silentMs > p.silentAfterHours * 3600_000
+      ? {
+          code: 'SILENT',
+          severity: 'low',
+          message: `no heartbeat for ${Math.floor(silentMs / 3600_000)} h`,
+          data: { silentHours: Math.floor(silentMs / 3600_000), thresholdHours: p.silentAfterHours },
+        }
+      : undefined;
+  },
+];
+
+export function deviceSignals(evidence: DeviceEvidence, policy: ActivityPolicy, at: number): Signal[] {
+  const signals: Signal[] = [];
+  for (const rule of RULES) {
+    const s = rule(evidence, policy, at);
+    if (s) signals.push(s);
+  }
+  return signals;
+}

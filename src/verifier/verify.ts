@@ -1,0 +1,186 @@
+import { countMinutes, countMinutesUpTo } from '../telemetry/minute-map.js';
+import type { DeviceDayActivity } from '../telemetry/types.js';
+import { addDays, shanghaiDay, shanghaiDayStart, shanghaiMinuteOfDay, toShanghaiIso } from '../time/shanghai.js';
+import { reportDigest } from './digest.js';
+import type { ActivityPolicy } from './policy.js';
+import { deviceSignals, type DeviceEvidence, type Signal } from './signals.js';
+
+export interface VerificationContract {
+  id: string;
+  catalogId: number;
+  voucherFen: number;
+  /** ceil(voucher ÷ per-device subsidy) for items 5, 24, 25 (附件 说明2); null otherwise. */
+  requiredDevices: number | null;
+}
+
+export interface VerificationDevice {
+  id: string;
+  serial: string;
+}
+
+export interface ConnectionFacts {
+  connects: number;
+  takeovers: number;
+  sources: string[];
+}
+
+export interface VerificationInput {
+  contract: VerificationContract;
+  devices: readonly VerificationDevice[];
+  /** serial → other contracts it is registered under (only serials with others). */
+  otherContractsBySerial: ReadonlyMap<string, readonly string[]>;
+  activity: readonly DeviceDayActivity[];
+  connections: ReadonlyMap<string, ConnectionFacts>;
+  /** replayed / duplicate sequence numbers per device within the window. */
+  replaysByDevice: ReadonlyMap<string, number>;
+  policy: ActivityPolicy;
+  /** Verification time, epoch ms. Activity after it is not counted. */
+  at: number;
+}
+
+export interface DeviceReport {
+  id: string;
+  serial: string;
+  active: boolean;
+  /** Active and not excluded by a signal listed in the policy's `excludingSignals`. */
+  counted: boolean;
+  activeDays: number;
+  onlineMinutes: number;
+  heartbeats: number;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  sources: string[];
+  /** Online minutes per window day (oldest first), for heat-maps. */
+  dailyMinutes: number[];
+  signals: Signal[];
+}
+
+export interface VerificationReport {
+  contractId: string;
+  catalogId: number;
+  voucherFen: number;
+  at: string;
+  window: { from: string; to: string; days: string[] };
+  policy: ActivityPolicy;
+  requiredDevices: number | null;
+  registeredDevices: number;
+  activeDevices: number;
+  passed: boolean | null;
+  signalCounts: Record<string, number>;
+  devices: DeviceReport[];
+  digest: string;
+}
+
+/**
+ * Counts distinct active devices of one contract in the window ending at `at` — pure:
+ * activity rows, registry facts and policy in, report out.
+ *
+ * Window: the `windowDays` Asia/Shanghai days ending with the day containing `at`; on that
+ * last day only minutes up to and including the minute of `at` count. Heartbeat counts and
+ * first/last seen come from whole device-days that started before `at`.
+ */
+export function verifyContract(input: VerificationInput): VerificationReport {
+  const { policy, at } = input;
+  const lastDay = shanghaiDay(at);
+  const firstDay = addDays(lastDay, -(policy.windowDays - 1));
+  const days = Array.from({ length: policy.windowDays }, (_, i) => addDays(firstDay, i));
+  const dayIndex = new Map(days.map((d, i) => [d, i]));
+  const minuteOfAt = shanghaiMinuteOfDay(at);
+
+  const rowsByDevice = new Map<string, DeviceDayActivity[]>();
+  for (const row of input.activity) {
+    if (!dayIndex.has(row.day) || row.firstSeen > at) continue;
+    let list = rowsByDevice.get(row.deviceId);
+    if (!list) rowsByDevice.set(row.deviceId, (list = []));
+    list.push(row);
+  }
+
+  const devices = [...input.devices]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((device) => reportDevice(device, rowsByDevice.get(device.id) ?? [], input, dayIndex, lastDay, minuteOfAt));
+
+  const activeDevices = devices.filter((d) => d.counted).length;
+  const required = input.contract.requiredDevices;
+  const signalCounts: Record<string, number> = {};
+  for (const d of devices) for (const s of d.signals) signalCounts[s.code] = (signalCounts[s.code] ?? 0) + 1;
+
+  const report: VerificationReport = {
+    contractId: input.contract.id,
+    catalogId: input.contract.catalogId,
+    voucherFen: input.contract.voucherFen,
+    at: toShanghaiIso(at),
+    window: { from: toShanghaiIso(shanghaiDayStart(firstDay)), to: toShanghaiIso(at), days },
+    policy,
+    requiredDevices: required,
+    registeredDevices: devices.length,
+    activeDevices,
+    // 附件 说明2: connected devices ≥ voucher ÷ per-device subsidy; items without a per-device subsidy have no threshold.
+    passed: required === null ? null : activeDevices >= required,
+    signalCounts,
+    devices,
+    digest: '',
+  };
+  report.digest = reportDigest(report);
+  return report;
+}
+
+function reportDevice(
+  device: VerificationDevice,
+  rows: DeviceDayActivity[],
+  input: VerificationInput,
+  dayIndex: Map<string, number>,
+  lastDay: string,
+  minuteOfAt: number,
+): DeviceReport {
+  const { policy, at } = input;
+  const dailyMinutes = new Array<number>(dayIndex.size).fill(0);
+  let heartbeats = 0;
+  let firstSeen: number | null = null;
+  let lastSeen: number | null = null;
+  let skewSamples = 0;
+  let skewAbsSumMs = 0;
+  let coincident = 0;
+  for (const row of rows) {
+    const minutes = row.day === lastDay ? countMinutesUpTo(row.minuteMap, minuteOfAt) : countMinutes(row.minuteMap);
+    dailyMinutes[dayIndex.get(row.day)!] = minutes;
+    heartbeats += row.heartbeats;
+    firstSeen = firstSeen === null ? row.firstSeen : Math.min(firstSeen, row.firstSeen);
+    const seen = Math.min(row.lastSeen, at);
+    lastSeen = lastSeen === null ? seen : Math.max(lastSeen, seen);
+    skewSamples += row.skewSamples;
+    skewAbsSumMs += row.skewAbsSumMs;
+    coincident += row.coincidentHeartbeats;
+  }
+  const activeDays = dailyMinutes.filter((m) => m >= policy.minOnlineMinutes).length;
+  const onlineMinutes = dailyMinutes.reduce((a, b) => a + b, 0);
+  const conn = input.connections.get(device.id);
+  const evidence: DeviceEvidence = {
+    serial: device.serial,
+    otherContractsWithSerial: [...(input.otherContractsBySerial.get(device.serial) ?? [])].sort(),
+    heartbeats,
+    lastSeen,
+    skewSamples,
+    skewAbsSumMs,
+    coincidentHeartbeats: coincident,
+    replays: input.replaysByDevice.get(device.id) ?? 0,
+    takeovers: conn?.takeovers ?? 0,
+    sources: [...(conn?.sources ?? [])].sort(),
+  };
+  const signals = deviceSignals(evidence, policy, at);
+  const active = activeDays >= policy.minActiveDays;
+  const excluded = signals.some((s) => (policy.excludingSignals as string[]).includes(s.code));
+  return {
+    id: device.id,
+    serial: device.serial,
+    active,
+    counted: active && !excluded,
+    activeDays,
+    onlineMinutes,
+    heartbeats,
+    firstSeen: firstSeen === null ? null : toShanghaiIso(firstSeen),
+    lastSeen: lastSeen === null ? null : toShanghaiIso(lastSeen),
+    sources: evidence.sources,
+    dailyMinutes,
+    signals,
+  };
+}
