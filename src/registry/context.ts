@@ -1,0 +1,26 @@
+import type { Clock } from '../clock.js';
+import type { SqliteDb } from '../db/sqlite.js';
+import type { Logger } from '../log.js';
+import type { AuditLog } from './audit.js';
+import type { VoucherEngine } from './vouchers.js';
+
+/** What every registry component is built from (index.ts wires it once). */
+export interface RegistryContext {
+  db: SqliteDb;
+  clock: Clock;
+  log: Logger;
+  audit: AuditLog;
+  engine: VoucherEngine;
+}
+
+/** Who made a change, as recorded in the audit log: an API key id, or 'system'. */
+export type Actor = string;
+
+export const SYSTEM_ACTOR: Actor = 'system';
+
+/** Parses an ISO-8601 instant (already validated at the edge) to epoch ms. */
+export function isoToMs(iso: string): number {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) throw new RangeError(`not an ISO-8601 instant: ${iso}`);
+  return ms;
+}

@@ -1,0 +1,75 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openTestRegistry, stubEngine, type TestRegistry } from './fixtures.js';
+
+let t: TestRegistry;
+beforeEach(() => {
+  t = openTestRegistry({ engine: stubEngine });
+});
+afterEach(() => t.close());
+
+describe('API keys', () => {
+  it('issues a 256-bit gk_ key that authenticates to its role, and stores only its digest', () => {
+    const issued = t.registry.apiKeys.create({ role: 'reviewer' }, 'test');
+    expect(issued.key).toMatch(/^gk_[A-Za-z0-9_-]{43}$/);
+    expect(t.registry.apiKeys.authenticate(issued.key)).toEqual({ keyId: issued.id, role: 'reviewer' });
+    const rows = JSON.stringify(t.db.prepare('SELECT * FROM api_keys').all());
+    expect(rows).not.toContain(issued.key);
+    expect(rows).not.toContain(issued.key.slice(3));
+  });
+
+  it('binds a supplier key to its supplier', () => {
+    const supplier = t.registry.suppliers.create({ name: 'S', kind: 'platform' }, 'test');
+    const issued = t.registry.apiKeys.create({ role: 'supplier', supplierId: supplier.id }, 'test');
+    expect(t.registry.apiKeys.authenticate(issued.key)).toEqual({ keyId: issued.id, role: 'supplier', supplierId: supplier.id });
+  });
+
+  it('refuses a supplier key without an existing supplier, and a supplier on other roles', () => {
+    expect(() => t.registry.apiKeys.create({ role: 'supplier' }, 'test')).toThrow(/supplierId/);
+    expect(() => t.registry.apiKeys.create({ role: 'supplier', supplierId: 'sup_nonexistent0' }, 'test')).toThrow(/no supplier/);
+    const supplier = t.registry.suppliers.create({ name: 'S', kind: 'other' }, 'test');
+    expect(() => t.registry.apiKeys.create({ role: 'admin', supplierId: supplier.id }, 'test')).toThrow(/not bound/);
+  });
+
+  it('fails to authenticate a revoked key, an unknown key and a near-miss', () => {
+    const issued = t.registry.apiKeys.create({ role: 'admin' }, 'test');
+    expect(t.registry.apiKeys.authenticate(`${issued.key}x`)).toBeUndefined();
+    expect(t.registry.apiKeys.authenticate('gk_unknown')).toBeUndefined();
+    expect(t.registry.apiKeys.revoke(issued.id, 'test')).toBe(true);
+    expect(t.registry.apiKeys.authenticate(issued.key)).toBeUndefined();
+    expect(t.registry.apiKeys.get(issued.id)!.revokedAt).not.toBeNull();
+    expect(t.registry.apiKeys.revoke('key_doesnotexist', 'test')).toBe(false);
+  });
+
+  it('lists keys without the keys themselves', () => {
+    const issued = t.registry.apiKeys.create({ role: 'reviewer' }, 'test');
+    const page = t.registry.apiKeys.page();
+    expect(page.items.map((k) => k.id)).toEqual([issued.id]);
+    expect(JSON.stringify(page)).not.toContain(issued.key);
+  });
+});
+
+describe('admin bootstrap', () => {
+  it('generates an admin key once when none is configured and none exists', () => {
+    const first = t.registry.apiKeys.bootstrapAdmin();
+    expect(first.key).toMatch(/^gk_/);
+    expect(t.registry.apiKeys.authenticate(first.key!)?.role).toBe('admin');
+    expect(t.registry.apiKeys.bootstrapAdmin()).toEqual({});
+  });
+
+  it('makes a configured key an admin key, idempotently, without returning it', () => {
+    const configured = 'configured-admin-key-0123456789';
+    expect(t.registry.apiKeys.bootstrapAdmin(configured)).toEqual({});
+    expect(t.registry.apiKeys.bootstrapAdmin(configured)).toEqual({});
+    expect(t.registry.apiKeys.authenticate(configured)?.role).toBe('admin');
+    expect(t.registry.apiKeys.page().items).toHaveLength(1);
+  });
+
+  it('reinstates a configured key that had been revoked', () => {
+    const configured = 'configured-admin-key-0123456789';
+    t.registry.apiKeys.bootstrapAdmin(configured);
+    const { keyId } = t.registry.apiKeys.authenticate(configured)!;
+    t.registry.apiKeys.revoke(keyId, 'test');
+    t.registry.apiKeys.bootstrapAdmin(configured);
+    expect(t.registry.apiKeys.authenticate(configured)?.keyId).toBe(keyId);
+  });
+});

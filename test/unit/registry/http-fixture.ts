@@ -1,0 +1,47 @@
+/** The registry API on a loopback port, over a temp-dir SQLite file; closes itself. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildApp } from '../../../src/api/app.js';
+import { registryRoutes, type RegistryRouteDeps } from '../../../src/api/routes/registry.js';
+import { silentLogger } from '../../../src/log.js';
+import type { VoucherEngine } from '../../../src/registry/index.js';
+import { openTestRegistry, type TestRegistry } from './fixtures.js';
+
+export interface RegistryServer extends TestRegistry {
+  baseUrl: string;
+  request(method: string, path: string, options?: { key?: string | null; body?: unknown; rawBody?: string }): Promise<Response>;
+}
+
+export async function startRegistryServer(options: { engine?: VoucherEngine } = {}): Promise<RegistryServer> {
+  const t = openTestRegistry(options);
+  const deps: RegistryRouteDeps = { registry: t.registry };
+  const app = buildApp({
+    routes: registryRoutes,
+    deps,
+    authenticate: (key) => t.registry.apiKeys.authenticate(key),
+    log: silentLogger,
+  });
+  const server: Server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    ...t,
+    baseUrl,
+    request(method, path, { key, body, rawBody } = {}) {
+      const headers: Record<string, string> = {};
+      if (key) headers.authorization = `Bearer ${key}`;
+      if (body !== undefined || rawBody !== undefined) headers['content-type'] = 'application/json';
+      return fetch(baseUrl + path, {
+        method,
+        headers,
+        ...(rawBody !== undefined ? { body: rawBody } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    },
+    close() {
+      server.closeAllConnections();
+      server.close();
+      t.close();
+    },
+  };
+}

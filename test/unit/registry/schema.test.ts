@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../../src/clock.js';
+import { openDatabase } from '../../../src/db/sqlite.js';
+import { silentLogger } from '../../../src/log.js';
+import { createRegistry, registryMigrations } from '../../../src/registry/index.js';
+import { openTestRegistry, seedSupplierContract, stubEngine, type TestRegistry } from './fixtures.js';
+
+let t: TestRegistry;
+beforeEach(() => {
+  t = openTestRegistry({ engine: stubEngine });
+});
+afterEach(() => t.close());
+
+describe('registry storage', () => {
+  it('runs its migrations once, in WAL mode, and keeps data across a restart', () => {
+    const { contractId } = seedSupplierContract(t.registry);
+    const [device] = t.registry.devices.register(contractId, [{ serial: 'PERSIST' }], 'test');
+    expect(t.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    t.db.close();
+
+    const db = openDatabase(join(t.dir, 'gateway.sqlite'));
+    const reopened = createRegistry({ db, clock: new VirtualClock(0), log: silentLogger, engine: stubEngine });
+    const versions = db.prepare("SELECT version FROM schema_migrations WHERE component = 'registry'").all();
+    expect(versions).toHaveLength(registryMigrations.length);
+    expect(reopened.devices.verifyToken(device!.id, device!.token)).toBe('ok');
+    expect(reopened.contracts.get(contractId)?.id).toBe(contractId);
+    db.close();
+  });
+
+  it('refuses a duplicate serial within a supplier even if a caller bypasses the check', () => {
+    const { contractId, supplierId } = seedSupplierContract(t.registry);
+    t.registry.devices.register(contractId, [{ serial: 'RAW' }], 'test');
+    expect(() =>
+      t.db
+        .prepare('INSERT INTO devices (id, serial, contract_id, supplier_id, token_sha256, created_at) VALUES (?, ?, ?, ?, ?, 0)')
+        .run('d00000000000000ff', 'RAW', contractId, supplierId, Buffer.alloc(32)),
+    ).toThrow(/UNIQUE/);
+  });
+});
