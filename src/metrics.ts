@@ -46,7 +46,6 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
       ...opts,
     }),
-    commitFailures: new Counter({ name: 'gateway_commit_failures_total', help: 'failed group commits', ...opts }),
     verificationSeconds: new Histogram({
       name: 'gateway_verification_seconds',
       help: 'contract verification duration',

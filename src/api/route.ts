@@ -54,3 +54,9 @@ export function defineRoute<P = Record<string, never>, Q = Record<string, never>
 export function toExpressPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ':$1');
 }
+
+/** `defineRoute` with the dependencies' type fixed, so handlers see typed `deps` without casts. */
+export function routesWith<D>() {
+  return <P = Record<string, never>, Q = Record<string, never>, B = undefined>(spec: RouteSpec<P, Q, B, D>): RouteSpec<P, Q, B, D> =>
+    spec;
+}

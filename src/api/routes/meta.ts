@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import type { Metrics } from '../../metrics.js';
+import type { StoreHealth } from '../../telemetry/types.js';
+import { routesWith } from '../route.js';
+
+export interface MetaRouteDeps {
+  metrics: Metrics;
+  health(): { store: StoreHealth; mqtt: { connections: number } };
+  connectionInfo(): { mqtt: { host: string; port: number; tlsPort?: number } };
+  openapi(): Record<string, unknown>;
+}
+
+const healthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    store: z.object({ status: z.enum(['ok', 'degraded']), detail: z.string().optional() }),
+    mqtt: z.object({ connections: z.number().int() }),
+  })
+  .meta({ id: 'Health' });
+
+const route = routesWith<MetaRouteDeps>();
+
+export const metaRoutes = [
+  route({
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness and store health (degraded while the telemetry store is unreachable)',
+    tags: ['meta'],
+    auth: 'public',
+    responses: { 200: { description: 'healthy or degraded', schema: healthSchema } },
+    handler({ deps }) {
+      const h = deps.health();
+      return { status: 200, body: { status: h.store.status, ...h } };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    tags: ['meta'],
+    auth: 'public',
+    responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
+    async handler({ deps, res }) {
+      const { registry } = deps.metrics;
+      res.type(registry.contentType).send(await registry.metrics());
+      return undefined;
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This OpenAPI 3.1 document',
+    tags: ['meta'],
+    auth: 'public',
+    responses: { 200: { description: 'OpenAPI document' } },
+    handler({ deps }) {
+      return { status: 200, body: deps.openapi() };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/me',
+    summary: 'The role of the calling API key',
+    tags: ['meta'],
+    auth: ['admin', 'reviewer', 'supplier'],
+    responses: {
+      200: {
+        description: 'principal',
+        schema: z
+          .object({ keyId: z.string(), role: z.enum(['admin', 'reviewer', 'supplier']), supplierId: z.string().optional() })
+          .meta({ id: 'Principal' }),
+      },
+    },
+    handler({ principal }) {
+      return { status: 200, body: principal };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/connection-info',
+    summary: 'How devices connect: MQTT address, heartbeat topic and payload',
+    tags: ['meta'],
+    auth: ['admin', 'reviewer', 'supplier'],
+    responses: {
+      200: {
+        description: 'connection details',
+        schema: z
+          .object({
+            mqtt: z.object({ host: z.string(), port: z.number().int(), tlsPort: z.number().int().optional() }),
+            heartbeatTopic: z.string(),
+            credentials: z.string(),
+            payloadExample: z.record(z.string(), z.unknown()),
+          })
+          .meta({ id: 'ConnectionInfo' }),
+      },
+    },
+    handler({ deps }) {
+      return {
+        status: 200,
+        body: {
+          ...deps.connectionInfo(),
+          heartbeatTopic: 'v1/devices/{deviceId}/heartbeat',
+          credentials: 'client id = username = device id; password = device token',
+          payloadExample: { seq: 17, ts: '2020-10-09T08:00:00+08:00', status: 'running', metrics: { spindleRpm: 1200 } },
+        },
+      };
+    },
+  }),
+];

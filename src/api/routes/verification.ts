@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import type { Clock } from '../../clock.js';
+import { notFound } from '../../errors.js';
+import { canSeeContract } from '../../registry/access.js';
+import type { VerificationService } from '../../services/verification.js';
+import type { VerificationReport } from '../../verifier/index.js';
+import { toCsv } from '../csv.js';
+import { routesWith, type Principal } from '../route.js';
+import { verificationReportSchema } from '../schemas/verification.js';
+
+export interface VerificationRouteDeps {
+  clock: Clock;
+  verification: VerificationService;
+  contractOwner(contractId: string): { supplierId: string } | undefined;
+}
+
+export const contractIdParams = z.object({ id: z.string().min(1).max(64) });
+
+const instant = z.iso.datetime({ offset: true }).describe('ISO-8601 with offset; defaults to now');
+
+export const verificationQuery = z.object({
+  at: instant.optional(),
+  windowDays: z.coerce.number().int().min(1).max(366).optional(),
+  minActiveDays: z.coerce.number().int().min(1).max(366).optional(),
+  minOnlineMinutes: z.coerce.number().int().min(1).max(1440).optional(),
+});
+
+/** Loads the report of a contract the caller may see (others' contracts are 404, not 403). */
+export async function visibleReport(
+  deps: VerificationRouteDeps,
+  principal: Principal | null,
+  contractId: string,
+  at: number,
+  override: z.infer<typeof verificationQuery> = {},
+): Promise<VerificationReport> {
+  const owner = deps.contractOwner(contractId);
+  if (!owner || !principal || !canSeeContract(principal, owner)) throw notFound('contract', contractId);
+  const { at: _at, ...policy } = override;
+  const report = await deps.verification.verify(contractId, at, policy);
+  if (!report) throw notFound('contract', contractId);
+  return report;
+}
+
+const route = routesWith<VerificationRouteDeps>();
+
+export const verificationRoutes = [
+  route({
+    method: 'get',
+    path: '/v1/contracts/{id}/verification',
+    summary: 'Required vs active devices of a contract, per-device evidence, signals and digest (CSV with Accept: text/csv)',
+    tags: ['verification'],
+    auth: ['admin', 'reviewer', 'supplier'],
+    params: contractIdParams,
+    query: verificationQuery,
+    responses: {
+      200: { description: 'verification report', schema: verificationReportSchema },
+      404: { description: 'no such contract (or not visible to this key)' },
+    },
+    async handler({ params, query, principal, deps, req, res }) {
+            const at = query.at ? Date.parse(query.at) : deps.clock.now();
+      const report = await visibleReport(deps, principal, params.id, at, query);
+      if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+        res
+          .status(200)
+          .type('text/csv; charset=utf-8')
+          .attachment(`verification-${report.contractId}.csv`)
+          .set('X-Report-Digest', report.digest)
+          .send(reportCsv(report));
+        return undefined;
+      }
+      return { status: 200, body: report };
+    },
+  }),
+];
+
+export function reportCsv(report: VerificationReport): string {
+  const header = ['contractId', 'deviceId', 'serial', 'active', 'counted', 'activeDays', 'onlineMinutes', 'heartbeats', 'firstSeen', 'lastSeen', 'sources', 'signals', ...report.window.days];
+  const rows = report.devices.map((d) => [
+    report.contractId,
+    d.id,
+    d.serial,
+    d.active,
+    d.counted,
+    d.activeDays,
+    d.onlineMinutes,
+    d.heartbeats,
+    d.firstSeen,
+    d.lastSeen,
+    d.sources,
+    d.signals.map((s) => s.code),
+    ...d.dailyMinutes,
+  ]);
+  const footer = [
+    ['#requiredDevices', report.requiredDevices ?? ''],
+    ['#activeDevices', report.activeDevices],
+    ['#passed', report.passed ?? ''],
+    ['#at', report.at],
+    ['#digest', report.digest],
+  ];
+  return toCsv(header, [...rows, ...footer]);
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { activityPolicySchema } from '../../verifier/index.js';
+
+/** Response schema of a verification report (documentation and OpenAPI; the verifier builds it). */
+export const signalSchema = z
+  .object({
+    code: z.enum(['DUPLICATE_SERIAL', 'CLOCK_SKEW', 'SEQ_REPLAY', 'LOCKSTEP', 'SESSION_TAKEOVER', 'NEVER_SEEN', 'SILENT']),
+    severity: z.enum(['high', 'medium', 'low']),
+    message: z.string(),
+    data: z.record(z.string(), z.union([z.number(), z.string(), z.array(z.string())])),
+  })
+  .meta({ id: 'Signal' });
+
+export const deviceReportSchema = z
+  .object({
+    id: z.string(),
+    serial: z.string(),
+    active: z.boolean(),
+    counted: z.boolean(),
+    activeDays: z.number().int(),
+    onlineMinutes: z.number().int(),
+    heartbeats: z.number().int(),
+    firstSeen: z.string().nullable(),
+    lastSeen: z.string().nullable(),
+    sources: z.array(z.string()),
+    dailyMinutes: z.array(z.number().int()),
+    signals: z.array(signalSchema),
+  })
+  .meta({ id: 'DeviceReport' });
+
+export const verificationReportSchema = z
+  .object({
+    contractId: z.string(),
+    catalogId: z.number().int(),
+    voucherFen: z.number().int(),
+    at: z.string(),
+    window: z.object({ from: z.string(), to: z.string(), days: z.array(z.string()) }),
+    policy: activityPolicySchema,
+    requiredDevices: z.number().int().nullable(),
+    registeredDevices: z.number().int(),
+    activeDevices: z.number().int(),
+    passed: z.boolean().nullable(),
+    signalCounts: z.record(z.string(), z.number().int()),
+    devices: z.array(deviceReportSchema),
+    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  })
+  .meta({ id: 'VerificationReport' });

@@ -1,0 +1,220 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Express } from 'express';
+import { createGatewayBroker, type GatewayBroker } from '../broker/create-broker.js';
+import { buildApp } from './api/app.js';
+import { buildOpenApi } from './api/openapi.js';
+import { allRoutes, type ApiDeps } from './api/routes/index.js';
+import { mountWebPage } from './api/static.js';
+import { securityHeaders } from './api/security.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { openDatabase, type SqliteDb } from './db/sqlite.js';
+import { createLockstepTracker } from './ingest/lockstep.js';
+import { createHeartbeatPipeline } from './ingest/pipeline.js';
+import { silentLogger, type Logger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createRegistry, type Registry } from './registry/index.js';
+import { createVerificationService, type VerificationService } from './services/verification.js';
+import { createEvidenceStore, createGroupCommitter, createSqliteTelemetryStore } from './telemetry/index.js';
+import type { TelemetryStore } from './telemetry/types.js';
+import { createInfluxTelemetryStore } from './telemetry/influx/index.js';
+import { DEFAULT_ACTIVITY_POLICY } from './verifier/index.js';
+
+export interface GatewayOptions {
+  config: Readonly<Config>;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export interface Gateway {
+  config: Readonly<Config>;
+  clock: Clock;
+  db: SqliteDb;
+  registry: Registry;
+  store: TelemetryStore;
+  verification: VerificationService;
+  metrics: Metrics;
+  broker: GatewayBroker;
+  app: Express;
+  httpPort: number;
+  mqttPort: number;
+  mqttTlsPort?: number;
+  /** Set only when an admin key was generated on this start (printed once by main). */
+  generatedAdminKey?: string;
+  /** Waits until every heartbeat handed to the committer is durable. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Lock-step window: heartbeats of one source within this many ms arrive "together". */
+const LOCKSTEP_WINDOW_MS = 5;
+
+/**
+ * Wires config → stores → broker → API and starts listening (STYLE: build, then start).
+ * Tests call this with port 0, a temporary data dir and a VirtualClock.
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? silentLogger;
+  const metrics = createMetrics();
+
+  const db = openDatabase(join(config.dataDir, 'gateway.db'));
+  const registry = createRegistry({ db, clock, log });
+  const { key: generatedAdminKey } = registry.apiKeys.bootstrapAdmin(config.adminKey);
+
+  const store: TelemetryStore =
+    config.store.kind === 'influx'
+      ? await createInfluxTelemetryStore({
+          url: config.store.url,
+          retentionDays: config.store.retentionDays,
+          bufferMax: config.store.bufferMax,
+          log: log.child({ component: 'influx' }),
+        })
+      : createSqliteTelemetryStore({ db, rawRetentionDays: config.rawRetentionDays, log: log.child({ component: 'telemetry' }) });
+  const evidence = createEvidenceStore(db);
+
+  const committer = createGroupCommitter({
+    store,
+    intervalMs: config.commit.intervalMs,
+    maxBatch: config.commit.maxBatch,
+    log: log.child({ component: 'commit' }),
+    onCommit({ size, durationMs }) {
+      metrics.commitBatchSize.observe(size);
+      metrics.commitSeconds.observe(durationMs / 1000);
+      metrics.heartbeatsAccepted.inc(size);
+      // Rejection counters ride on the commit cadence: one small transaction per batch at most.
+      if (evidence.pendingRejections() > 0) evidence.flush();
+    },
+  });
+
+  const pipeline = createHeartbeatPipeline({
+    clock,
+    sink: committer,
+    rejections: evidence,
+    lockstep: createLockstepTracker({ windowMs: LOCKSTEP_WINDOW_MS }),
+    log: log.child({ component: 'ingest' }),
+    hooks: { rejected: (_ctx, reason) => metrics.heartbeatsRejected.inc({ reason }) },
+  });
+
+  const broker = await createGatewayBroker({
+    clock,
+    directory: {
+      verifyToken: (id, token) => registry.devices.verifyToken(id, token),
+      facts(id) {
+        const info = registry.devices.authInfo(id);
+        return info && { deviceId: info.deviceId, contractId: info.contractId, supplierId: info.supplierId };
+      },
+    },
+    connections: evidence,
+    pipeline,
+    metrics,
+    log: log.child({ component: 'broker' }),
+  });
+
+  const verification = createVerificationService({
+    store,
+    defaultPolicy: DEFAULT_ACTIVITY_POLICY,
+    observe: (s) => metrics.verificationSeconds.observe(s),
+    sources: {
+      contract: (id) => registry.contracts.get(id),
+      devices: (contractId) => registry.devices.listByContract(contractId).map((d) => ({ id: d.id, serial: d.serial })),
+      otherContractsBySerial(contractId, serials) {
+        const result = new Map<string, string[]>();
+        for (const [serial, contracts] of registry.devices.duplicateSerials(serials)) {
+          const others = contracts.filter((c) => c !== contractId);
+          if (others.length) result.set(serial, others);
+        }
+        return result;
+      },
+      connections(ids, fromMs, toMs) {
+        return new Map(
+          evidence
+            .connectionSummary(ids, fromMs, toMs)
+            .map((s) => [s.deviceId, { connects: s.connects, takeovers: s.takeovers, sources: s.distinctSources }]),
+        );
+      },
+      replays(ids, fromDay, toDay) {
+        const counts = new Map<string, number>();
+        for (const r of evidence.rejections(ids, fromDay, toDay)) {
+          if (r.reason === 'seq-replay' || r.reason === 'duplicate-seq') counts.set(r.deviceId, (counts.get(r.deviceId) ?? 0) + r.count);
+        }
+        return counts;
+      },
+    },
+  });
+
+  const mqttAddress = await broker.listen(config.mqtt.host, config.mqtt.port, config.mqtt.tls);
+
+  let openapi: Record<string, unknown> | undefined;
+  const deps: ApiDeps = {
+    config,
+    clock,
+    registry,
+    verification,
+    metrics,
+    contractOwner: (id) => registry.contracts.get(id),
+    health: () => ({ store: store.health(), mqtt: { connections: broker.aedes.connectedClients } }),
+    connectionInfo: () => ({
+      mqtt: {
+        host: config.mqtt.host,
+        port: mqttAddress.port,
+        ...(mqttAddress.tlsPort === undefined ? {} : { tlsPort: mqttAddress.tlsPort }),
+      },
+    }),
+    openapi: () => (openapi ??= buildOpenApi(allRoutes, { title: 'Subsidy device-verification gateway', version: '1.0.0' })),
+  };
+  const app = buildApp({
+    routes: allRoutes,
+    deps,
+    authenticate: (key) => {
+      const principal = registry.apiKeys.authenticate(key);
+      if (!principal) metrics.apiAuthFailures.inc();
+      return principal;
+    },
+    log: log.child({ component: 'api' }),
+    before(app) {
+      securityHeaders(app);
+      mountWebPage(app);
+    },
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.http.port, config.http.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const httpPort = (server.address() as AddressInfo).port;
+  log.info({ httpPort, mqttPort: mqttAddress.port, tlsPort: mqttAddress.tlsPort, store: store.kind }, 'gateway listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    clock,
+    db,
+    registry,
+    store,
+    verification,
+    metrics,
+    broker,
+    app,
+    httpPort,
+    mqttPort: mqttAddress.port,
+    ...(mqttAddress.tlsPort === undefined ? {} : { mqttTlsPort: mqttAddress.tlsPort }),
+    ...(generatedAdminKey ? { generatedAdminKey } : {}),
+    flush: () => committer.flush(),
+    close() {
+      closing ??= (async () => {
+        // Stop accepting, then flush the last batch so every acknowledged heartbeat is durable.
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await broker.close();
+        await committer.close();
+        evidence.flush();
+        await store.close();
+        db.close();
+        log.info('gateway closed');
+      })();
+      return closing;
+    },
+  };
+}

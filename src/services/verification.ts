@@ -1,0 +1,64 @@
+import type { TelemetryStore } from '../telemetry/types.js';
+import { addDays, shanghaiDay, shanghaiDayStart } from '../time/shanghai.js';
+import {
+  resolvePolicy,
+  verifyContract,
+  type ActivityPolicy,
+  type ConnectionFacts,
+  type PolicyOverride,
+  type VerificationContract,
+  type VerificationDevice,
+  type VerificationReport,
+} from '../verifier/index.js';
+
+/** Registry and evidence facts the verification needs, as plain lookups (wired in src/gateway.ts). */
+export interface VerificationSources {
+  contract(id: string): VerificationContract | undefined;
+  devices(contractId: string): VerificationDevice[];
+  /** For each given serial registered under contracts other than `contractId`, those contracts. */
+  otherContractsBySerial(contractId: string, serials: string[]): Map<string, string[]>;
+  connections(deviceIds: string[], fromMs: number, toMs: number): Map<string, ConnectionFacts>;
+  /** Repeated or backward sequence numbers per device over the days. */
+  replays(deviceIds: string[], fromDay: string, toDay: string): Map<string, number>;
+}
+
+/**
+ * Gathers a contract's facts from the registry, the telemetry store and the ingest evidence,
+ * then hands them to the pure verifier. The only I/O around `verifyContract`.
+ */
+export function createVerificationService(deps: {
+  sources: VerificationSources;
+  store: TelemetryStore;
+  defaultPolicy: ActivityPolicy;
+  observe?: (seconds: number) => void;
+}) {
+  const { sources, store, defaultPolicy } = deps;
+
+  async function verify(contractId: string, at: number, override: PolicyOverride = {}): Promise<VerificationReport | undefined> {
+    const started = performance.now();
+    const contract = sources.contract(contractId);
+    if (!contract) return undefined;
+    const policy = resolvePolicy(defaultPolicy, override);
+    const devices = sources.devices(contractId);
+    const ids = devices.map((d) => d.id);
+    const toDay = shanghaiDay(at);
+    const fromDay = addDays(toDay, -(policy.windowDays - 1));
+    const activity = ids.length ? await store.dailyActivity(ids, fromDay, toDay) : [];
+    const report = verifyContract({
+      contract,
+      devices,
+      otherContractsBySerial: sources.otherContractsBySerial(contractId, devices.map((d) => d.serial)),
+      activity,
+      connections: sources.connections(ids, shanghaiDayStart(fromDay), at),
+      replaysByDevice: sources.replays(ids, fromDay, toDay),
+      policy,
+      at,
+    });
+    deps.observe?.((performance.now() - started) / 1000);
+    return report;
+  }
+
+  return { verify, defaultPolicy };
+}
+
+export type VerificationService = ReturnType<typeof createVerificationService>;
