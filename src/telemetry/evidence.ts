@@ -1,0 +1,276 @@
+import { migrate, type Migration, type SqliteDb } from '../db/sqlite.js';
+import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../time/shanghai.js';
+
+/**
+ * Evidence the verifier shows next to activity (SPEC "fraud signals"): connection events
+ * (sources, session take-overs) and per-device counts of rejected messages. Always SQLite —
+ * even when heartbeats go to InfluxDB — in the gateway's shared file (component 'evidence').
+ */
+
+export type ConnectionKind = 'connect' | 'disconnect' | 'takeover' | 'auth-failed';
+
+export interface ConnectionEvent {
+  deviceId: string;
+  /** Gateway time, epoch ms. */
+  at: number;
+  kind: ConnectionKind;
+  /** Remote address the connection came from. */
+  source: string;
+}
+
+export interface ConnectionSummary {
+  deviceId: string;
+  connects: number;
+  disconnects: number;
+  /** Sessions of this device id taken over by a new connection ([MQTT-3.1.4-2]: the server disconnects the existing client). */
+  takeovers: number;
+  authFailures: number;
+  /** Distinct sources of connects and take-overs, sorted. */
+  distinctSources: string[];
+  /** Distinct sources the take-overs came from, sorted. */
+  takeoverSources: string[];
+  lastConnectAt: number | null;
+}
+
+/** Reasons a message was rejected; open-ended so the pipeline can add one without touching storage. */
+export type RejectionReason =
+  | 'invalid-json'
+  | 'invalid-payload'
+  | 'payload-too-large'
+  | 'duplicate-seq'
+  | 'seq-replay'
+  | 'rate-limited'
+  | 'wrong-topic'
+  | (string & {});
+
+export interface RejectionCount {
+  deviceId: string;
+  /** `YYYY-MM-DD`, Asia/Shanghai. */
+  day: string;
+  reason: string;
+  count: number;
+}
+
+export interface EvidenceStore {
+  /** Written synchronously: connection events are rare and worth keeping even if the process dies next. */
+  recordConnection(event: ConnectionEvent): void;
+  /** Events with fromMs ≤ at ≤ toMs, ordered by deviceId, then time. */
+  connections(deviceIds: readonly string[], fromMs: number, toMs: number): ConnectionEvent[];
+  /** One summary per requested device (zeros when it has no events), ordered by deviceId. */
+  connectionSummary(deviceIds: readonly string[], fromMs: number, toMs: number): ConnectionSummary[];
+  /** Hot path: a counter increment in memory; persisted by `flush`. */
+  countRejection(deviceId: string, atMs: number, reason: RejectionReason): void;
+  /** Adds the in-memory counters to the stored ones in one transaction; returns how many counters were written. */
+  flush(): number;
+  /** Stored plus not-yet-flushed counts for days fromDay..toDay inclusive, ordered by deviceId, day, reason. */
+  rejections(deviceIds: readonly string[], fromDay: string, toDay: string): RejectionCount[];
+  /** Counters not yet flushed (distinct device/day/reason). */
+  pendingRejections(): number;
+  /** Flushes the counters; the database itself belongs to the caller. */
+  close(): void;
+}
+
+export const evidenceMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'connection events and per-device-day rejection counters',
+    up: `
+      CREATE TABLE evidence_connection (
+        id        INTEGER PRIMARY KEY,
+        device_id TEXT    NOT NULL,
+        at        INTEGER NOT NULL,
+        kind      TEXT    NOT NULL CHECK (kind IN ('connect', 'disconnect', 'takeover', 'auth-failed')),
+        source    TEXT    NOT NULL
+      );
+      CREATE INDEX evidence_connection_device_at ON evidence_connection (device_id, at);
+      CREATE TABLE evidence_rejection (
+        device_id  TEXT    NOT NULL,
+        day_number INTEGER NOT NULL,
+        reason     TEXT    NOT NULL,
+        count      INTEGER NOT NULL,
+        PRIMARY KEY (device_id, day_number, reason)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+const CONNECTION_KINDS: ReadonlySet<string> = new Set(['connect', 'disconnect', 'takeover', 'auth-failed']);
+
+interface PendingRejection {
+  deviceId: string;
+  dayNumber: number;
+  reason: string;
+  count: number;
+}
+
+export function createEvidenceStore(db: SqliteDb): EvidenceStore {
+  migrate(db, 'evidence', evidenceMigrations);
+
+  const insertConnection = db.prepare<[string, number, string, string]>(
+    'INSERT INTO evidence_connection (device_id, at, kind, source) VALUES (?, ?, ?, ?)',
+  );
+  const selectConnections = db.prepare<[number, number, string], { device_id: string; at: number; kind: ConnectionKind; source: string }>(
+    `SELECT device_id, at, kind, source FROM evidence_connection
+      WHERE at BETWEEN ? AND ? AND device_id IN (SELECT value FROM json_each(?))
+      ORDER BY device_id, at, id`,
+  );
+  const addRejections = db.prepare<[string, number, string, number]>(
+    `INSERT INTO evidence_rejection (device_id, day_number, reason, count) VALUES (?, ?, ?, ?)
+     ON CONFLICT (device_id, day_number, reason) DO UPDATE SET count = count + excluded.count`,
+  );
+  const selectRejections = db.prepare<[number, number, string], { device_id: string; day_number: number; reason: string; count: number }>(
+    `SELECT device_id, day_number, reason, count FROM evidence_rejection
+      WHERE day_number BETWEEN ? AND ? AND device_id IN (SELECT value FROM json_each(?))`,
+  );
+
+  /** `${deviceId}\u0000${dayNumber}\u0000${reason}` → counter not yet stored. */
+  let pending = new Map<string, PendingRejection>();
+
+  const writeRejections = db.transaction((counters: Iterable<PendingRejection>) => {
+    for (const c of counters) addRejections.run(c.deviceId, c.dayNumber, c.reason, c.count);
+  });
+
+  function flush(): number {
+    if (pending.size === 0) return 0;
+    const toWrite = pending;
+    pending = new Map();
+    try {
+      writeRejections(toWrite.values());
+    } catch (err) {
+      // Rolled back: put the counts back (adding what arrived meanwhile) so none are lost.
+      for (const [key, c] of toWrite) {
+        const newer = pending.get(key);
+        if (newer === undefined) pending.set(key, c);
+        else newer.count += c.count;
+      }
+      throw err;
+    }
+    return toWrite.size;
+  }
+
+  function dayNumberOf(day: string, name: string): number {
+    if (!isDayString(day)) throw new RangeError(`${name} is not a YYYY-MM-DD day: ${day}`);
+    return shanghaiDayNumber(shanghaiDayStart(day));
+  }
+
+  function connections(deviceIds: readonly string[], fromMs: number, toMs: number): ConnectionEvent[] {
+    if (deviceIds.length === 0) return [];
+    return selectConnections.all(fromMs, toMs, JSON.stringify([...new Set(deviceIds)])).map((row) => ({
+      deviceId: row.device_id,
+      at: row.at,
+      kind: row.kind,
+      source: row.source,
+    }));
+  }
+
+  return {
+    recordConnection(event) {
+      if (!CONNECTION_KINDS.has(event.kind)) throw new RangeError(`unknown connection event kind: ${String(event.kind)}`);
+      if (!Number.isFinite(event.at)) throw new RangeError(`connection event of ${event.deviceId} has no finite time`);
+      insertConnection.run(event.deviceId, event.at, event.kind, event.source);
+    },
+
+    connections,
+
+    connectionSummary(deviceIds, fromMs, toMs) {
+      const ids = [...new Set(deviceIds)].sort(compareStrings);
+      const summaries = new Map<string, ConnectionSummary & { sources: Set<string>; takeoverSourceSet: Set<string> }>();
+      for (const deviceId of ids) {
+        summaries.set(deviceId, {
+          deviceId,
+          connects: 0,
+          disconnects: 0,
+          takeovers: 0,
+          authFailures: 0,
+          distinctSources: [],
+          takeoverSources: [],
+          lastConnectAt: null,
+          sources: new Set(),
+          takeoverSourceSet: new Set(),
+        });
+      }
+      for (const event of connections(ids, fromMs, toMs)) {
+        const s = summaries.get(event.deviceId);
+        if (s === undefined) continue;
+        switch (event.kind) {
+          case 'connect':
+            s.connects++;
+            s.sources.add(event.source);
+            if (s.lastConnectAt === null || event.at > s.lastConnectAt) s.lastConnectAt = event.at;
+            break;
+          case 'takeover':
+            s.takeovers++;
+            s.sources.add(event.source);
+            s.takeoverSourceSet.add(event.source);
+            break;
+          case 'disconnect':
+            s.disconnects++;
+            break;
+          case 'auth-failed':
+            s.authFailures++;
+            break;
+        }
+      }
+      return ids.map((deviceId) => {
+        const { sources, takeoverSourceSet, ...summary } = summaries.get(deviceId)!;
+        return {
+          ...summary,
+          distinctSources: [...sources].sort(compareStrings),
+          takeoverSources: [...takeoverSourceSet].sort(compareStrings),
+        };
+      });
+    },
+
+    countRejection(deviceId, atMs, reason) {
+      const dayNumber = Math.floor((atMs + SHANGHAI_OFFSET_MS) / DAY_MS); // shanghaiDayNumber, inlined for the hot path
+      const key = `${deviceId}\u0000${dayNumber}\u0000${reason}`;
+      const counter = pending.get(key);
+      if (counter === undefined) pending.set(key, { deviceId, dayNumber, reason, count: 1 });
+      else counter.count++;
+    },
+
+    flush,
+
+    rejections(deviceIds, fromDay, toDay) {
+      const fromNumber = dayNumberOf(fromDay, 'fromDay');
+      const toNumber = dayNumberOf(toDay, 'toDay');
+      if (deviceIds.length === 0 || fromNumber > toNumber) return [];
+      const wanted = new Set(deviceIds);
+      const totals = new Map<string, PendingRejection>();
+      const add = (c: PendingRejection): void => {
+        const key = `${c.deviceId}\u0000${c.dayNumber}\u0000${c.reason}`;
+        const total = totals.get(key);
+        if (total === undefined) totals.set(key, { ...c });
+        else total.count += c.count;
+      };
+      for (const row of selectRejections.all(fromNumber, toNumber, JSON.stringify([...wanted]))) {
+        add({ deviceId: row.device_id, dayNumber: row.day_number, reason: row.reason, count: row.count });
+      }
+      for (const c of pending.values()) {
+        if (wanted.has(c.deviceId) && c.dayNumber >= fromNumber && c.dayNumber <= toNumber) add(c);
+      }
+      return [...totals.values()]
+        .sort(
+          (a, b) => compareStrings(a.deviceId, b.deviceId) || a.dayNumber - b.dayNumber || compareStrings(a.reason, b.reason),
+        )
+        .map((c) => ({
+          deviceId: c.deviceId,
+          day: shanghaiDay(c.dayNumber * DAY_MS - SHANGHAI_OFFSET_MS),
+          reason: c.reason,
+          count: c.count,
+        }));
+    },
+
+    pendingRejections() {
+      return pending.size;
+    },
+
+    close() {
+      if (db.open) flush();
+    },
+  };
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

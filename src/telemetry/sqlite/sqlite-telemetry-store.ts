@@ -1,0 +1,463 @@
+import type { Logger } from '../../log.js';
+import { silentLogger } from '../../log.js';
+import { migrate, type SqliteDb } from '../../db/sqlite.js';
+import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../../time/shanghai.js';
+import { MINUTE_MAP_BYTES, type DeviceDayActivity, type Heartbeat, type StoreHealth, type TelemetryStore } from '../types.js';
+import { orInto } from '../minute-map.js';
+import { telemetryMigrations } from './schema.js';
+
+export interface SqliteTelemetryStoreOptions {
+  /** The gateway's shared database, opened with `openDatabase` (WAL, synchronous=FULL). Not closed by the store. */
+  db: SqliteDb;
+  log?: Logger;
+  /** Keep raw heartbeats as evidence for this many days (0 = off, the default). */
+  rawRetentionDays?: number;
+  /**
+   * How many device-day rows to keep in memory so a hot device's row is not re-read on every
+   * batch (default 20,000; 0 disables). Rows enter the cache only after their transaction
+   * commits, so the cache never holds anything the file does not. Assumes this store is the
+   * only writer of telemetry rows in the file (one gateway process per file).
+   */
+  rowCacheSize?: number;
+}
+
+export interface RawHeartbeatRow {
+  deviceId: string;
+  receivedAt: number;
+  seq: number;
+  deviceTs: number | null;
+  status: string | null;
+  metrics: Record<string, number> | null;
+  source: string;
+  coincident: boolean;
+}
+
+export interface SqliteTelemetryStore extends TelemetryStore {
+  readonly kind: 'sqlite';
+  /** Deletes raw heartbeats older than the retention; returns how many. No-op when retention is off. */
+  prune(nowMs: number): number;
+  /** Raw heartbeats of one device with fromMs ≤ receivedAt ≤ toMs, oldest first (empty when retention is off). */
+  rawHeartbeats(deviceId: string, fromMs: number, toMs: number, limit?: number): RawHeartbeatRow[];
+}
+
+/** One (device, day) of a batch, coalesced in memory before its single read-modify-write. */
+interface DayAccumulator {
+  deviceId: string;
+  dayNumber: number;
+  minuteMap: Uint8Array;
+  heartbeats: number;
+  firstSeen: number;
+  lastSeen: number;
+  lastSeq: number;
+  skewSamples: number;
+  skewAbsSumMs: number;
+  coincident: number;
+}
+
+/** A stored device-day row as it is written and cached. */
+interface DayRow {
+  minuteMap: Uint8Array;
+  heartbeats: number;
+  firstSeen: number;
+  lastSeen: number;
+  lastSeq: number;
+  skewSamples: number;
+  skewAbsSumMs: number;
+  coincident: number;
+}
+
+interface DbDayRow {
+  minute_map: Uint8Array;
+  heartbeats: number;
+  first_seen: number;
+  last_seen: number;
+  last_seq: number;
+  skew_samples: number;
+  skew_abs_sum_ms: number;
+  coincident: number;
+}
+
+const MINUTE_MS = 60_000;
+/** Devices per activity query: bounds the JSON and blob one statement builds (1,000 × 30 days ≈ 5.4 MB of maps). */
+const ACTIVITY_CHUNK = 1000;
+
+/** [device_key, day_number, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident] */
+type ActivityCounters = [number, number, number, number, number, number, number, number, number];
+
+/**
+ * The embedded TelemetryStore: per device per Asia/Shanghai day a 1440-bit minute map plus
+ * counters, in the gateway's shared SQLite file. better-sqlite3 is synchronous, so `append`
+ * has committed (and, with synchronous=FULL, fsynced the WAL) by the time its promise settles.
+ */
+export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions): SqliteTelemetryStore {
+  const { db } = options;
+  const log = (options.log ?? silentLogger).child({ component: 'telemetry-sqlite' });
+  const rawRetentionDays = options.rawRetentionDays ?? 0;
+  if (!Number.isInteger(rawRetentionDays) || rawRetentionDays < 0) {
+    throw new RangeError(`rawRetentionDays must be a non-negative integer, got ${rawRetentionDays}`);
+  }
+  const rowCacheSize = options.rowCacheSize ?? 20_000;
+
+  migrate(db, 'telemetry', telemetryMigrations);
+
+  // Prepared once; reused for every batch and query.
+  const selectDeviceKey = db.prepare<[string], { device_key: number }>(
+    'SELECT device_key FROM telemetry_device WHERE device_id = ?',
+  );
+  const insertDevice = db.prepare<[string], { device_key: number }>(
+    'INSERT INTO telemetry_device (device_id) VALUES (?) RETURNING device_key',
+  );
+  const selectDay = db.prepare<[number, number], DbDayRow>(
+    `SELECT minute_map, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident
+       FROM telemetry_device_day WHERE device_key = ? AND day_number = ?`,
+  );
+  const upsertDay = db.prepare<[number, number, Uint8Array, number, number, number, number, number, number, number]>(
+    `INSERT INTO telemetry_device_day
+       (device_key, day_number, minute_map, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (day_number, device_key) DO UPDATE SET
+       minute_map = excluded.minute_map, heartbeats = excluded.heartbeats,
+       first_seen = excluded.first_seen, last_seen = excluded.last_seen, last_seq = excluded.last_seq,
+       skew_samples = excluded.skew_samples, skew_abs_sum_ms = excluded.skew_abs_sum_ms,
+       coincident = excluded.coincident`,
+  );
+  // One statement per chunk of devices instead of one per device: better-sqlite3 spends most of
+  // a row's cost converting columns (a Buffer per blob), so the counters come back as one JSON
+  // array and the minute maps as one concatenated blob, row r's map at bytes r*180..r*180+179.
+  // Both aggregates are stepped once per row in the same pass, so their orders agree.
+  // Both keys are given as lists, so the plan is one primary-key seek per (day, device) pair:
+  // a day range alone would scan every device's row of each day, however few were asked for.
+  const selectActivity = db.prepare<[string, string], [string, Uint8Array | null]>(
+    `SELECT json_group_array(json_array(device_key, day_number, heartbeats, first_seen, last_seen, last_seq,
+              skew_samples, skew_abs_sum_ms, coincident)),
+            CAST(group_concat(minute_map, '') AS BLOB)
+       FROM telemetry_device_day
+      WHERE day_number IN (SELECT value FROM json_each(?)) AND device_key IN (SELECT value FROM json_each(?))`,
+  ).raw(true);
+  const insertRaw = db.prepare<[number, number, number, number | null, string | null, string | null, string, number]>(
+    `INSERT INTO telemetry_heartbeat (device_key, received_at, seq, device_ts, status, metrics, source, coincident)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const deleteRawBefore = db.prepare<[number]>('DELETE FROM telemetry_heartbeat WHERE received_at < ?');
+  const selectRaw = db.prepare<
+    [number, number, number, number],
+    { received_at: number; seq: number; device_ts: number | null; status: string | null; metrics: string | null; source: string; coincident: number }
+  >(
+    `SELECT received_at, seq, device_ts, status, metrics, source, coincident FROM telemetry_heartbeat
+      WHERE device_key = ? AND received_at BETWEEN ? AND ? ORDER BY received_at, rowid LIMIT ?`,
+  );
+
+  /** deviceId → device_key for keys known to be committed. */
+  const deviceKeys = new Map<string, number>();
+  /** `${device_key}:${day_number}` → committed row; a Map iterates in insertion order, so the first key is the oldest. */
+  const rowCache = new Map<string, DayRow>();
+  let closed = false;
+
+  function committedKeyOf(deviceId: string): number | undefined {
+    const cached = deviceKeys.get(deviceId);
+    if (cached !== undefined) return cached;
+    const row = selectDeviceKey.get(deviceId);
+    if (row === undefined) return undefined;
+    deviceKeys.set(deviceId, row.device_key);
+    return row.device_key;
+  }
+
+  function cacheRow(cacheKey: string, row: DayRow): void {
+    if (rowCacheSize === 0) return;
+    rowCache.delete(cacheKey); // re-insert as the newest
+    rowCache.set(cacheKey, row);
+    if (rowCache.size > rowCacheSize) {
+      const oldest = rowCache.keys().next().value;
+      if (oldest !== undefined) rowCache.delete(oldest);
+    }
+  }
+
+  /** Writes the coalesced batch; returns what to publish to the in-memory caches on commit. */
+  const writeBatch = db.transaction((accumulators: DayAccumulator[], raw: readonly Heartbeat[] | null) => {
+    const newKeys = new Map<string, number>();
+    const written: Array<[string, DayRow]> = [];
+    const keyOf = (deviceId: string): number => {
+      const known = newKeys.get(deviceId) ?? committedKeyOf(deviceId);
+      if (known !== undefined) return known;
+      const inserted = insertDevice.get(deviceId)!.device_key;
+      newKeys.set(deviceId, inserted);
+      return inserted;
+    };
+
+    for (const acc of accumulators) {
+      const deviceKey = keyOf(acc.deviceId);
+      const cacheKey = `${deviceKey}:${acc.dayNumber}`;
+      const existing = rowCache.get(cacheKey) ?? fromDb(selectDay.get(deviceKey, acc.dayNumber));
+      const merged = existing === undefined ? accumulatorRow(acc) : mergeRows(existing, acc);
+      upsertDay.run(
+        deviceKey,
+        acc.dayNumber,
+        merged.minuteMap,
+        merged.heartbeats,
+        merged.firstSeen,
+        merged.lastSeen,
+        merged.lastSeq,
+        merged.skewSamples,
+        merged.skewAbsSumMs,
+        merged.coincident,
+      );
+      written.push([cacheKey, merged]);
+    }
+
+    if (raw !== null) {
+      for (const hb of raw) {
+        insertRaw.run(
+          keyOf(hb.deviceId),
+          hb.receivedAt,
+          hb.seq,
+          isFiniteNumber(hb.deviceTs) ? hb.deviceTs : null,
+          hb.status ?? null,
+          hb.metrics === undefined ? null : JSON.stringify(hb.metrics),
+          hb.source,
+          hb.coincident ? 1 : 0,
+        );
+      }
+    }
+    return { newKeys, written };
+  });
+
+  function appendSync(batch: readonly Heartbeat[]): void {
+    if (closed) throw new Error('telemetry store is closed');
+    if (batch.length === 0) return;
+    const accumulators = coalesce(batch);
+    let result: ReturnType<typeof writeBatch>;
+    try {
+      result = writeBatch(accumulators, rawRetentionDays > 0 ? batch : null);
+    } catch (err) {
+      // Rolled back: nothing of this batch is in the file, so nothing of it may enter the caches.
+      log.error({ err, size: batch.length }, 'telemetry batch failed; rolled back');
+      throw err;
+    }
+    for (const [deviceId, key] of result.newKeys) deviceKeys.set(deviceId, key);
+    for (const [cacheKey, row] of result.written) cacheRow(cacheKey, row);
+  }
+
+  function dailyActivitySync(deviceIds: readonly string[], fromDay: string, toDay: string): DeviceDayActivity[] {
+    if (!isDayString(fromDay)) throw new RangeError(`fromDay is not a YYYY-MM-DD day: ${fromDay}`);
+    if (!isDayString(toDay)) throw new RangeError(`toDay is not a YYYY-MM-DD day: ${toDay}`);
+    const fromNumber = shanghaiDayNumber(shanghaiDayStart(fromDay));
+    const toNumber = shanghaiDayNumber(shanghaiDayStart(toDay));
+    const out: DeviceDayActivity[] = [];
+    if (fromNumber > toNumber) return out;
+
+    // Rows are ordered by deviceId (JS string order), then day.
+    const ids = [...new Set(deviceIds)].sort(compareStrings);
+    const dayNumbers: number[] = [];
+    for (let dayNumber = fromNumber; dayNumber <= toNumber; dayNumber++) dayNumbers.push(dayNumber);
+    const dayNumbersJson = JSON.stringify(dayNumbers);
+    const dayStrings = new Map<number, string>();
+    const dayString = (dayNumber: number): string => {
+      let day = dayStrings.get(dayNumber);
+      if (day === undefined) {
+        day = shanghaiDay(dayNumber * DAY_MS - SHANGHAI_OFFSET_MS);
+        dayStrings.set(dayNumber, day);
+      }
+      return day;
+    };
+    for (let start = 0; start < ids.length; start += ACTIVITY_CHUNK) {
+      const chunkIds = ids.slice(start, start + ACTIVITY_CHUNK);
+      const chunkKeys: number[] = [];
+      const idOfKey = new Map<number, string>();
+      for (const deviceId of chunkIds) {
+        const deviceKey = committedKeyOf(deviceId);
+        if (deviceKey === undefined) continue;
+        chunkKeys.push(deviceKey);
+        idOfKey.set(deviceKey, deviceId);
+      }
+      if (chunkKeys.length === 0) continue;
+      const [countersJson, maps] = selectActivity.get(dayNumbersJson, JSON.stringify(chunkKeys))!;
+      const counters = JSON.parse(countersJson) as ActivityCounters[];
+      if (counters.length === 0) continue;
+      if (maps === null || maps.byteLength !== counters.length * MINUTE_MAP_BYTES) {
+        throw new Error(`telemetry activity query returned ${maps?.byteLength ?? 0} map bytes for ${counters.length} rows`);
+      }
+      // Group row indexes by device, then emit devices in id order and each device's days in order.
+      const rowsOfKey = new Map<number, number[]>();
+      for (let r = 0; r < counters.length; r++) {
+        const deviceKey = counters[r]![0];
+        const rows = rowsOfKey.get(deviceKey);
+        if (rows === undefined) rowsOfKey.set(deviceKey, [r]);
+        else rows.push(r);
+      }
+      for (const deviceId of chunkIds) {
+        const deviceKey = committedKeyOf(deviceId);
+        const rows = deviceKey === undefined ? undefined : rowsOfKey.get(deviceKey);
+        if (rows === undefined) continue;
+        if (!isSortedByDay(rows, counters)) rows.sort((a, b) => counters[a]![1] - counters[b]![1]);
+        for (const r of rows) {
+          const c = counters[r]!;
+          out.push({
+            deviceId,
+            day: dayString(c[1]),
+            minuteMap: new Uint8Array(maps.buffer, maps.byteOffset + r * MINUTE_MAP_BYTES, MINUTE_MAP_BYTES),
+            heartbeats: c[2],
+            firstSeen: c[3],
+            lastSeen: c[4],
+            lastSeq: c[5],
+            skewSamples: c[6],
+            skewAbsSumMs: c[7],
+            coincidentHeartbeats: c[8],
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  return {
+    kind: 'sqlite',
+    append(batch) {
+      try {
+        appendSync(batch);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
+    dailyActivity(deviceIds, fromDay, toDay) {
+      try {
+        return Promise.resolve(dailyActivitySync(deviceIds, fromDay, toDay));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
+    health(): StoreHealth {
+      if (closed) return { status: 'degraded', detail: 'telemetry store closed' };
+      if (!db.open) return { status: 'degraded', detail: 'database closed' };
+      return { status: 'ok' };
+    },
+    prune(nowMs) {
+      if (rawRetentionDays === 0) return 0;
+      return deleteRawBefore.run(nowMs - rawRetentionDays * DAY_MS).changes;
+    },
+    rawHeartbeats(deviceId, fromMs, toMs, limit = 10_000) {
+      const deviceKey = committedKeyOf(deviceId);
+      if (deviceKey === undefined) return [];
+      return selectRaw.all(deviceKey, fromMs, toMs, limit).map((row) => ({
+        deviceId,
+        receivedAt: row.received_at,
+        seq: row.seq,
+        deviceTs: row.device_ts,
+        status: row.status,
+        metrics: row.metrics === null ? null : (JSON.parse(row.metrics) as Record<string, number>),
+        source: row.source,
+        coincident: row.coincident !== 0,
+      }));
+    },
+    close() {
+      // The database belongs to the caller (openDatabase in main.ts); only forget our caches.
+      closed = true;
+      rowCache.clear();
+      deviceKeys.clear();
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * Folds a batch into one accumulator per (device, Shanghai day). Day and minute come from the
+ * gateway's receive time only (SPEC: devices can lie); the device ts only feeds the skew sum.
+ * On equal receive times the later heartbeat in the batch supplies lastSeq, matching what
+ * one-at-a-time appends would store.
+ */
+export function coalesce(batch: readonly Heartbeat[]): DayAccumulator[] {
+  const byDeviceDay = new Map<string, DayAccumulator>();
+  for (const hb of batch) {
+    const receivedAt = hb.receivedAt;
+    if (!isFiniteNumber(receivedAt)) throw new TypeError(`heartbeat of ${hb.deviceId} has no finite receivedAt`);
+    // Same arithmetic as shanghaiDayNumber / shanghaiMinuteOfDay, done once per heartbeat.
+    const shifted = receivedAt + SHANGHAI_OFFSET_MS;
+    const dayNumber = Math.floor(shifted / DAY_MS);
+    const minute = Math.floor((shifted - dayNumber * DAY_MS) / MINUTE_MS);
+    const key = `${dayNumber}|${hb.deviceId}`;
+    let acc = byDeviceDay.get(key);
+    if (acc === undefined) {
+      acc = {
+        deviceId: hb.deviceId,
+        dayNumber,
+        minuteMap: new Uint8Array(MINUTE_MAP_BYTES),
+        heartbeats: 0,
+        firstSeen: receivedAt,
+        lastSeen: receivedAt,
+        lastSeq: hb.seq,
+        skewSamples: 0,
+        skewAbsSumMs: 0,
+        coincident: 0,
+      };
+      byDeviceDay.set(key, acc);
+    }
+    acc.minuteMap[minute >> 3]! |= 1 << (minute & 7);
+    acc.heartbeats += 1;
+    if (receivedAt < acc.firstSeen) acc.firstSeen = receivedAt;
+    if (receivedAt >= acc.lastSeen) {
+      acc.lastSeen = receivedAt;
+      acc.lastSeq = hb.seq;
+    }
+    if (isFiniteNumber(hb.deviceTs)) {
+      acc.skewSamples += 1;
+      acc.skewAbsSumMs += Math.abs(hb.deviceTs - receivedAt);
+    }
+    if (hb.coincident) acc.coincident += 1;
+  }
+  return [...byDeviceDay.values()];
+}
+
+function accumulatorRow(acc: DayAccumulator): DayRow {
+  return {
+    minuteMap: acc.minuteMap,
+    heartbeats: acc.heartbeats,
+    firstSeen: acc.firstSeen,
+    lastSeen: acc.lastSeen,
+    lastSeq: acc.lastSeq,
+    skewSamples: acc.skewSamples,
+    skewAbsSumMs: acc.skewAbsSumMs,
+    coincident: acc.coincident,
+  };
+}
+
+/** The stored row plus the batch's part of the same device-day; a new object, the stored one is not touched. */
+function mergeRows(stored: DayRow, acc: DayAccumulator): DayRow {
+  const laterWins = acc.lastSeen >= stored.lastSeen; // the batch arrived after what is stored
+  return {
+    minuteMap: orInto(acc.minuteMap, stored.minuteMap),
+    heartbeats: stored.heartbeats + acc.heartbeats,
+    firstSeen: Math.min(stored.firstSeen, acc.firstSeen),
+    lastSeen: laterWins ? acc.lastSeen : stored.lastSeen,
+    lastSeq: laterWins ? acc.lastSeq : stored.lastSeq,
+    skewSamples: stored.skewSamples + acc.skewSamples,
+    skewAbsSumMs: stored.skewAbsSumMs + acc.skewAbsSumMs,
+    coincident: stored.coincident + acc.coincident,
+  };
+}
+
+function fromDb(row: DbDayRow | undefined): DayRow | undefined {
+  if (row === undefined) return undefined;
+  return {
+    minuteMap: row.minute_map,
+    heartbeats: row.heartbeats,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    lastSeq: row.last_seq,
+    skewSamples: row.skew_samples,
+    skewAbsSumMs: row.skew_abs_sum_ms,
+    coincident: row.coincident,
+  };
+}
+
+function isSortedByDay(rows: readonly number[], counters: readonly ActivityCounters[]): boolean {
+  for (let i = 1; i < rows.length; i++) if (counters[rows[i]!]![1] < counters[rows[i - 1]!]![1]) return false;
+  return true;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
