@@ -90,6 +90,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
 
+  // Rejection counters of devices that send only rejected messages never ride on a commit.
+  const evidenceFlusher = setInterval(() => {
+    if (evidence.pendingRejections() > 0) evidence.flush();
+  }, 1000);
+  evidenceFlusher.unref();
+
   const pipeline = createHeartbeatPipeline({
     clock,
     sink: committer,
@@ -209,6 +215,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await broker.close();
         await committer.close();
+        clearInterval(evidenceFlusher);
         evidence.flush();
         await store.close();
         db.close();

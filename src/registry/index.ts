@@ -13,6 +13,7 @@ import type { RegistryContext } from './context.js';
 import { createDevices, type Devices } from './devices.js';
 import { createEnterprises, type Enterprises } from './enterprises.js';
 import { createQuotas, type Quotas } from './quotas.js';
+import { createRedemptions, redemptionsMigration, type Redemptions } from './redemptions.js';
 import { registryMigrations } from './schema.js';
 import { createSuppliers, type Suppliers } from './suppliers.js';
 import { createRulesVoucherEngine, type VoucherEngine } from './vouchers.js';
@@ -24,6 +25,7 @@ export interface Registry {
   devices: Devices;
   apiKeys: ApiKeys;
   quotas: Quotas;
+  redemptions: Redemptions;
   audit: Pick<AuditLog, 'page'>;
 }
 
@@ -37,7 +39,7 @@ export interface RegistryOptions {
 
 /** Runs the registry's migrations on `db` and returns the facade. The caller owns (and closes) `db`. */
 export function createRegistry(options: RegistryOptions): Registry {
-  migrate(options.db, 'registry', registryMigrations);
+  migrate(options.db, 'registry', [...registryMigrations, redemptionsMigration]);
   const log = options.log.child({ component: 'registry' });
   const audit = createAuditLog(options.db, options.clock);
   const ctx: RegistryContext = {
@@ -55,6 +57,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     devices: createDevices(ctx),
     apiKeys: createApiKeys(ctx),
     quotas: createQuotas(ctx, contracts.reallocate),
+    redemptions: createRedemptions(ctx),
     audit: { page: audit.page },
   };
 }
@@ -73,5 +76,6 @@ export type { Device, DeviceAuthInfo, DeviceInput, Devices, IssuedDevice, TokenV
 export type { CityRef, Enterprise, EnterpriseInput, Enterprises, PriorVoucher } from './enterprises.js';
 export type { Page, PageRequest } from './pagination.js';
 export type { ProgramQuotas, Quotas } from './quotas.js';
+export type { RedemptionInput, RedemptionRecord, Redemptions } from './redemptions.js';
 export type { Supplier, SupplierInput, SupplierKind, Suppliers } from './suppliers.js';
 export type { AllocationOutcome, ContractEvaluation, Decision, Reason, VoucherEngine } from './vouchers.js';

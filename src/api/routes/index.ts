@@ -1,17 +1,19 @@
 import type { Config } from '../../config.js';
 import type { RouteSpec } from '../route.js';
 import { metaRoutes, type MetaRouteDeps } from './meta.js';
+import { overviewRoutes, type OverviewRouteDeps } from './overview.js';
 import { registryRoutes, type RegistryRouteDeps } from './registry.js';
 import { rulesRoutes } from './rules.js';
 import { verificationRoutes, type VerificationRouteDeps } from './verification.js';
 
 /** Everything the routes need, wired once in src/gateway.ts. */
-export type ApiDeps = MetaRouteDeps & RegistryRouteDeps & VerificationRouteDeps & { config: Readonly<Config> };
+export type ApiDeps = MetaRouteDeps & OverviewRouteDeps & RegistryRouteDeps & VerificationRouteDeps & { config: Readonly<Config> };
 
 /** Every route of the v1 API; the OpenAPI document is generated from this list. */
 export const allRoutes: readonly RouteSpec<any, any, any, ApiDeps>[] = [
   ...metaRoutes,
   ...rulesRoutes,
   ...verificationRoutes,
+  ...overviewRoutes,
   ...registryRoutes,
 ];

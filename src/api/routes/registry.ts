@@ -54,7 +54,6 @@ const page = (q: { limit?: number | undefined; cursor?: string | undefined }) =>
   ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
 });
 
-const emptyPage = { items: [], nextCursor: null };
 
 const problem = (description: string) => ({ description });
 const NOT_FOUND = problem('not found, or not visible to this key');
@@ -168,27 +167,6 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     body: s.contractCreateSchema,
     responses: { 201: { description: 'created, with voucher, decision and status', schema: s.contractSchema }, 403: FORBIDDEN },
     handler: (ctx) => ({ status: 201, body: ctx.deps.registry.contracts.create(ctx.body, principalOf(ctx).keyId) }),
-  }),
-  route({
-    method: 'get',
-    path: '/v1/contracts',
-    summary: 'List contracts (a supplier key sees only its own)',
-    tags: TAGS,
-    auth: ANY_KEY,
-    query: s.contractListQuerySchema,
-    responses: { 200: { description: 'one page', schema: s.contractPageSchema } },
-    handler: (ctx) => {
-      const scope = supplierScope(principalOf(ctx));
-      const { enterpriseId, supplierId, program, status } = ctx.query;
-      if (scope !== undefined && supplierId !== undefined && supplierId !== scope) return { status: 200, body: emptyPage };
-      const filter = {
-        ...(enterpriseId !== undefined ? { enterpriseId } : {}),
-        ...(program !== undefined ? { program } : {}),
-        ...(status !== undefined ? { status } : {}),
-        ...(scope !== undefined ? { supplierId: scope } : supplierId !== undefined ? { supplierId } : {}),
-      };
-      return { status: 200, body: ctx.deps.registry.contracts.page(filter, page(ctx.query)) };
-    },
   }),
   route({
     method: 'get',
