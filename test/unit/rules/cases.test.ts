@@ -1,0 +1,117 @@
+import { describe, it, expect } from 'vitest';
+import {
+  allocate,
+  allocationSchema,
+  evaluate,
+  evaluationSchema,
+  getProgram,
+  redeem,
+  redemptionSchema,
+  type AllocationApplication,
+  type ApplicationInput,
+  type EnterpriseInput,
+  type QuotasInput,
+  type RedemptionEvidence,
+  type RedemptionVoucher,
+} from '../../../src/rules/index.js';
+import { loadCases, merge } from './load-cases.js';
+import { buildAllocationApplication, buildApplication, buildEnterprise, buildEvidence, buildVoucher, REDEEM_AT } from './builders.js';
+
+const program = getProgram(2020)!;
+const codesOf = (reasons: { code: string }[]) => reasons.map((r) => r.code);
+
+function expectCodes(actual: string[], expected: { codes?: string[]; notCodes?: string[] }): void {
+  if (expected.codes) expect(actual).toEqual(expect.arrayContaining(expected.codes));
+  for (const code of expected.notCodes ?? []) expect(actual).not.toContain(code);
+}
+
+interface ExpectedApplication {
+  decision?: string;
+  voucherFen?: number;
+  requiredDevices?: number | null;
+  codes?: string[];
+  notCodes?: string[];
+}
+
+describe('evaluate — table of cases (cases/evaluate.yaml)', () => {
+  const cases = loadCases<
+    { enterprise?: Partial<EnterpriseInput>; applications: Partial<ApplicationInput>[] },
+    { enterprise?: Record<string, unknown>; enterpriseCodes?: string[]; applications: ExpectedApplication[]; totalVoucherFen?: number }
+  >('evaluate.yaml');
+
+  it.each(cases.map((c) => [`${c.name} [${c.clause}]`, c] as const))('%s', (_name, c) => {
+    const enterprise = buildEnterprise(c.input.enterprise ?? {});
+    const applications = c.input.applications.map((a) => buildApplication(a));
+    const result = evaluate(program, enterprise, applications);
+
+    expect(evaluationSchema.safeParse(result).success).toBe(true);
+    if (c.expected.enterprise) expect(result.enterprise).toMatchObject(c.expected.enterprise);
+    if (c.expected.enterpriseCodes) expect(codesOf(result.enterprise.reasons)).toEqual(c.expected.enterpriseCodes);
+    expect(result.applications).toHaveLength(c.expected.applications.length);
+    c.expected.applications.forEach((expected, i) => {
+      const actual = result.applications[i]!;
+      expect(actual.catalogId).toBe(applications[i]!.catalogId);
+      if (expected.decision !== undefined) expect(actual.decision, `application ${i} decision`).toBe(expected.decision);
+      if (expected.voucherFen !== undefined) expect(actual.voucherFen, `application ${i} voucherFen`).toBe(expected.voucherFen);
+      if (expected.requiredDevices !== undefined) expect(actual.requiredDevices, `application ${i} requiredDevices`).toBe(expected.requiredDevices);
+      expectCodes(codesOf(actual.reasons), expected);
+      // Every reason cites a clause; every decision's explanation names the clauses used.
+      for (const r of actual.reasons) expect(r.clause.trim()).not.toBe('');
+      expect(actual.explanation.value).toBe(actual.voucherFen);
+    });
+    if (c.expected.totalVoucherFen !== undefined) expect(result.totalVoucherFen).toBe(c.expected.totalVoucherFen);
+  });
+});
+
+describe('allocate — table of cases (cases/allocate.yaml)', () => {
+  const cases = loadCases<
+    { applications: Partial<AllocationApplication>[]; quotas?: QuotasInput },
+    {
+      order?: string[];
+      entries?: Record<string, Record<string, unknown> & { codes?: string[] }>;
+      cities?: Record<string, Record<string, unknown>>;
+      suppliers?: Record<string, Record<string, unknown>>;
+      totals?: Record<string, number>;
+    }
+  >('allocate.yaml');
+
+  it.each(cases.map((c) => [`${c.name} [${c.clause}]`, c] as const))('%s', (_name, c) => {
+    const applications = c.input.applications.map((a) => buildAllocationApplication(a));
+    const result = allocate(program, applications, c.input.quotas);
+
+    expect(allocationSchema.safeParse(result).success).toBe(true);
+    if (c.expected.order) expect(result.applications.map((e) => e.id)).toEqual(c.expected.order);
+    for (const [id, { codes, ...fields }] of Object.entries(c.expected.entries ?? {})) {
+      const entry = result.applications.find((e) => e.id === id);
+      expect(entry, `entry ${id}`).toBeDefined();
+      expect(entry).toMatchObject(fields);
+      expectCodes(codesOf(entry!.reasons), { codes });
+    }
+    for (const [code, fields] of Object.entries(c.expected.cities ?? {})) {
+      expect(result.balances.cities.find((b) => b.city.code === code)).toMatchObject(fields);
+    }
+    for (const [id, fields] of Object.entries(c.expected.suppliers ?? {})) {
+      expect(result.balances.suppliers.find((b) => b.supplierId === id)).toMatchObject(fields);
+    }
+    if (c.expected.totals) expect(result.totals).toMatchObject(c.expected.totals);
+  });
+});
+
+describe('redeem — table of cases (cases/redeem.yaml)', () => {
+  const cases = loadCases<
+    { voucher?: Partial<RedemptionVoucher>; evidence?: Partial<RedemptionEvidence>; verifiedDevices?: number; at?: string },
+    { decision: string; payableFen?: number; requiredDevices?: number | null; activeDevices?: number | null; codes?: string[]; notCodes?: string[] }
+  >('redeem.yaml');
+
+  it.each(cases.map((c) => [`${c.name} [${c.clause}]`, c] as const))('%s', (_name, c) => {
+    const voucher = merge(buildVoucher(), c.input.voucher);
+    const evidence = merge(buildEvidence(), c.input.evidence);
+    const result = redeem(program, voucher, evidence, c.input.verifiedDevices ?? null, c.input.at ?? REDEEM_AT);
+
+    expect(redemptionSchema.safeParse(result).success).toBe(true);
+    const { codes, notCodes, ...fields } = c.expected;
+    expect(result).toMatchObject(fields);
+    expectCodes(codesOf(result.reasons), { codes, notCodes });
+    expect(result.payableFen).toBe(result.decision === 'approved' ? result.voucherFen : 0);
+  });
+});
