@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Express } from 'express';
 import { createGatewayBroker, type GatewayBroker } from '../broker/create-broker.js';
 import { buildApp } from './api/app.js';
-import { buildOpenApi } from './api/openapi.js';
+import { generateOpenApi } from './api/openapi-document.js';
 import { allRoutes, type ApiDeps } from './api/routes/index.js';
 import { mountWebPage } from './api/static.js';
 import { securityHeaders } from './api/security.js';
@@ -19,7 +19,6 @@ import { createRegistry, type Registry } from './registry/index.js';
 import { createVerificationService, type VerificationService } from './services/verification.js';
 import { createEvidenceStore, createGroupCommitter, createSqliteTelemetryStore } from './telemetry/index.js';
 import type { TelemetryStore } from './telemetry/types.js';
-import { createInfluxTelemetryStore } from './telemetry/influx/index.js';
 import { DEFAULT_ACTIVITY_POLICY } from './verifier/index.js';
 
 export interface GatewayOptions {
@@ -65,9 +64,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const registry = createRegistry({ db, clock, log });
   const { key: generatedAdminKey } = registry.apiKeys.bootstrapAdmin(config.adminKey);
 
+  // The InfluxDB client is loaded only when configured.
   const store: TelemetryStore =
     config.store.kind === 'influx'
-      ? await createInfluxTelemetryStore({
+      ? await (await import('./telemetry/influx/index.js')).createInfluxTelemetryStore({
           url: config.store.url,
           retentionDays: config.store.retentionDays,
           bufferMax: config.store.bufferMax,
@@ -170,7 +170,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ...(mqttAddress.tlsPort === undefined ? {} : { tlsPort: mqttAddress.tlsPort }),
       },
     }),
-    openapi: () => (openapi ??= buildOpenApi(allRoutes, { title: 'Subsidy device-verification gateway', version: '1.0.0' })),
+    openapi: () => (openapi ??= generateOpenApi()),
   };
   const app = buildApp({
     routes: allRoutes,

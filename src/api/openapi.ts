@@ -11,14 +11,13 @@ type JsonObject = Record<string, unknown>;
 export function buildOpenApi(routes: readonly RouteSpec<any, any, any, any>[], info: { title: string; version: string }): JsonObject {
   const components: Record<string, unknown> = {};
   const paths: Record<string, Record<string, unknown>> = {};
-  const toSchema = (schema: z.ZodType, io: 'input' | 'output'): unknown => {
-    const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonObject;
-    const defs = (json.$defs ?? {}) as Record<string, unknown>;
-    delete json.$defs;
-    delete json.$schema;
-    for (const [id, def] of Object.entries(defs)) components[id] = rewriteRefs(def);
-    return rewriteRefs(json);
+  // Every schema of one direction is converted in a single call, so a schema used by several
+  // routes (named with .meta({ id }) or merely reused) becomes one shared component.
+  const converted = {
+    input: convertAll(routes.flatMap((r) => [r.params, r.query, r.body]), 'input', components),
+    output: convertAll(routes.flatMap((r) => Object.values(r.responses).map((x) => x.schema)), 'output', components),
   };
+  const toSchema = (schema: z.ZodType, io: 'input' | 'output'): unknown => converted[io].get(schema);
 
   for (const route of routes) {
     const operation: JsonObject = {
@@ -97,6 +96,23 @@ function parameters(
   }));
 }
 
-function rewriteRefs(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/'));
+function convertAll(
+  schemas: readonly (z.ZodType | undefined)[],
+  io: 'input' | 'output',
+  components: Record<string, unknown>,
+): Map<z.ZodType, unknown> {
+  const unique = [...new Set(schemas.filter((s): s is z.ZodType => s !== undefined))];
+  const bundle = z.object(Object.fromEntries(unique.map((s, i) => [`s${i}`, s])));
+  const json = z.toJSONSchema(bundle, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as {
+    properties: Record<string, unknown>;
+    $defs?: Record<string, unknown>;
+  };
+  // Anonymous shared schemas are named __schemaN by zod; keep the two directions apart.
+  const prefix = io === 'input' ? 'In' : 'Out';
+  const rename = (text: string) =>
+    text.replaceAll('"#/$defs/__schema', `"#/$defs/${prefix}Schema`).replaceAll('"#/$defs/', '"#/components/schemas/');
+  for (const [id, def] of Object.entries(json.$defs ?? {})) {
+    components[id.startsWith('__schema') ? `${prefix}Schema${id.slice(8)}` : id] = JSON.parse(rename(JSON.stringify(def)));
+  }
+  return new Map(unique.map((s, i) => [s, JSON.parse(rename(JSON.stringify(json.properties[`s${i}`])))]));
 }
