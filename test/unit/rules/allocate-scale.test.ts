@@ -5,7 +5,7 @@ const program = getProgram(2020)!;
 const cities = program.cities.filter((c) => c.eligible).map((c) => c.code);
 
 describe('allocate at scale', () => {
-  it('allocates 100,000 applications in well under a second', () => {
+  it('allocates 100,000 applications, each exactly once, never beyond a quota (timing lives in bench/)', () => {
     const start0 = Date.parse('2020-05-25T02:00:00Z');
     const applications: AllocationApplication[] = Array.from({ length: 100_000 }, (_, i) => ({
       id: `app-${i}`,
@@ -18,14 +18,16 @@ describe('allocate at scale', () => {
       submittedAt: new Date(start0 + ((i * 104_729) % 10_000_000) * 1000).toISOString(),
     }));
     const quotas = { cities: Object.fromEntries(cities.map((code) => [code, 20_000_000_000])) };
-    allocate(program, applications.slice(0, 1000), quotas); // warm-up
-    const started = performance.now();
     const result = allocate(program, applications, quotas);
-    const elapsedMs = performance.now() - started;
     expect(result.applications).toHaveLength(100_000);
     expect(result.totals.admitted + result.totals.waitlisted + result.totals.rejected).toBe(100_000);
     expect(result.totals.admitted).toBeGreaterThan(0);
     expect(result.totals.waitlisted).toBeGreaterThan(0);
-    expect(elapsedMs).toBeLessThan(1000);
+    expect(new Set(result.applications.map((a) => a.id)).size).toBe(100_000);
+    const admittedByCity = new Map<string, number>();
+    for (const a of result.applications) {
+      if (a.status === 'admitted') admittedByCity.set(a.city.code, (admittedByCity.get(a.city.code) ?? 0) + a.voucherFen);
+    }
+    for (const used of admittedByCity.values()) expect(used).toBeLessThanOrEqual(20_000_000_000);
   });
 });

@@ -5,6 +5,7 @@ import {
   applyRate,
   atLeastPercent,
   ceilDiv,
+  formatYuan,
   evaluate,
   getCatalogItem,
   getProgram,
@@ -216,5 +217,19 @@ describe('fen arithmetic — properties', () => {
     expect(applyRate(Number.MAX_SAFE_INTEGER, 7000)).toBe(6305039478318693);
     expect(() => applyRate(2 ** 53, 7000)).toThrow(RangeError);
     expect(() => applyRate(1.5, 7000)).toThrow(RangeError);
+  });
+});
+
+describe('formatYuan', () => {
+  it('formats fen as yuan with thousands separators, exactly', () => {
+    expect(formatYuan(17_500_000)).toBe('175,000.00元');
+    expect(formatYuan(5)).toBe('0.05元');
+    expect(formatYuan(Number.MAX_SAFE_INTEGER)).toBe('90,071,992,547,409.91元');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (fen) => {
+        const text = formatYuan(fen).replace(/[,元.]/g, '');
+        expect(BigInt(text)).toBe(BigInt(fen));
+      }),
+    );
   });
 });
