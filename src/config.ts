@@ -113,3 +113,11 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** Settings of the reviewer CLI (`npx gateway …`): where the gateway is and which key to use. */
+export function loadCliEnv(env: Record<string, string | undefined> = process.env): { url: string; apiKey: string | undefined } {
+  return {
+    url: env.GATEWAY_URL && env.GATEWAY_URL !== '' ? env.GATEWAY_URL : 'http://127.0.0.1:8080',
+    apiKey: env.GATEWAY_API_KEY && env.GATEWAY_API_KEY !== '' ? env.GATEWAY_API_KEY : undefined,
+  };
+}
