@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Express } from 'express';
 import { createGatewayBroker, type GatewayBroker } from '../broker/create-broker.js';
+import { createFloodControl } from '../broker/flood-control.js';
 import { buildApp } from './api/app.js';
+import { authFailureThrottle } from './api/rate-limit.js';
 import { generateOpenApi } from './api/openapi-document.js';
 import { allRoutes, type ApiDeps } from './api/routes/index.js';
 import { mountWebPage } from './api/static.js';
@@ -16,7 +18,7 @@ import { createHeartbeatPipeline } from './ingest/pipeline.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRegistry, type Registry } from './registry/index.js';
-import { createVerificationService, type VerificationService } from './services/verification.js';
+import { createVerificationService, registryVerificationSources, type VerificationService } from './services/verification.js';
 import { createEvidenceStore, createGroupCommitter, createSqliteTelemetryStore } from './telemetry/index.js';
 import type { TelemetryStore } from './telemetry/types.js';
 import { DEFAULT_ACTIVITY_POLICY } from './verifier/index.js';
@@ -60,7 +62,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? silentLogger;
   const metrics = createMetrics();
 
-  const db = openDatabase(join(config.dataDir, 'gateway.db'));
+  const db = openDataDir(config.dataDir);
   const registry = createRegistry({ db, clock, log });
   const { key: generatedAdminKey } = registry.apiKeys.bootstrapAdmin(config.adminKey);
 
@@ -92,9 +94,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   // Rejection counters of devices that send only rejected messages never ride on a commit.
   const evidenceFlusher = setInterval(() => {
-    if (evidence.pendingRejections() > 0) evidence.flush();
+    try {
+      if (evidence.pendingRejections() > 0) evidence.flush();
+    } catch (err) {
+      // Disk full or read-only: the counters stay pending and are retried on the next tick.
+      log.error({ err }, 'rejection counters not flushed');
+    }
   }, 1000);
   evidenceFlusher.unref();
+
+  const flood = createFloodControl({ clock, metrics, limits: config.floodControl });
 
   const pipeline = createHeartbeatPipeline({
     clock,
@@ -102,7 +111,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     rejections: evidence,
     lockstep: createLockstepTracker({ windowMs: LOCKSTEP_WINDOW_MS }),
     log: log.child({ component: 'ingest' }),
-    hooks: { rejected: (_ctx, reason) => metrics.heartbeatsRejected.inc({ reason }) },
+    hooks: {
+      rejected: (_ctx, reason) => metrics.heartbeatsRejected.inc({ reason }),
+      allow: (ctx, receivedAt) => flood.allowHeartbeat(ctx, receivedAt),
+    },
   });
 
   const broker = await createGatewayBroker({
@@ -118,38 +130,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     pipeline,
     metrics,
     log: log.child({ component: 'broker' }),
-  });
+    admitConnection: (source) => flood.admitAddress(source),
+    flapping: flood,
+  }, config.mqttLimits);
 
   const verification = createVerificationService({
     store,
     defaultPolicy: DEFAULT_ACTIVITY_POLICY,
     observe: (s) => metrics.verificationSeconds.observe(s),
-    sources: {
-      contract: (id) => registry.contracts.get(id),
-      devices: (contractId) => registry.devices.listByContract(contractId).map((d) => ({ id: d.id, serial: d.serial })),
-      otherContractsBySerial(contractId, serials) {
-        const result = new Map<string, string[]>();
-        for (const [serial, contracts] of registry.devices.duplicateSerials(serials)) {
-          const others = contracts.filter((c) => c !== contractId);
-          if (others.length) result.set(serial, others);
-        }
-        return result;
-      },
-      connections(ids, fromMs, toMs) {
-        return new Map(
-          evidence
-            .connectionSummary(ids, fromMs, toMs)
-            .map((s) => [s.deviceId, { connects: s.connects, takeovers: s.takeovers, sources: s.distinctSources }]),
-        );
-      },
-      replays(ids, fromDay, toDay) {
-        const counts = new Map<string, number>();
-        for (const r of evidence.rejections(ids, fromDay, toDay)) {
-          if (r.reason === 'seq-replay' || r.reason === 'duplicate-seq') counts.set(r.deviceId, (counts.get(r.deviceId) ?? 0) + r.count);
-        }
-        return counts;
-      },
-    },
+    sources: registryVerificationSources(registry, evidence),
   });
 
   const mqttAddress = await broker.listen(config.mqtt.host, config.mqtt.port, config.mqtt.tls);
@@ -183,6 +172,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log: log.child({ component: 'api' }),
     before(app) {
       securityHeaders(app);
+      app.use(authFailureThrottle({ clock, limits: config.apiAuthThrottle, onBan: () => metrics.bans.inc({ reason: 'api-auth-failures' }) }));
       mountWebPage(app);
     },
   });
@@ -224,4 +214,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return closing;
     },
   };
+}
+
+/** Opens the database in the data dir, failing with a message that names the directory. */
+function openDataDir(dataDir: string): SqliteDb {
+  try {
+    return openDatabase(join(dataDir, 'gateway.db'));
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`cannot open the database in GATEWAY_DATA_DIR=${dataDir} (${reason}); check that the directory exists, is writable and has free space`, { cause: err });
+  }
 }

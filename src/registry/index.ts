@@ -13,7 +13,7 @@ import type { RegistryContext } from './context.js';
 import { createDevices, type Devices } from './devices.js';
 import { createEnterprises, type Enterprises } from './enterprises.js';
 import { createQuotas, type Quotas } from './quotas.js';
-import { createRedemptions, redemptionsMigration, type Redemptions } from './redemptions.js';
+import { createRedemptions, type Redemptions } from './redemptions.js';
 import { registryMigrations } from './schema.js';
 import { createSuppliers, type Suppliers } from './suppliers.js';
 import { createRulesVoucherEngine, type VoucherEngine } from './vouchers.js';
@@ -39,7 +39,7 @@ export interface RegistryOptions {
 
 /** Runs the registry's migrations on `db` and returns the facade. The caller owns (and closes) `db`. */
 export function createRegistry(options: RegistryOptions): Registry {
-  migrate(options.db, 'registry', [...registryMigrations, redemptionsMigration]);
+  migrate(options.db, 'registry', registryMigrations);
   const log = options.log.child({ component: 'registry' });
   const audit = createAuditLog(options.db, options.clock);
   const ctx: RegistryContext = {

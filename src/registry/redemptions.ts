@@ -1,3 +1,4 @@
+import type { Migration } from '../db/sqlite.js';
 import { toShanghaiIso } from '../time/shanghai.js';
 import type { Actor, RegistryContext } from './context.js';
 import { isoToMs } from './context.js';
@@ -35,7 +36,7 @@ export interface Redemptions {
   forContract(contractId: string): RedemptionRecord[];
 }
 
-export const redemptionsMigration = {
+export const redemptionsMigration: Migration = {
   version: 2,
   description: 'redemption decisions',
   up: `

@@ -1,3 +1,4 @@
+import { redemptionsMigration } from './redemptions.js';
 import type { Migration } from '../db/sqlite.js';
 
 /**
@@ -105,4 +106,5 @@ export const registryMigrations: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     `,
   },
+  redemptionsMigration,
 ];

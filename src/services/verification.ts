@@ -1,3 +1,5 @@
+import type { Registry } from '../registry/index.js';
+import type { EvidenceStore } from '../telemetry/evidence.js';
 import type { TelemetryStore } from '../telemetry/types.js';
 import { addDays, shanghaiDay, shanghaiDayStart } from '../time/shanghai.js';
 import {
@@ -62,3 +64,32 @@ export function createVerificationService(deps: {
 }
 
 export type VerificationService = ReturnType<typeof createVerificationService>;
+
+/** The sources as the gateway wires them: the registry for facts, the evidence store for ingest evidence. */
+export function registryVerificationSources(registry: Registry, evidence: EvidenceStore): VerificationSources {
+  return {
+    contract: (id) => registry.contracts.get(id),
+    devices: (contractId) => registry.devices.listByContract(contractId).map((d) => ({ id: d.id, serial: d.serial })),
+    otherContractsBySerial(contractId, serials) {
+      const result = new Map<string, string[]>();
+      for (const [serial, contracts] of registry.devices.duplicateSerials(serials)) {
+        const others = contracts.filter((c) => c !== contractId);
+        if (others.length) result.set(serial, others);
+      }
+      return result;
+    },
+    connections: (ids, fromMs, toMs) =>
+      new Map(
+        evidence
+          .connectionSummary(ids, fromMs, toMs)
+          .map((s) => [s.deviceId, { connects: s.connects, takeovers: s.takeovers, sources: s.distinctSources }]),
+      ),
+    replays(ids, fromDay, toDay) {
+      const counts = new Map<string, number>();
+      for (const r of evidence.rejections(ids, fromDay, toDay)) {
+        if (r.reason === 'seq-replay' || r.reason === 'duplicate-seq') counts.set(r.deviceId, (counts.get(r.deviceId) ?? 0) + r.count);
+      }
+      return counts;
+    },
+  };
+}

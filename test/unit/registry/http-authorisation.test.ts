@@ -3,7 +3,9 @@
  * their own supplier, contracts and devices; another supplier's are 404, not 403.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { overviewRoutes } from '../../../src/api/routes/overview.js';
 import { registryRoutes } from '../../../src/api/routes/registry.js';
+import { verificationRoutes } from '../../../src/api/routes/verification.js';
 import { buildCreditCode, buildEnterprise } from './fixtures.js';
 import { startRegistryServer, type RegistryServer } from './http-fixture.js';
 
@@ -106,12 +108,21 @@ const ROWS: Row[] = [
     expect: { ...writeAdmin, admin: 204 },
   },
   { method: 'GET', route: '/v1/audit', path: () => '/v1/audit', expect: readStaff },
+  { method: 'GET', route: '/v1/contracts/{id}/verification', path: () => `/v1/contracts/${ids.contract}/verification`, expect: readOwn },
+  { method: 'GET', route: '/v1/stats', path: () => '/v1/stats', expect: readAll },
+  {
+    method: 'POST',
+    route: '/v1/contracts/{id}/redemption',
+    path: () => `/v1/contracts/${ids.contract}/redemption`,
+    body: () => ({ at: '2020-12-01T10:00:00+08:00', invoiceAmountFen: 1, paidAmountFen: 1, acceptanceReport: true }),
+    expect: { admin: 200, reviewer: 200, ownSupplier: 403, otherSupplier: 403, noKey: 401, badKey: 401 },
+  },
 ];
 
 describe('registry API authorisation matrix', () => {
-  it('covers every registry route', () => {
+  it('covers every registry, contract-list and verification route', () => {
     const covered = new Set(ROWS.map((r) => `${r.method} ${r.route}`));
-    const all = registryRoutes.map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    const all = [...registryRoutes, ...overviewRoutes, ...verificationRoutes].map((r) => `${r.method.toUpperCase()} ${r.path}`);
     expect(all.filter((r) => !covered.has(r))).toEqual([]);
   });
 

@@ -2,7 +2,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../../src/api/app.js';
+import { overviewRoutes, type OverviewRouteDeps } from '../../../src/api/routes/overview.js';
 import { registryRoutes, type RegistryRouteDeps } from '../../../src/api/routes/registry.js';
+import { verificationRoutes } from '../../../src/api/routes/verification.js';
+import { createVerificationService, registryVerificationSources } from '../../../src/services/verification.js';
+import { createEvidenceStore, createSqliteTelemetryStore } from '../../../src/telemetry/index.js';
+import { DEFAULT_ACTIVITY_POLICY } from '../../../src/verifier/index.js';
 import { silentLogger } from '../../../src/log.js';
 import type { VoucherEngine } from '../../../src/registry/index.js';
 import { openTestRegistry, type TestRegistry } from './fixtures.js';
@@ -14,9 +19,20 @@ export interface RegistryServer extends TestRegistry {
 
 export async function startRegistryServer(options: { engine?: VoucherEngine } = {}): Promise<RegistryServer> {
   const t = openTestRegistry(options);
-  const deps: RegistryRouteDeps = { registry: t.registry };
+  // The contract list and verification routes read activity too: an empty store on the same file.
+  const verification = createVerificationService({
+    store: createSqliteTelemetryStore({ db: t.db }),
+    defaultPolicy: DEFAULT_ACTIVITY_POLICY,
+    sources: registryVerificationSources(t.registry, createEvidenceStore(t.db)),
+  });
+  const deps: RegistryRouteDeps & OverviewRouteDeps = {
+    registry: t.registry,
+    clock: t.clock,
+    verification,
+    contractOwner: (id) => t.registry.contracts.get(id),
+  };
   const app = buildApp({
-    routes: registryRoutes,
+    routes: [...registryRoutes, ...overviewRoutes, ...verificationRoutes],
     deps,
     authenticate: (key) => t.registry.apiKeys.authenticate(key),
     log: silentLogger,
