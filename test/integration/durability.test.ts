@@ -50,7 +50,7 @@ describe('durability', () => {
 
     // Restart on the same data dir: it must open clean and serve.
     const second = await spawnGateway(dataDir, env);
-    await second.stop();
+    expect(await second.stop(), 'SIGTERM shuts down cleanly').toBe(0);
 
     const db = new Database(join(dataDir, 'gateway.db'), { readonly: true });
     try {
