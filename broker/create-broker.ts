@@ -1,6 +1,6 @@
-import { Aedes, type Client } from 'aedes';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../src/clock.js';
@@ -12,6 +12,8 @@ import { createAuthenticate } from './authenticate.js';
 import { createAuthorizePublish } from './authorize-publish.js';
 import { createAuthorizeSubscribe } from './authorize-subscribe.js';
 import type { ConnectionLog, DeviceDirectory } from './device-directory.js';
+import type { FloodControl } from './flood-control.js';
+import { guardConnection } from './packet-guard.js';
 import { remoteAddress } from './remote-address.js';
 import { MAX_TOPIC_LEVELS } from './topics.js';
 
@@ -24,23 +26,40 @@ export interface BrokerDeps {
   log: Logger;
   /** Decides at TCP accept / CONNECT time whether an address may connect (flood control). */
   admitConnection?: (source: string) => boolean;
+  /** Per-device flapping bans (broker/flood-control.ts); address admission goes through `admitConnection`. */
+  flapping?: Pick<FloodControl, 'deviceBanned' | 'recordDeviceConnect'>;
 }
 
 export interface BrokerOptions {
   connectTimeoutMs?: number;
   drainTimeoutMs?: number;
   keepaliveLimitS?: number;
+  /** Largest remaining length a packet header may declare (broker/packet-guard.ts); default 8 KiB. */
+  maxPacketBytes?: number;
 }
 
 export interface GatewayBroker {
   aedes: Aedes;
   listen(host: string, port: number, tls?: { port: number; certFile: string; keyFile: string }): Promise<{ port: number; tlsPort?: number }>;
+  /** Closes the live session of a device, if any (after a token rotation or when it is disabled). */
+  disconnect(deviceId: string): boolean;
   close(): Promise<void>;
 }
 
 /** Builds the aedes broker with the gateway's hooks; `listen` starts the TCP (and TLS) listeners. */
 export async function createGatewayBroker(deps: BrokerDeps, options: BrokerOptions = {}): Promise<GatewayBroker> {
-  const { clock, directory, connections, metrics, log } = deps;
+  const { clock, directory, metrics, log } = deps;
+  // The connection log writes to the database from event handlers: a full or read-only disk
+  // must cost the evidence row, never crash the broker with an exception thrown in an emitter.
+  const connections: ConnectionLog = {
+    recordConnection(event) {
+      try {
+        deps.connections.recordConnection(event);
+      } catch (err) {
+        log.error({ err, deviceId: event.deviceId, kind: event.kind }, 'connection event not recorded');
+      }
+    },
+  };
   const contexts = new WeakMap<Client, IngestContext>();
   let aedesRef: Aedes | undefined;
 
@@ -60,16 +79,29 @@ export async function createGatewayBroker(deps: BrokerDeps, options: BrokerOptio
         connections.recordConnection({ deviceId, at: clock.now(), kind: 'takeover', source });
       }
       contexts.set(client, { ...facts, source, session: createSeqSession() });
+      deps.flapping?.recordDeviceConnect(deviceId);
     },
   });
 
+  // A device banned for flapping is refused before its token is even checked; the ban itself
+  // only ever starts from authenticated CONNECTs (flood-control.ts).
+  const guardedAuthenticate: typeof authenticate = (client, username, password, done) => {
+    if (deps.flapping?.deviceBanned(client.id)) {
+      metrics.mqttConnectionsRefused.inc({ reason: 'banned-device' });
+      log.warn({ clientId: client.id, source: remoteAddress(client) }, 'MQTT CONNECT refused: device banned for flapping');
+      // CONNACK 3 "server unavailable" [MQTT-3.2.2.3]: try again later.
+      return done(Object.assign(new Error(`device ${client.id} is temporarily banned for flapping`), { returnCode: 3 }) as AuthenticateError, null);
+    }
+    authenticate(client, username, password, done);
+  };
+
   const aedes = await Aedes.createBroker({
-    authenticate,
+    authenticate: guardedAuthenticate,
     authorizePublish: createAuthorizePublish({ pipeline: deps.pipeline, contextOf: (c) => contexts.get(c), metrics, log }),
     authorizeSubscribe: createAuthorizeSubscribe({ metrics }),
-    preConnect(client, _packet, done) {
-      const source = remoteAddress(client);
-      done(null, deps.admitConnection ? deps.admitConnection(source) : true);
+    // Address admission happens at TCP accept (handleConnection), before aedes reads a byte.
+    preConnect(_client, _packet, done) {
+      done(null, true);
     },
     maxTopicLevels: MAX_TOPIC_LEVELS,
     connectTimeout: options.connectTimeoutMs ?? 10_000,
@@ -99,20 +131,45 @@ export async function createGatewayBroker(deps: BrokerDeps, options: BrokerOptio
   });
 
   const servers: Server[] = [];
+  const maxPacketBytes = options.maxPacketBytes ?? 8192;
+
+  /** TCP accept: address admission, then aedes, then the packet guard on the same socket. */
+  const handleConnection = (socket: Socket) => {
+    const raw = socket.remoteAddress ?? 'unknown';
+    const source = raw.startsWith('::ffff:') ? raw.slice(7) : raw;
+    if (deps.admitConnection && !deps.admitConnection(source)) {
+      metrics.mqttConnectionsRefused.inc({ reason: 'banned-address' });
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
+    aedes.handle(socket);
+    guardConnection(socket, maxPacketBytes, (violation, declared) => {
+      metrics.mqttConnectionsRefused.inc({ reason: violation });
+      log.warn({ source, violation, declared, maxPacketBytes }, 'MQTT connection closed by the packet guard');
+    });
+  };
 
   return {
     aedes,
     async listen(host, port, tls) {
-      const plain = createServer(aedes.handle);
+      const plain = createServer(handleConnection);
       servers.push(plain);
       const boundPort = await listenOn(plain, host, port);
       let tlsPort: number | undefined;
       if (tls) {
-        const secure = createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, aedes.handle);
+        const secure = createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, handleConnection);
         servers.push(secure as unknown as Server);
         tlsPort = await listenOn(secure as unknown as Server, host, tls.port);
       }
       return tlsPort === undefined ? { port: boundPort } : { port: boundPort, tlsPort };
+    },
+    disconnect(deviceId) {
+      const client = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[deviceId];
+      if (!client) return false;
+      log.info({ clientId: deviceId }, 'session closed: credentials changed');
+      client.close();
+      return true;
     },
     async close() {
       // Stop accepting first; a server's close callback waits for its open sockets, which

@@ -33,6 +33,22 @@ export const configSchema = z
     GATEWAY_PROGRAM_YEAR: z.coerce.number().int().default(2020),
     GATEWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     GATEWAY_PRETTY_LOGS: bool.default(false),
+    /** Flood control (broker/flood-control.ts, SECURITY.md); 0 turns a limit off. */
+    GATEWAY_DEVICE_MAX_RATE_PER_MIN: z.coerce.number().int().min(0).default(120),
+    GATEWAY_DEVICE_BURST: z.coerce.number().int().min(1).default(20),
+    GATEWAY_CONN_RATE_PER_ADDR: z.coerce.number().int().min(0).default(1000),
+    GATEWAY_CONN_RATE_WINDOW_S: z.coerce.number().int().min(1).default(60),
+    GATEWAY_FLAP_CONNECTS: z.coerce.number().int().min(0).default(15),
+    GATEWAY_FLAP_WINDOW_S: z.coerce.number().int().min(1).default(60),
+    GATEWAY_BAN_SECONDS: z.coerce.number().int().min(1).default(300),
+    /** Largest MQTT packet (remaining length) accepted; larger headers close the connection (broker/packet-guard.ts). */
+    GATEWAY_MQTT_MAX_PACKET_BYTES: z.coerce.number().int().min(256).max(268_435_455).default(8192),
+    GATEWAY_MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    GATEWAY_MQTT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+    /** API-key brute-force brake (src/api/rate-limit.ts): failures per address per window → 429 for the ban time. */
+    GATEWAY_API_AUTH_FAILURES: z.coerce.number().int().min(0).default(10),
+    GATEWAY_API_AUTH_WINDOW_S: z.coerce.number().int().min(1).default(60),
+    GATEWAY_API_AUTH_BAN_SECONDS: z.coerce.number().int().min(1).default(300),
   })
   .superRefine((c, ctx) => {
     if (c.GATEWAY_STORE === 'influx' && !c.GATEWAY_INFLUX_URL) {
@@ -61,6 +77,17 @@ export interface Config {
   rawRetentionDays: number;
   programYear: number;
   log: { level: string; pretty: boolean };
+  floodControl: {
+    deviceRatePerMin: number;
+    deviceBurst: number;
+    connectsPerAddress: number;
+    connectWindowMs: number;
+    flapConnects: number;
+    flapWindowMs: number;
+    banMs: number;
+  };
+  mqttLimits: { maxPacketBytes: number; connectTimeoutMs: number; drainTimeoutMs: number };
+  apiAuthThrottle: { maxFailures: number; windowMs: number; banMs: number };
 }
 
 export class ConfigError extends Error {
@@ -102,6 +129,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rawRetentionDays: c.GATEWAY_RAW_RETENTION_DAYS,
     programYear: c.GATEWAY_PROGRAM_YEAR,
     log: { level: c.GATEWAY_LOG_LEVEL, pretty: c.GATEWAY_PRETTY_LOGS },
+    floodControl: {
+      deviceRatePerMin: c.GATEWAY_DEVICE_MAX_RATE_PER_MIN,
+      deviceBurst: c.GATEWAY_DEVICE_BURST,
+      connectsPerAddress: c.GATEWAY_CONN_RATE_PER_ADDR,
+      connectWindowMs: c.GATEWAY_CONN_RATE_WINDOW_S * 1000,
+      flapConnects: c.GATEWAY_FLAP_CONNECTS,
+      flapWindowMs: c.GATEWAY_FLAP_WINDOW_S * 1000,
+      banMs: c.GATEWAY_BAN_SECONDS * 1000,
+    },
+    mqttLimits: {
+      maxPacketBytes: c.GATEWAY_MQTT_MAX_PACKET_BYTES,
+      connectTimeoutMs: c.GATEWAY_MQTT_CONNECT_TIMEOUT_MS,
+      drainTimeoutMs: c.GATEWAY_MQTT_DRAIN_TIMEOUT_MS,
+    },
+    apiAuthThrottle: {
+      maxFailures: c.GATEWAY_API_AUTH_FAILURES,
+      windowMs: c.GATEWAY_API_AUTH_WINDOW_S * 1000,
+      banMs: c.GATEWAY_API_AUTH_BAN_SECONDS * 1000,
+    },
   };
   return deepFreeze(config);
 }

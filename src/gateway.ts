@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { Express } from 'express';
 import { createGatewayBroker, type GatewayBroker } from '../broker/create-broker.js';
@@ -17,6 +18,7 @@ import { createLockstepTracker } from './ingest/lockstep.js';
 import { createHeartbeatPipeline } from './ingest/pipeline.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createAuditLog } from './registry/audit.js';
 import { createRegistry, type Registry } from './registry/index.js';
 import { createVerificationService, registryVerificationSources, type VerificationService } from './services/verification.js';
 import { createEvidenceStore, createGroupCommitter, createSqliteTelemetryStore } from './telemetry/index.js';
@@ -62,9 +64,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? silentLogger;
   const metrics = createMetrics();
 
-  const db = openDataDir(config.dataDir);
-  const registry = createRegistry({ db, clock, log });
-  const { key: generatedAdminKey } = registry.apiKeys.bootstrapAdmin(config.adminKey);
+  const { db, registry, generatedAdminKey } = openDataDir(config.dataDir, () => {
+    const db = openDatabase(join(config.dataDir, 'gateway.db'));
+    // SQLite silently opens a file it cannot write read-only; refuse that here, not at the first heartbeat.
+    accessSync(join(config.dataDir, 'gateway.db'), fsConstants.W_OK);
+    const registry = createRegistry({ db, clock, log });
+    return { db, registry, generatedAdminKey: registry.apiKeys.bootstrapAdmin(config.adminKey).key };
+  });
 
   // The InfluxDB client is loaded only when configured.
   const store: TelemetryStore =
@@ -103,7 +109,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }, 1000);
   evidenceFlusher.unref();
 
-  const flood = createFloodControl({ clock, metrics, limits: config.floodControl });
+  // Every ban is a security decision: recorded in the audit log (never allowed to break ingestion).
+  // The registry exposes only reads of the log; bans are appended through the log itself.
+  const securityAudit = createAuditLog(db, clock);
+  const auditBan = (reason: string, subject: string, until: number) => {
+    try {
+      securityAudit.append('system', 'security.ban', subject, { reason, until: new Date(until).toISOString() });
+    } catch (err) {
+      log.error({ err, reason }, 'ban not recorded in the audit log');
+    }
+  };
+  const flood = createFloodControl({ clock, metrics, limits: config.floodControl, onBan: auditBan });
 
   const pipeline = createHeartbeatPipeline({
     clock,
@@ -133,6 +149,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     admitConnection: (source) => flood.admitAddress(source),
     flapping: flood,
   }, config.mqttLimits);
+
+  // A rotated token or a disabled device must not keep a session opened with the old
+  // credentials (SECURITY.md "leaked device token"): close it as the change is made.
+  const { devices } = registry;
+  const rotateToken = devices.rotateToken.bind(devices);
+  const setEnabled = devices.setEnabled.bind(devices);
+  devices.rotateToken = (id, ...rest) => {
+    const issued = rotateToken(id, ...rest);
+    broker.disconnect(id);
+    return issued;
+  };
+  devices.setEnabled = (id, enabled, ...rest) => {
+    const device = setEnabled(id, enabled, ...rest);
+    if (!enabled) broker.disconnect(id);
+    return device;
+  };
 
   const verification = createVerificationService({
     store,
@@ -172,7 +204,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log: log.child({ component: 'api' }),
     before(app) {
       securityHeaders(app);
-      app.use(authFailureThrottle({ clock, limits: config.apiAuthThrottle, onBan: () => metrics.bans.inc({ reason: 'api-auth-failures' }) }));
+      app.use(authFailureThrottle({ clock, limits: config.apiAuthThrottle, onBan: (address, until) => {
+        metrics.bans.inc({ reason: 'api-auth-failures' });
+        auditBan('api-auth-failures', address, until);
+      } }));
       mountWebPage(app);
     },
   });
@@ -216,12 +251,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-/** Opens the database in the data dir, failing with a message that names the directory. */
-function openDataDir(dataDir: string): SqliteDb {
+/**
+ * Runs the start-up steps that touch the data dir; a storage failure (SQLite or file-system
+ * error: read-only, full, missing, no permission) is rethrown naming the directory (SECURITY.md).
+ */
+function openDataDir<T>(dataDir: string, open: () => T): T {
   try {
-    return openDatabase(join(dataDir, 'gateway.db'));
+    return open();
   } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string' || !/^(SQLITE_|E[A-Z]+$)/.test(code)) throw err;
     const reason = err instanceof Error ? err.message : String(err);
-    throw new Error(`cannot open the database in GATEWAY_DATA_DIR=${dataDir} (${reason}); check that the directory exists, is writable and has free space`, { cause: err });
+    throw new Error(
+      `cannot use the database in GATEWAY_DATA_DIR=${dataDir} (${code}: ${reason}); check that the directory exists, is writable and has free space`,
+      { cause: err },
+    );
   }
 }

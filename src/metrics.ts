@@ -57,6 +57,12 @@ export function createMetrics() {
       help: 'HTTP requests refused for a missing or invalid API key',
       ...opts,
     }),
+    mqttConnectionsRefused: new Counter({
+      name: 'gateway_mqtt_connections_refused_total',
+      help: 'MQTT connections closed by flood control or the packet guard, by reason',
+      labelNames: ['reason'] as const,
+      ...opts,
+    }),
     bans: new Counter({
       name: 'gateway_bans_total',
       help: 'temporary bans of remote addresses or devices, by reason',

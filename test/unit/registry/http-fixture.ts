@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../../src/api/app.js';
+import type { RouteSpec } from '../../../src/api/route.js';
 import { overviewRoutes, type OverviewRouteDeps } from '../../../src/api/routes/overview.js';
 import { registryRoutes, type RegistryRouteDeps } from '../../../src/api/routes/registry.js';
 import { verificationRoutes } from '../../../src/api/routes/verification.js';
@@ -31,8 +32,8 @@ export async function startRegistryServer(options: { engine?: VoucherEngine } = 
     verification,
     contractOwner: (id) => t.registry.contracts.get(id),
   };
-  const app = buildApp({
-    routes: [...registryRoutes, ...overviewRoutes, ...verificationRoutes],
+  const app = buildApp<typeof deps>({
+    routes: [...registryRoutes, ...overviewRoutes, ...verificationRoutes] as RouteSpec<any, any, any, typeof deps>[],
     deps,
     authenticate: (key) => t.registry.apiKeys.authenticate(key),
     log: silentLogger,

@@ -26,7 +26,7 @@ describe('allocate at scale', () => {
     expect(new Set(result.applications.map((a) => a.id)).size).toBe(100_000);
     const admittedByCity = new Map<string, number>();
     for (const a of result.applications) {
-      if (a.status === 'admitted') admittedByCity.set(a.city.code, (admittedByCity.get(a.city.code) ?? 0) + a.voucherFen);
+      if (a.status === 'admitted') admittedByCity.set(a.city!.code, (admittedByCity.get(a.city!.code) ?? 0) + a.voucherFen);
     }
     for (const used of admittedByCity.values()) expect(used).toBeLessThanOrEqual(20_000_000_000);
   });

@@ -1,0 +1,68 @@
+import type Database from 'better-sqlite3';
+import mqtt from 'mqtt';
+import type { SeededDevice } from './seed.js';
+
+/**
+ * QoS 1 load for the kill tests (test/integration/durability.test.ts, reliability/*):
+ * publishes heartbeats as fast as PUBACKs come back, `inflight` at a time, and records every
+ * acknowledged seq. Seqs are `seqBase + round × 100 + k`, so runs with different bases never
+ * collide. Returns a stop function.
+ */
+export function publishUntilStopped(url: string, device: SeededDevice, acked: Set<number>, options: { seqBase?: number; inflight?: number } = {}) {
+  const seqBase = options.seqBase ?? 0;
+  const inflight = options.inflight ?? 20;
+  const client = mqtt.connect(url, { clientId: device.id, username: device.id, password: device.token, reconnectPeriod: 0 });
+  let round = 0;
+  let stopped = false;
+  client.on('error', () => undefined);
+  client.on('connect', async () => {
+    while (!stopped && client.connected) {
+      const r = ++round;
+      await Promise.all(
+        Array.from({ length: inflight }, (_, k) => {
+          const seq = seqBase + r * 100 + k;
+          return client.publishAsync(`v1/devices/${device.id}/heartbeat`, JSON.stringify({ seq }), { qos: 1 }).then(
+            () => acked.add(seq),
+            () => undefined,
+          );
+        }),
+      );
+    }
+  });
+  return () => {
+    stopped = true;
+    client.end(true);
+  };
+}
+
+/** Raw heartbeat seqs stored for a device (needs GATEWAY_RAW_RETENTION_DAYS > 0). */
+export function storedSeqs(db: Database.Database, deviceId: string): Set<number> {
+  const rows = db
+    .prepare('SELECT h.seq FROM telemetry_heartbeat h JOIN telemetry_device d ON d.device_key = h.device_key WHERE d.device_id = ?')
+    .all(deviceId) as { seq: number }[];
+  return new Set(rows.map((r) => r.seq));
+}
+
+/** Sum of the per-day heartbeat counters of a device. */
+export function countedHeartbeats(db: Database.Database, deviceId: string): number {
+  const row = db
+    .prepare('SELECT coalesce(sum(heartbeats), 0) AS n FROM telemetry_device_day dd JOIN telemetry_device d ON d.device_key = dd.device_key WHERE d.device_id = ?')
+    .get(deviceId) as { n: number };
+  return row.n;
+}
+
+/** Acknowledged seqs that are not in the store: must always be empty. */
+export function ackedButMissing(db: Database.Database, deviceId: string, acked: ReadonlySet<number>): number[] {
+  const stored = storedSeqs(db, deviceId);
+  return [...acked].filter((s) => !stored.has(s));
+}
+
+/**
+ * SIGTERM once the child is surely past start-up. src/main.ts prints "gateway ready" a moment
+ * before it installs its signal handlers, so a SIGTERM sent on the ready line can hit the
+ * default handler (exit by signal, no flush). One HTTP round trip closes that window.
+ */
+export async function stopAfterReady(gw: { httpUrl: string; stop(): Promise<number | null> }): Promise<number | null> {
+  await fetch(`${gw.httpUrl}/healthz`).then((r) => r.arrayBuffer()).catch(() => undefined);
+  return gw.stop();
+}
