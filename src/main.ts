@@ -19,17 +19,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger({ level: config.log.level });
   const gateway = await startGateway({ config, log });
-  if (gateway.generatedAdminKey) {
-    // Printed once, never logged: the key is stored only as a hash.
-    process.stdout.write(
-      `\nGenerated admin API key (shown once, keep it): ${gateway.generatedAdminKey}\n` +
-        `Set GATEWAY_ADMIN_KEY to choose your own.\n\n`,
-    );
-  }
-  process.stdout.write(
-    `gateway ready: http://${config.http.host}:${gateway.httpPort}/  mqtt://${config.mqtt.host}:${gateway.mqttPort}\n`,
-  );
-
+  // Handlers first: a SIGTERM right after "gateway ready" must still flush and close.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -45,6 +35,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  if (gateway.generatedAdminKey) {
+    // Printed once, never logged: the key is stored only as a hash.
+    process.stdout.write(
+      `\nGenerated admin API key (shown once, keep it): ${gateway.generatedAdminKey}\n` +
+        `Set GATEWAY_ADMIN_KEY to choose your own.\n\n`,
+    );
+  }
+  process.stdout.write(
+    `gateway ready: http://${config.http.host}:${gateway.httpPort}/  mqtt://${config.mqtt.host}:${gateway.mqttPort}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

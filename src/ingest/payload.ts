@@ -47,7 +47,21 @@ export function parseHeartbeat(bytes: Uint8Array): ParseResult {
     const where = issue.path.length ? issue.path.join('.') : '(payload)';
     return { ok: false, reason: 'invalid-payload', detail: `${where}: ${issue.message}` };
   }
+  const protoMetric = ownProtoMetric(json);
+  if (protoMetric !== undefined && !(typeof protoMetric === 'number' && Number.isFinite(protoMetric))) {
+    return { ok: false, reason: 'invalid-payload', detail: 'metrics.__proto__: metric must be a finite number' };
+  }
   const ts = parsed.data.ts;
   const deviceTs = ts === undefined ? undefined : typeof ts === 'number' ? ts : Date.parse(ts);
   return { ok: true, payload: parsed.data, deviceTs };
+}
+
+/**
+ * zod's record skips an own "__proto__" key (JSON.parse creates one), so its value would go
+ * unchecked; this reads it as a plain data property.
+ */
+function ownProtoMetric(json: unknown): unknown {
+  const metrics = (json as { metrics?: unknown }).metrics;
+  if (!metrics || typeof metrics !== 'object') return undefined;
+  return Object.getOwnPropertyDescriptor(metrics, '__proto__')?.value;
 }
