@@ -1,0 +1,166 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../src/log.js';
+import { emptyStats, type FleetStats } from './fleet.js';
+import { creditCodeCheckChar, startInProcessGateway, type InProcessGateway } from './in-process.js';
+import { buildPlan, type DeviceInfo } from './plan.js';
+import { createProgress } from './progress.js';
+import { provisionScenario, type ApiClient, type Provisioned } from './provision.js';
+import { scenarioEndMs, scenarioStartMs, type Scenario } from './scenario.js';
+import { runVirtual } from './virtual-driver.js';
+
+export interface VirtualSession {
+  gw: InProcessGateway;
+  scenario: Scenario;
+  provisioned: Provisioned;
+  devices: DeviceInfo[];
+  stats: FleetStats;
+  ticks: number;
+  /** Wall-clock seconds of the simulation itself (not provisioning). */
+  seconds: number;
+  /** Verification time: `verifyAt`, else the end of the run. */
+  verifyAt: number;
+}
+
+/**
+ * Virtual time, end to end: starts the gateway in-process on a VirtualClock at the scenario's
+ * start, provisions the scenario through the HTTP API, plays every device's schedule in ticks
+ * over real MQTT connections, and leaves the gateway running (the caller closes `gw`).
+ */
+export async function simulateVirtual(
+  scenario: Scenario,
+  options: { progress?: boolean; env?: Record<string, string | undefined>; log?: Logger; keepDataDir?: boolean } = {},
+): Promise<VirtualSession> {
+  const start = scenarioStartMs(scenario);
+  const end = scenarioEndMs(scenario);
+  const gw = await startInProcessGateway({
+    start,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.keepDataDir ? { keepDataDir: true } : {}),
+  });
+  try {
+    const provisioned = await provisionScenario(gw.api, scenario, { runId: `s${scenario.seed}`, checkChar: creditCodeCheckChar });
+    const stats = emptyStats();
+    const { devices, info } = buildPlan(scenario, provisioned, { target: { host: '127.0.0.1', port: gw.gateway.mqttPort }, stats, start, end });
+    const progress = createProgress({ stats, devices: devices.length, start, end, enabled: options.progress ?? false });
+    const t0 = performance.now();
+    const result = await runVirtual({ clock: gw.clock, devices, stats, start, end, tickMs: scenario.tickMs, settle: gw.settle, onTick: progress.update });
+    await gw.gateway.flush();
+    const seconds = (performance.now() - t0) / 1000;
+    progress.done();
+    return {
+      gw,
+      scenario,
+      provisioned,
+      devices: info,
+      stats,
+      ticks: result.ticks,
+      seconds,
+      verifyAt: scenario.verifyAt ? Date.parse(scenario.verifyAt) : end,
+    };
+  } catch (err) {
+    await gw.close();
+    throw err;
+  }
+}
+
+// ── verification through the API ─────────────────────────────────────────────────────────
+
+export interface DeviceVerification {
+  id: string;
+  serial: string;
+  active: boolean;
+  counted: boolean;
+  activeDays: number;
+  onlineMinutes: number;
+  heartbeats: number;
+  sources: string[];
+  signals: Array<{ code: string; data: Record<string, unknown> }>;
+}
+
+export interface ContractVerification {
+  contractId: string;
+  catalogId: number;
+  voucherFen: number;
+  requiredDevices: number | null;
+  registeredDevices: number;
+  activeDevices: number;
+  passed: boolean | null;
+  signalCounts: Record<string, number>;
+  devices: DeviceVerification[];
+  digest: string;
+}
+
+export function verifyContract(api: ApiClient, contractId: string, at: number): Promise<ContractVerification> {
+  return api.json<ContractVerification>(`/v1/contracts/${contractId}/verification?at=${encodeURIComponent(new Date(at).toISOString())}`);
+}
+
+export interface RedemptionDecision {
+  decision: 'approved' | 'rejected';
+  voucherFen: number;
+  payableFen: number;
+  requiredDevices: number | null;
+  activeDevices: number | null;
+  reasons: Array<{ code: string; clause: string; message: string }>;
+}
+
+/** Redemption with complete paperwork, so the device check is what decides. */
+export function redeem(api: ApiClient, contract: { id: string; voucherFen: number }, contractAmountFen: number, at: number): Promise<RedemptionDecision> {
+  return api.json<RedemptionDecision>(`/v1/contracts/${contract.id}/redemption`, {
+    body: {
+      at: new Date(at).toISOString(),
+      invoiceAmountFen: contractAmountFen,
+      paidAmountFen: contractAmountFen,
+      acceptanceReport: true,
+    },
+  });
+}
+
+// ── formatting ───────────────────────────────────────────────────────────────────────────
+
+export const FRAUD_SIGNALS = ['DUPLICATE_SERIAL', 'LOCKSTEP', 'SEQ_REPLAY', 'CLOCK_SKEW', 'SESSION_TAKEOVER'] as const;
+export const ALL_SIGNALS = [...FRAUD_SIGNALS, 'NEVER_SEEN', 'SILENT'] as const;
+
+/** A plain text table: columns padded to the widest cell (CJK characters count double). */
+export function formatTable(header: string[], rows: Array<Array<string | number>>): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const width = (s: string) => [...s].reduce((w, ch) => w + (/[\u3000-\u9fff\uff00-\uffef]/.test(ch) ? 2 : 1), 0);
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => width(r[i] ?? ''))));
+  const line = (r: string[]) => r.map((c, i) => c + ' '.repeat(widths[i]! - width(c))).join('  ').trimEnd();
+  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+export function signalSummary(counts: Record<string, number>): string {
+  const parts = ALL_SIGNALS.filter((s) => counts[s]).map((s) => `${s} ${counts[s]}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+export function yuan(fen: number): string {
+  return (fen / 100).toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: 2 });
+}
+
+/** The contracts table printed at the end of a run. */
+export function contractsTable(rows: Array<{ name: string; verification: ContractVerification }>): string {
+  return formatTable(
+    ['contract', 'item', 'voucher ¥', 'required', 'registered', 'active', 'passed', 'signals'],
+    rows.map(({ name, verification: v }) => [
+      name,
+      `#${v.catalogId}`,
+      yuan(v.voucherFen),
+      v.requiredDevices ?? '-',
+      v.registeredDevices,
+      v.activeDevices,
+      v.passed === null ? '-' : v.passed ? 'yes' : 'NO',
+      signalSummary(v.signalCounts),
+    ]),
+  );
+}
+
+export function runSummary(session: Pick<VirtualSession, 'stats' | 'devices' | 'ticks' | 'seconds' | 'scenario'>): string {
+  const { stats } = session;
+  return (
+    `simulated ${session.devices.length} devices × ${session.scenario.days} days in ${session.seconds.toFixed(1)} s ` +
+    `(${session.ticks} ticks of ${session.scenario.tickMs} ms): ${stats.sent} heartbeats sent, ${stats.acked} acked, ` +
+    `${stats.replaysSent} replays, ${stats.connects} connects (${stats.connectFailures} refused), ${stats.publishFailures} publish failures`
+  );
+}
