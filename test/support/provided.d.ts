@@ -1,0 +1,9 @@
+// Values the integration globalSetup hands to tests (vitest provide/inject).
+export {};
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** `http://127.0.0.1:<port>` of the shared influxd, or null when it is absent outside CI. */
+    influxUrl: string | null;
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * The TelemetryStore contract, one suite for every backend (STYLE: "one interface, several
+ * backends, one shared test suite", as aedes' abstract-persistence). Each test gets a fresh,
+ * empty store from `makeStore` and disposes of it through `cleanup`.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DeviceDayActivity, Heartbeat, TelemetryStore } from '../../src/telemetry/types.js';
+import { MINUTE_MAP_BYTES } from '../../src/telemetry/types.js';
+import { addDays, shanghaiDayStart } from '../../src/time/shanghai.js';
+
+export interface StoreUnderTest {
+  store: TelemetryStore;
+  cleanup(): Promise<void>;
+}
+
+export type MakeStore = () => Promise<StoreUnderTest>;
+
+export function buildHeartbeat(overrides: Partial<Heartbeat> & { deviceId: string; receivedAt: number; seq: number }): Heartbeat {
+  return { contractId: 'c1', supplierId: 's1', source: '10.0.0.1', coincident: false, ...overrides };
+}
+
+/** Shanghai wall-clock time `HH:MM:SS(.mmm)` on `day`, epoch ms. */
+export function at(day: string, time: string): number {
+  const [h, m, s] = time.split(':').map(Number) as [number, number, number];
+  return shanghaiDayStart(day) + ((h * 60 + m) * 60 + s) * 1000;
+}
+
+/** Reference fold, written independently of either store: what dailyActivity must return. */
+export function referenceActivity(heartbeats: readonly Heartbeat[]): DeviceDayActivity[] {
+  const rows = new Map<string, DeviceDayActivity>();
+  for (const hb of heartbeats) {
+    const local = new Date(hb.receivedAt + 8 * 3600_000); // Asia/Shanghai is UTC+8, no DST
+    const day = local.toISOString().slice(0, 10);
+    const minute = local.getUTCHours() * 60 + local.getUTCMinutes();
+    const key = `${hb.deviceId} ${day}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = {
+        deviceId: hb.deviceId, day, minuteMap: new Uint8Array(MINUTE_MAP_BYTES), heartbeats: 0,
+        firstSeen: hb.receivedAt, lastSeen: hb.receivedAt, lastSeq: hb.seq,
+        skewSamples: 0, skewAbsSumMs: 0, coincidentHeartbeats: 0,
+      };
+      rows.set(key, row);
+    }
+    row.minuteMap[Math.floor(minute / 8)]! |= 1 << minute % 8;
+    row.heartbeats++;
+    row.firstSeen = Math.min(row.firstSeen, hb.receivedAt);
+    if (hb.receivedAt >= row.lastSeen) {
+      row.lastSeen = hb.receivedAt;
+      row.lastSeq = hb.seq;
+    }
+    if (hb.deviceTs !== undefined) {
+      row.skewSamples++;
+      row.skewAbsSumMs += Math.abs(hb.deviceTs - hb.receivedAt);
+    }
+    if (hb.coincident) row.coincidentHeartbeats++;
+  }
+  return sortRows([...rows.values()]);
+}
+
+export function sortRows(rows: readonly DeviceDayActivity[]): DeviceDayActivity[] {
+  return [...rows].sort((a, b) => (a.deviceId + a.day < b.deviceId + b.day ? -1 : a.deviceId + a.day > b.deviceId + b.day ? 1 : 0));
+}
+
+/** Rows with plain arrays instead of Uint8Array, so deep equality and diffs are readable. */
+export function plain(rows: readonly DeviceDayActivity[]) {
+  return sortRows(rows).map((r) => ({ ...r, minuteMap: Array.from(r.minuteMap) }));
+}
+
+function onlineMinutes(row: DeviceDayActivity | undefined): number[] {
+  const minutes: number[] = [];
+  if (!row) return minutes;
+  for (let m = 0; m < 1440; m++) if (row.minuteMap[m >> 3]! & (1 << (m & 7))) minutes.push(m);
+  return minutes;
+}
+
+/**
+ * A deterministic fleet: `devices` × `days`, a shift of heartbeats per day with bursts, gaps,
+ * device clocks (some skewed, some absent), coincident flags and same-millisecond pairs.
+ */
+export function buildFleetScenario(devices: number, days: number, firstDay = '2020-10-01'): Heartbeat[] {
+  const out: Heartbeat[] = [];
+  let rnd = 12345;
+  const random = () => ((rnd = (rnd * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = 0; i < devices; i++) {
+    const deviceId = `dev${String(i).padStart(4, '0')}`;
+    let seq = 0;
+    for (let d = 0; d < days; d++) {
+      if (random() < 0.1) continue; // a day off
+      const start = shanghaiDayStart(addDays(firstDay, d)) + Math.floor(random() * 20 * 3600_000);
+      const count = 20 + Math.floor(random() * 100);
+      let t = start;
+      for (let k = 0; k < count; k++) {
+        t += Math.floor(random() * 110_000);
+        const hb = buildHeartbeat({ deviceId, contractId: `c${i % 7}`, supplierId: `s${i % 3}`, seq: ++seq, receivedAt: t, coincident: random() < 0.05 });
+        if (random() < 0.7) hb.deviceTs = t + Math.floor((random() - 0.5) * 4000);
+        out.push(hb);
+        if (random() < 0.03) out.push({ ...hb, seq: ++seq }); // same device, same millisecond
+      }
+    }
+  }
+  return out.sort((a, b) => a.receivedAt - b.receivedAt || a.seq - b.seq);
+}
+
+export async function appendInBatches(store: TelemetryStore, heartbeats: readonly Heartbeat[], size = 500): Promise<void> {
+  for (let i = 0; i < heartbeats.length; i += size) await store.append(heartbeats.slice(i, i + size));
+}
+
+export function describeTelemetryStore(name: string, makeStore: MakeStore | null, skippedBecause?: string): void {
+  if (makeStore === null) {
+    describe.skip(`TelemetryStore contract: ${name} — SKIPPED: ${skippedBecause ?? 'backend unavailable'}`, () => {
+      it('is skipped', () => undefined);
+    });
+    return;
+  }
+
+  describe(`TelemetryStore contract: ${name}`, () => {
+    let current: StoreUnderTest | undefined;
+    const open = async (): Promise<TelemetryStore> => {
+      current = await makeStore();
+      return current.store;
+    };
+    afterEach(async () => {
+      await current?.cleanup();
+      current = undefined;
+    });
+
+    it('returns the exact minute map and counters of appended heartbeats', async () => {
+      const store = await open();
+      const day = '2020-10-09';
+      const batch = [
+        buildHeartbeat({ deviceId: 'd1', seq: 1, receivedAt: at(day, '08:00:05'), deviceTs: at(day, '08:00:05') - 1500, status: 'running', metrics: { spindleRpm: 1200 } }),
+        buildHeartbeat({ deviceId: 'd1', seq: 2, receivedAt: at(day, '08:01:05'), coincident: true }),
+        buildHeartbeat({ deviceId: 'd1', seq: 3, receivedAt: at(day, '09:30:00'), deviceTs: at(day, '09:30:02') }),
+      ];
+      await store.append(batch);
+      const rows = await store.dailyActivity(['d1'], day, day);
+      expect(rows).toHaveLength(1);
+      const row = rows[0]!;
+      expect(onlineMinutes(row)).toEqual([480, 481, 570]);
+      expect(row).toMatchObject({
+        deviceId: 'd1', day, heartbeats: 3, firstSeen: at(day, '08:00:05'), lastSeen: at(day, '09:30:00'), lastSeq: 3,
+        skewSamples: 2, skewAbsSumMs: 1500 + 2000, coincidentHeartbeats: 1,
+      });
+      expect(row.minuteMap).toBeInstanceOf(Uint8Array);
+      expect(row.minuteMap.length).toBe(MINUTE_MAP_BYTES);
+    });
+
+    it('counts 60 heartbeats within one minute as one online minute', async () => {
+      const store = await open();
+      const day = '2020-10-09';
+      const burst = Array.from({ length: 60 }, (_, k) => buildHeartbeat({ deviceId: 'burst', seq: k + 1, receivedAt: at(day, '10:15:00') + k * 1000 }));
+      await store.append(burst);
+      const [row] = await store.dailyActivity(['burst'], day, day);
+      expect(onlineMinutes(row)).toEqual([615]);
+      expect(row!.heartbeats).toBe(60);
+      expect(row!.lastSeq).toBe(60);
+    });
+
+    it('puts 23:59:59.999 and 00:00:00 Shanghai time on different days', async () => {
+      const store = await open();
+      await store.append([
+        buildHeartbeat({ deviceId: 'd1', seq: 1, receivedAt: at('2020-10-09', '23:59:59') + 999 }),
+        buildHeartbeat({ deviceId: 'd1', seq: 2, receivedAt: at('2020-10-10', '00:00:00') }),
+      ]);
+      const rows = await store.dailyActivity(['d1'], '2020-10-09', '2020-10-10');
+      expect(rows.map((r) => [r.day, onlineMinutes(r), r.heartbeats])).toEqual([
+        ['2020-10-09', [1439], 1],
+        ['2020-10-10', [0], 1],
+      ]);
+    });
+
+    it('places a heartbeat by receive time even when the device clock is in the future', async () => {
+      const store = await open();
+      const receivedAt = at('2020-10-09', '12:00:30');
+      await store.append([buildHeartbeat({ deviceId: 'liar', seq: 1, receivedAt, deviceTs: receivedAt + 3 * 86_400_000 })]);
+      expect(await store.dailyActivity(['liar'], '2020-10-12', '2020-10-12')).toEqual([]);
+      const [row] = await store.dailyActivity(['liar'], '2020-10-09', '2020-10-09');
+      expect(onlineMinutes(row)).toEqual([720]);
+      expect(row).toMatchObject({ skewSamples: 1, skewAbsSumMs: 3 * 86_400_000 });
+    });
+
+    it('treats the day range as inclusive at both ends', async () => {
+      const store = await open();
+      const days = ['2020-10-08', '2020-10-09', '2020-10-10', '2020-10-11', '2020-10-12'];
+      await store.append(days.map((day, k) => buildHeartbeat({ deviceId: 'd1', seq: k + 1, receivedAt: at(day, '08:00:00') })));
+      const rows = await store.dailyActivity(['d1'], '2020-10-09', '2020-10-11');
+      expect(rows.map((r) => r.day)).toEqual(['2020-10-09', '2020-10-10', '2020-10-11']);
+      expect(await store.dailyActivity(['d1'], '2020-10-10', '2020-10-10')).toHaveLength(1);
+      expect(await store.dailyActivity(['d1'], '2020-10-11', '2020-10-09')).toEqual([]);
+    });
+
+    it('returns nothing for unknown device ids and for an empty id list', async () => {
+      const store = await open();
+      await store.append([buildHeartbeat({ deviceId: 'known', seq: 1, receivedAt: at('2020-10-09', '08:00:00') })]);
+      expect(await store.dailyActivity(['unknown', 'knownx', 'know'], '2020-10-01', '2020-10-31')).toEqual([]);
+      expect(await store.dailyActivity([], '2020-10-01', '2020-10-31')).toEqual([]);
+      expect(await store.dailyActivity(['known', 'unknown'], '2020-10-01', '2020-10-31')).toHaveLength(1);
+    });
+
+    it('keeps both heartbeats of one device received in the same millisecond', async () => {
+      const store = await open();
+      const t = at('2020-10-09', '08:00:00') + 123;
+      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 7, receivedAt: t }), buildHeartbeat({ deviceId: 'd1', seq: 8, receivedAt: t })]);
+      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 9, receivedAt: t })]);
+      const [row] = await store.dailyActivity(['d1'], '2020-10-09', '2020-10-09');
+      expect(row).toMatchObject({ heartbeats: 3, firstSeen: t, lastSeen: t, lastSeq: 9 });
+    });
+
+    it('accumulates a device-day over many batches, with lastSeq from the latest receive time', async () => {
+      const store = await open();
+      const day = '2020-10-09';
+      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 10, receivedAt: at(day, '10:00:00') })]);
+      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 5, receivedAt: at(day, '09:00:00'), coincident: true })]); // late arrival
+      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 11, receivedAt: at(day, '10:00:30'), deviceTs: at(day, '10:00:31') })]);
+      const [row] = await store.dailyActivity(['d1'], day, day);
+      expect(onlineMinutes(row)).toEqual([540, 600]);
+      expect(row).toMatchObject({
+        heartbeats: 3, firstSeen: at(day, '09:00:00'), lastSeen: at(day, '10:00:30'), lastSeq: 11,
+        skewSamples: 1, skewAbsSumMs: 1000, coincidentHeartbeats: 1,
+      });
+    });
+
+    it('answers 300 devices × 3 days exactly as a reference fold of the heartbeats', async () => {
+      const store = await open();
+      const heartbeats = buildFleetScenario(300, 3);
+      await appendInBatches(store, heartbeats, 2000);
+      const ids = Array.from({ length: 300 }, (_, i) => `dev${String(i).padStart(4, '0')}`);
+      const rows = await store.dailyActivity(ids, '2020-10-01', '2020-10-03');
+      expect(plain(rows)).toEqual(plain(referenceActivity(heartbeats)));
+    });
+
+    it('reports ok health while its backend is up', async () => {
+      const store = await open();
+      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 1, receivedAt: at('2020-10-09', '08:00:00') })]);
+      expect(store.health()).toMatchObject({ status: 'ok' });
+    });
+  });
+}

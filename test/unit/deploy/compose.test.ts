@@ -1,0 +1,99 @@
+/**
+ * Docker cannot run on this machine, so the deployment files are validated as data: the
+ * compose file's services, ports, volumes, health checks and environment are checked
+ * against the gateway's configuration schema (src/config.ts), and the Dockerfile against
+ * what the compose file relies on.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { configSchema, loadConfig } from '../../../src/config.js';
+
+const root = new URL('../../../', import.meta.url);
+const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8')) as {
+  services: Record<string, {
+    build?: unknown; image?: string; ports?: string[]; environment?: Record<string, string>; volumes?: string[];
+    depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] };
+  }>;
+  volumes: Record<string, unknown>;
+};
+const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
+const gateway = compose.services.gateway!;
+const influxdb = compose.services.influxdb!;
+
+/** Compose interpolation `${NAME:-default}` as docker compose does it with NAME unset. */
+function interpolate(value: string): string {
+  return String(value).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+}
+
+describe('docker-compose.yml', () => {
+  it('has a gateway built from the Dockerfile and an InfluxDB 1.8 service', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'influxdb']);
+    expect(gateway.build).toBe('.');
+    expect(influxdb.image).toBe('influxdb:1.8');
+  });
+
+  it('publishes MQTT 1883 and HTTP 8080 on the gateway only', () => {
+    expect(gateway.ports).toEqual(expect.arrayContaining(['1883:1883', '8080:8080']));
+    expect(influxdb.ports).toBeUndefined();
+  });
+
+  it('gives each service a named volume', () => {
+    expect(gateway.volumes).toContain('gateway-data:/data');
+    expect(influxdb.volumes).toContain('influxdb-data:/var/lib/influxdb');
+    expect(Object.keys(compose.volumes).sort()).toEqual(['gateway-data', 'influxdb-data']);
+  });
+
+  it('sets only variables the config schema knows, and they parse to an influx-backed gateway', () => {
+    const env = gateway.environment!;
+    const known = Object.keys(configSchema.shape);
+    for (const key of Object.keys(env)) expect(known, `${key} is not in configSchema`).toContain(key);
+    const config = loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)])));
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(config.mqtt).toMatchObject({ host: '0.0.0.0', port: 1883 });
+    expect(config.dataDir).toBe('/data');
+    expect(config.store).toEqual({ kind: 'influx', url: 'http://influxdb:8086/heartbeats', retentionDays: 400, bufferMax: 200_000 });
+  });
+
+  it('points GATEWAY_INFLUX_URL at the influxdb service and starts the gateway once it is healthy', () => {
+    const url = new URL(gateway.environment!.GATEWAY_INFLUX_URL!);
+    expect(url.hostname).toBe('influxdb');
+    expect(url.pathname).toBe('/heartbeats');
+    expect(gateway.depends_on).toEqual({ influxdb: { condition: 'service_healthy' } });
+    expect(influxdb.healthcheck?.test).toEqual(['CMD', 'influx', '-execute', 'SHOW DATABASES']);
+  });
+
+  it('health-checks the gateway on /healthz of the HTTP port it publishes', () => {
+    const test = gateway.healthcheck!.test.join(' ');
+    expect(test).toContain('http://127.0.0.1:8080/healthz');
+    expect(gateway.ports).toContain(`${loadConfig({ GATEWAY_HTTP_PORT: gateway.environment!.GATEWAY_HTTP_PORT }).http.port}:8080`);
+  });
+});
+
+describe('Dockerfile', () => {
+  it('builds in stages on node:20-bookworm-slim with a compiler only in the build stage', () => {
+    const stages = [...dockerfile.matchAll(/^FROM (\S+) AS (\w+)/gm)].map((m) => [m[1], m[2]]);
+    expect(stages).toEqual([['node:20-bookworm-slim', 'build'], ['node:20-bookworm-slim', 'runtime']]);
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    expect(runtime).not.toMatch(/g\+\+|python3/);
+    expect(dockerfile.slice(0, dockerfile.indexOf('AS runtime'))).toMatch(/python3 make g\+\+/);
+  });
+
+  it('runs as the non-root node user, exposes 1883 and 8080, health-checks /healthz and starts what npm start starts', () => {
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^EXPOSE 1883 8080$/m);
+    expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
+    // node itself as PID 1 (npm would not forward SIGTERM): same entry point as `npm start`.
+    expect(dockerfile).toMatch(/^CMD \["node", "--import", "tsx", "src\/main\.ts"\]$/m);
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
+    expect(pkg.scripts.start).toBe('tsx src/main.ts');
+    expect(pkg.dependencies.tsx).toBeDefined(); // npm start must work after `npm prune --omit=dev`
+  });
+
+  it('sets only GATEWAY_* variables the config schema knows', () => {
+    const envBlock = dockerfile.match(/^ENV ([\s\S]*?)\n(?!\s)/m)![1]!;
+    const keys = [...envBlock.matchAll(/(GATEWAY_[A-Z_]+)=/g)].map((m) => m[1]!);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(Object.keys(configSchema.shape)).toContain(key);
+  });
+});
