@@ -17,6 +17,7 @@
  * Snapshots are planned from the committed state plus a batch and committed only after
  * InfluxDB acknowledged the write that carried them (one writer at a time, in order).
  */
+import { dayAndMinute, emptyDay, foldHeartbeat, type DayAccumulator } from '../day-accumulator.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS } from '../../time/shanghai.js';
 import { MINUTE_MAP_BYTES, type DeviceDayActivity, type Heartbeat } from '../types.js';
 import { nsTimestamp, type LinePoint } from './points.js';
@@ -25,23 +26,12 @@ export const ACTIVITY_MEASUREMENT = 'activity';
 export const ACTIVITY_INTEGER_FIELDS = ['heartbeats', 'firstSeen', 'lastSeen', 'lastSeq', 'skewSamples', 'skewAbsSumMs', 'coincident'] as const;
 export const ACTIVITY_STRING_FIELDS = ['minuteMap'] as const;
 
-const MINUTE_MS = 60_000;
 const NS_PER_MS = 1_000_000n;
 const DAY_NS = BigInt(DAY_MS) * NS_PER_MS;
 
-export interface DayRollup {
-  deviceId: string;
-  dayNumber: number;
+export interface DayRollup extends DayAccumulator {
   /** Nanoseconds after the day's start this generation's point is written at. */
   offsetNs: bigint;
-  minuteMap: Uint8Array;
-  heartbeats: number;
-  firstSeen: number;
-  lastSeen: number;
-  lastSeq: number;
-  skewSamples: number;
-  skewAbsSumMs: number;
-  coincident: number;
 }
 
 export class RollupState {
@@ -65,42 +55,17 @@ export class RollupState {
   plan(batch: readonly Heartbeat[]): DayRollup[] {
     const next = new Map<string, DayRollup>();
     for (const hb of batch) {
-      const shifted = hb.receivedAt + SHANGHAI_OFFSET_MS;
-      const dayNumber = Math.floor(shifted / DAY_MS);
-      const minute = Math.floor((shifted - dayNumber * DAY_MS) / MINUTE_MS);
+      const { dayNumber, minute } = dayAndMinute(hb.receivedAt);
       const key = `${hb.deviceId}|${dayNumber}`;
       let r = next.get(key);
       if (r === undefined) {
         const committed = this.#committed.get(key);
         r = committed
           ? { ...committed, minuteMap: committed.minuteMap.slice() }
-          : {
-              deviceId: hb.deviceId,
-              dayNumber,
-              offsetNs: this.#takeOffset(),
-              minuteMap: new Uint8Array(MINUTE_MAP_BYTES),
-              heartbeats: 0,
-              firstSeen: hb.receivedAt,
-              lastSeen: hb.receivedAt,
-              lastSeq: hb.seq,
-              skewSamples: 0,
-              skewAbsSumMs: 0,
-              coincident: 0,
-            };
+          : { ...emptyDay(hb, dayNumber), offsetNs: this.#takeOffset() };
         next.set(key, r);
       }
-      r.minuteMap[minute >> 3]! |= 1 << (minute & 7);
-      r.heartbeats += 1;
-      if (hb.receivedAt < r.firstSeen) r.firstSeen = hb.receivedAt;
-      if (hb.receivedAt >= r.lastSeen) {
-        r.lastSeen = hb.receivedAt;
-        r.lastSeq = hb.seq;
-      }
-      if (typeof hb.deviceTs === 'number' && Number.isFinite(hb.deviceTs)) {
-        r.skewSamples += 1;
-        r.skewAbsSumMs += Math.abs(Math.round(hb.deviceTs - hb.receivedAt));
-      }
-      if (hb.coincident) r.coincident += 1;
+      foldHeartbeat(r, hb, minute);
     }
     return [...next.values()];
   }

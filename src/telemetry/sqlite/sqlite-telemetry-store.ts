@@ -1,6 +1,7 @@
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { migrate, type SqliteDb } from '../../db/sqlite.js';
+import { dayAndMinute, emptyDay, foldHeartbeat, type DayAccumulator } from '../day-accumulator.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../../time/shanghai.js';
 import { MINUTE_MAP_BYTES, type DeviceDayActivity, type Heartbeat, type StoreHealth, type TelemetryStore } from '../types.js';
 import { orInto } from '../minute-map.js';
@@ -41,18 +42,6 @@ export interface SqliteTelemetryStore extends TelemetryStore {
 }
 
 /** One (device, day) of a batch, coalesced in memory before its single read-modify-write. */
-interface DayAccumulator {
-  deviceId: string;
-  dayNumber: number;
-  minuteMap: Uint8Array;
-  heartbeats: number;
-  firstSeen: number;
-  lastSeen: number;
-  lastSeq: number;
-  skewSamples: number;
-  skewAbsSumMs: number;
-  coincident: number;
-}
 
 /** A stored device-day row as it is written and cached. */
 interface DayRow {
@@ -77,7 +66,6 @@ interface DbDayRow {
   coincident: number;
 }
 
-const MINUTE_MS = 60_000;
 /** Devices per activity query: bounds the JSON and blob one statement builds (1,000 × 30 days ≈ 5.4 MB of maps). */
 const ACTIVITY_CHUNK = 1000;
 
@@ -368,41 +356,12 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
 export function coalesce(batch: readonly Heartbeat[]): DayAccumulator[] {
   const byDeviceDay = new Map<string, DayAccumulator>();
   for (const hb of batch) {
-    const receivedAt = hb.receivedAt;
-    if (!isFiniteNumber(receivedAt)) throw new TypeError(`heartbeat of ${hb.deviceId} has no finite receivedAt`);
-    // Same arithmetic as shanghaiDayNumber / shanghaiMinuteOfDay, done once per heartbeat.
-    const shifted = receivedAt + SHANGHAI_OFFSET_MS;
-    const dayNumber = Math.floor(shifted / DAY_MS);
-    const minute = Math.floor((shifted - dayNumber * DAY_MS) / MINUTE_MS);
+    if (!isFiniteNumber(hb.receivedAt)) throw new TypeError(`heartbeat of ${hb.deviceId} has no finite receivedAt`);
+    const { dayNumber, minute } = dayAndMinute(hb.receivedAt);
     const key = `${dayNumber}|${hb.deviceId}`;
     let acc = byDeviceDay.get(key);
-    if (acc === undefined) {
-      acc = {
-        deviceId: hb.deviceId,
-        dayNumber,
-        minuteMap: new Uint8Array(MINUTE_MAP_BYTES),
-        heartbeats: 0,
-        firstSeen: receivedAt,
-        lastSeen: receivedAt,
-        lastSeq: hb.seq,
-        skewSamples: 0,
-        skewAbsSumMs: 0,
-        coincident: 0,
-      };
-      byDeviceDay.set(key, acc);
-    }
-    acc.minuteMap[minute >> 3]! |= 1 << (minute & 7);
-    acc.heartbeats += 1;
-    if (receivedAt < acc.firstSeen) acc.firstSeen = receivedAt;
-    if (receivedAt >= acc.lastSeen) {
-      acc.lastSeen = receivedAt;
-      acc.lastSeq = hb.seq;
-    }
-    if (isFiniteNumber(hb.deviceTs)) {
-      acc.skewSamples += 1;
-      acc.skewAbsSumMs += Math.abs(hb.deviceTs - receivedAt);
-    }
-    if (hb.coincident) acc.coincident += 1;
+    if (acc === undefined) byDeviceDay.set(key, (acc = emptyDay(hb, dayNumber)));
+    foldHeartbeat(acc, hb, minute);
   }
   return [...byDeviceDay.values()];
 }

@@ -1,0 +1,61 @@
+import { DAY_MS, SHANGHAI_OFFSET_MS } from '../time/shanghai.js';
+import { MINUTE_MAP_BYTES, type Heartbeat } from './types.js';
+
+/**
+ * How one heartbeat counts towards its device-day — the one definition both stores use, so
+ * SQLite and InfluxDB give the verifier the same rows. Day and minute come from the gateway's
+ * receive time only (SPEC: devices can lie); the device ts only feeds the skew sum. On equal
+ * receive times the later heartbeat supplies lastSeq.
+ */
+export interface DayAccumulator {
+  deviceId: string;
+  /** Days since 1970-01-01, Asia/Shanghai. */
+  dayNumber: number;
+  minuteMap: Uint8Array;
+  heartbeats: number;
+  firstSeen: number;
+  lastSeen: number;
+  lastSeq: number;
+  skewSamples: number;
+  skewAbsSumMs: number;
+  coincident: number;
+}
+
+const MINUTE_MS = 60_000;
+
+/** Shanghai day number and minute of day of a receive time (same arithmetic as src/time/shanghai.ts, once). */
+export function dayAndMinute(receivedAt: number): { dayNumber: number; minute: number } {
+  const shifted = receivedAt + SHANGHAI_OFFSET_MS;
+  const dayNumber = Math.floor(shifted / DAY_MS);
+  return { dayNumber, minute: Math.floor((shifted - dayNumber * DAY_MS) / MINUTE_MS) };
+}
+
+export function emptyDay(hb: Heartbeat, dayNumber: number): DayAccumulator {
+  return {
+    deviceId: hb.deviceId,
+    dayNumber,
+    minuteMap: new Uint8Array(MINUTE_MAP_BYTES),
+    heartbeats: 0,
+    firstSeen: hb.receivedAt,
+    lastSeen: hb.receivedAt,
+    lastSeq: hb.seq,
+    skewSamples: 0,
+    skewAbsSumMs: 0,
+    coincident: 0,
+  };
+}
+
+export function foldHeartbeat(acc: DayAccumulator, hb: Heartbeat, minute: number): void {
+  acc.minuteMap[minute >> 3]! |= 1 << (minute & 7);
+  acc.heartbeats += 1;
+  if (hb.receivedAt < acc.firstSeen) acc.firstSeen = hb.receivedAt;
+  if (hb.receivedAt >= acc.lastSeen) {
+    acc.lastSeen = hb.receivedAt;
+    acc.lastSeq = hb.seq;
+  }
+  if (typeof hb.deviceTs === 'number' && Number.isFinite(hb.deviceTs)) {
+    acc.skewSamples += 1;
+    acc.skewAbsSumMs += Math.abs(Math.round(hb.deviceTs - hb.receivedAt));
+  }
+  if (hb.coincident) acc.coincident += 1;
+}
