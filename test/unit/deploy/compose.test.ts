@@ -86,7 +86,7 @@ describe('Dockerfile', () => {
     // node itself as PID 1 (npm would not forward SIGTERM): same entry point as `npm start`.
     expect(dockerfile).toMatch(/^CMD \["node", "--import", "tsx", "src\/main\.ts"\]$/m);
     const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
-    expect(pkg.scripts.start).toBe('tsx src/main.ts');
+    expect(pkg.scripts.start).toBe('node --import tsx src/main.ts');
     expect(pkg.dependencies.tsx).toBeDefined(); // npm start must work after `npm prune --omit=dev`
   });
 
