@@ -181,10 +181,18 @@ export async function createGatewayBroker(deps: BrokerDeps, options: BrokerOptio
   };
 }
 
+/**
+ * Accept queue length. Node's default (511) overflows when thousands of devices reconnect at
+ * once (a gateway restart): the kernel drops their handshakes and each device waits out a
+ * 1 s, 3 s, 7 s … SYN retransmission, so a storm of 10,000 took 30 s instead of a few
+ * (bench/ connect-storm). Linux caps it at net.core.somaxconn.
+ */
+export const LISTEN_BACKLOG = 8192;
+
 function listenOn(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });

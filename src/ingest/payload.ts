@@ -41,6 +41,11 @@ export function parseHeartbeat(bytes: Uint8Array): ParseResult {
   } catch (err) {
     return { ok: false, reason: 'invalid-json', detail: (err as Error).message };
   }
+  return acceptPlainHeartbeat(json) ?? validateWithSchema(json);
+}
+
+/** The schema of record: zod's verdict on parsed JSON (exported so tests can hold the fast path to it). */
+export function validateWithSchema(json: unknown): ParseResult {
   const parsed = heartbeatPayloadSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -54,6 +59,44 @@ export function parseHeartbeat(bytes: Uint8Array): ParseResult {
   const ts = parsed.data.ts;
   const deviceTs = ts === undefined ? undefined : typeof ts === 'number' ? ts : Date.parse(ts);
   return { ok: true, payload: parsed.data, deviceTs };
+}
+
+const STATUSES: ReadonlySet<unknown> = new Set(heartbeatPayloadSchema.shape.status.unwrap().options);
+const MAX_TS_MS = 8_640_000_000_000_000;
+const MAX_METRIC_NAME = 64;
+
+/**
+ * The hot path's shortcut (bench/: zod's safeParse was the largest single cost of a heartbeat):
+ * a hand-written check that answers only for payloads it can prove valid under
+ * `heartbeatPayloadSchema` — a plain object with a safe non-negative integer `seq`, an optional
+ * epoch-ms `ts`, a known `status` and at most 64 finite metrics with 1–64 character names —
+ * and returns what the zod path would return for them. Anything else (an ISO `ts`, a
+ * `__proto__` metric, any doubt) returns undefined and goes through zod, the schema of record,
+ * which also words every rejection; test/unit/ingest/payload.test.ts holds both paths to that.
+ */
+function acceptPlainHeartbeat(json: unknown): ParseResult | undefined {
+  if (typeof json !== 'object' || json === null || Object.getPrototypeOf(json) !== Object.prototype) return undefined;
+  const { seq, ts, status, metrics } = json as Record<string, unknown>;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
+  if (ts !== undefined && (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0 || ts > MAX_TS_MS)) return undefined;
+  if (status !== undefined && !STATUSES.has(status)) return undefined;
+  if (metrics !== undefined) {
+    if (typeof metrics !== 'object' || metrics === null || Object.getPrototypeOf(metrics) !== Object.prototype) return undefined;
+    let count = 0;
+    for (const name in metrics) {
+      if (!Object.hasOwn(metrics, name)) return undefined;
+      const value = (metrics as Record<string, unknown>)[name];
+      if (name.length === 0 || name.length > MAX_METRIC_NAME || name === '__proto__') return undefined;
+      if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+      if (++count > MAX_METRICS) return undefined;
+    }
+  }
+  // The same shape as zod's output: a fresh object with only the known fields that were given.
+  const payload: HeartbeatPayload = { seq };
+  if (ts !== undefined) payload.ts = ts;
+  if (status !== undefined) payload.status = status as NonNullable<HeartbeatPayload['status']>;
+  if (metrics !== undefined) payload.metrics = { ...(metrics as Record<string, number>) };
+  return { ok: true, payload, deviceTs: ts as number | undefined };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PAYLOAD_BYTES, parseHeartbeat } from '../../../src/ingest/payload.js';
+import { MAX_PAYLOAD_BYTES, parseHeartbeat, validateWithSchema } from '../../../src/ingest/payload.js';
 
 const bytes = (s: string) => Buffer.from(s, 'utf8');
 
@@ -45,5 +45,48 @@ describe('parseHeartbeat', () => {
   it('rejects payloads over 4 KiB before parsing them', () => {
     const big = bytes(JSON.stringify({ seq: 1, pad: 'x'.repeat(MAX_PAYLOAD_BYTES) }));
     expect(parseHeartbeat(big)).toMatchObject({ ok: false, reason: 'payload-too-large' });
+  });
+});
+
+describe('parseHeartbeat fast path', () => {
+  // The hand-written shortcut must agree with zod (the schema of record) on every input:
+  // same verdict, same payload, same deviceTs, same reason and detail.
+  const cases: unknown[] = [
+    { seq: 0 },
+    { seq: 17, ts: 1602201600000, status: 'running', metrics: { spindleRpm: 1200, t: -3.5 } },
+    { seq: 1, ts: '2020-10-09T08:00:00+08:00' },
+    { seq: Number.MAX_SAFE_INTEGER },
+    { seq: Number.MAX_SAFE_INTEGER + 2 },
+    { seq: 1, ts: 8_640_000_000_000_000 },
+    { seq: 1, ts: 8_640_000_000_000_001 },
+    { seq: 1, ts: -1 },
+    { seq: 1, ts: 1.5 },
+    { seq: 1, ts: null },
+    { seq: 1, status: null },
+    { seq: 1, status: 'off', extra: { deep: [1, 2] } },
+    { seq: 1, metrics: {} },
+    { seq: 1, metrics: [] },
+    { seq: 1, metrics: null },
+    { seq: 1, metrics: { '': 1 } },
+    { seq: 1, metrics: { ['m'.repeat(64)]: 1 } },
+    { seq: 1, metrics: { ['m'.repeat(65)]: 1 } },
+    { seq: 1, metrics: Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`m${i}`, i])) },
+    { seq: 1, metrics: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`m${i}`, i])) },
+    { seq: 1, metrics: { a: '1' } },
+    { seq: 1, metrics: { a: true } },
+    { seq: '1' },
+    { seq: 1.5 },
+    [],
+    'text',
+    42,
+  ];
+  it.each([...new Set(cases.map((c) => JSON.stringify(c)))])('agrees with zod on %s', (text) => {
+    expect(parseHeartbeat(bytes(text))).toEqual(validateWithSchema(JSON.parse(text)));
+  });
+
+  it('agrees with zod on a __proto__ metric, valid or not', () => {
+    for (const text of ['{"seq":1,"metrics":{"__proto__":5}}', '{"seq":1,"metrics":{"__proto__":"x"}}', '{"seq":1,"__proto__":{"seq":2}}']) {
+      expect(parseHeartbeat(bytes(text))).toEqual(validateWithSchema(JSON.parse(text)));
+    }
   });
 });

@@ -1,0 +1,188 @@
+/**
+ * `npm run bench` runs every benchmark; `npm run bench -- ingest` (or several names) runs some.
+ * Prints the table (gateway, the reference measured in the same run, ratio, target) and writes
+ * bench/results/<name>-<timestamp>.json and bench/results/latest.json. Method: BENCHMARKS.md.
+ *
+ * Names: ingest, ingest-influx, connect-storm, memory, verify, rules, storage.
+ * BENCH_ROUNDS overrides the rounds per comparison (default 3; 2 for connect-storm, 1 for memory).
+ */
+import { influxdAvailable, startInfluxd, type InfluxdServer } from '../test/support/influxd.js';
+import { runMemory, runStorm } from './connections.js';
+import { runIngest, type IngestVariant } from './ingest.js';
+import { formatTable, machine, writeResults, type BenchResult, type ResultRow } from './report.js';
+import { runRules } from './rules.js';
+import { influxBytesPerHeartbeat, sqliteBytesPerDeviceDay } from './storage.js';
+import { runVerify } from './verify.js';
+
+const ALL = ['ingest', 'ingest-influx', 'connect-storm', 'memory', 'verify', 'rules', 'storage'] as const;
+type Name = (typeof ALL)[number];
+
+const requested = process.argv.slice(2).filter((a) => a !== '--');
+const unknown = requested.filter((n) => !(ALL as readonly string[]).includes(n));
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
+  process.exit(2);
+}
+const selected = new Set<Name>(requested.length ? (requested as Name[]) : ALL);
+const roundsOverride = process.env.BENCH_ROUNDS ? Number(process.env.BENCH_ROUNDS) : undefined;
+const log = (line: string) => console.log(line);
+const startedAt = new Date();
+const results: BenchResult[] = [];
+const ratio = (g: number, r: number) => (Number.isFinite(g) && Number.isFinite(r) && r !== 0 ? g / r : null);
+
+console.log(`bench: ${[...selected].join(', ')} on ${JSON.stringify(machine())}`);
+
+let influx: InfluxdServer | undefined;
+let influxMissing: string | undefined;
+const needsInflux = selected.has('ingest-influx') || selected.has('verify') || selected.has('storage');
+if (needsInflux) {
+  if (influxdAvailable()) influx = await startInfluxd();
+  else influxMissing = 'influxd not installed (apt-get install influxdb): InfluxDB rows not run';
+}
+
+async function bench(name: string, fn: () => Promise<{ rows: ResultRow[]; details: unknown }>): Promise<void> {
+  console.log(`\n▶ ${name}`);
+  const t0 = performance.now();
+  try {
+    const { rows, details } = await fn();
+    results.push({ name, rows, details, seconds: (performance.now() - t0) / 1000 });
+  } catch (err) {
+    console.error(`  ${name} failed:`, err);
+    results.push({
+      name,
+      rows: [{ benchmark: name, metric: 'failed', unit: '', gateway: null, target: '', met: false, note: String(err) }],
+      details: { error: String(err) },
+      seconds: (performance.now() - t0) / 1000,
+    });
+  }
+  console.log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+}
+
+try {
+  if (selected.has('ingest') || selected.has('ingest-influx')) {
+    // One interleaved series when both run: the bare-aedes rounds serve as the reference of both rows.
+    const variants: IngestVariant[] = [{ label: 'bare-aedes', kind: 'bare-aedes' }];
+    if (selected.has('ingest')) variants.push({ label: 'gateway', kind: 'gateway' });
+    if (selected.has('ingest-influx') && influx) {
+      const url = influx.url;
+      variants.push({ label: 'gateway-influx', kind: 'gateway', env: (round) => ({ GATEWAY_STORE: 'influx', GATEWAY_INFLUX_URL: `${url}/bench_ingest_${round}` }) });
+    }
+    const name = [selected.has('ingest') ? 'ingest' : '', selected.has('ingest-influx') ? 'ingest-influx' : ''].filter(Boolean).join(' + ');
+    await bench(name, async () => {
+      const run = await runIngest({ devices: 5000, durationMs: 20_000, rounds: roundsOverride ?? 3, publishers: 2, window: 2, sources: 100, variants, log });
+      const ref = run.figures['bare-aedes']!;
+      const rows: ResultRow[] = [];
+      const addRows = (benchmark: string, label: string, minimum: number) => {
+        const g = run.figures[label]!;
+        const throughput = ratio(g.perSecond, ref.perSecond);
+        // Capacity: reference CPU per message ÷ gateway CPU per message — what the server could do
+        // with a whole core, independent of whether the load generator saturated it.
+        const capacity = ratio(ref.cpuUsPerMessage, g.cpuUsPerMessage);
+        rows.push(
+          { benchmark, metric: 'heartbeats/s (acked in 20 s)', unit: '/s', gateway: g.perSecond, reference: ref.perSecond, ratio: throughput, target: `≥ ${minimum} × bare`, met: throughput !== null && throughput >= minimum && g.clean },
+          { benchmark, metric: 'server CPU per message', unit: 'µs', gateway: g.cpuUsPerMessage, reference: ref.cpuUsPerMessage, ratio: capacity, target: `bare ÷ gw ≥ ${minimum}`, met: capacity !== null && capacity >= minimum },
+          { benchmark, metric: 'ack latency p50', unit: 'ms', gateway: g.p50Ms, reference: ref.p50Ms, ratio: ratio(g.p50Ms, ref.p50Ms), target: '(reported)', met: null },
+          { benchmark, metric: 'ack latency p99', unit: 'ms', gateway: g.p99Ms, reference: ref.p99Ms, ratio: ratio(g.p99Ms, ref.p99Ms), target: '(reported)', met: null },
+        );
+      };
+      if (selected.has('ingest')) addRows('ingest', 'gateway', 0.6);
+      if (selected.has('ingest-influx')) {
+        if (run.figures['gateway-influx']) addRows('ingest-influx', 'gateway-influx', 0.5);
+        else rows.push({ benchmark: 'ingest-influx', metric: 'heartbeats/s', unit: '/s', gateway: null, target: '≥ 0.5 × bare', met: null, note: influxMissing });
+      }
+      return { rows, details: run };
+    });
+  }
+
+  if (selected.has('connect-storm')) {
+    await bench('connect-storm', async () => {
+      const run = await runStorm({ devices: 10_000, rounds: roundsOverride ?? 2, loaders: 2, sources: 100, log });
+      const r = ratio(run.gateway.perSecond, run.reference.perSecond);
+      return {
+        rows: [
+          { benchmark: 'connect-storm', metric: '10,000 connects: connections/s', unit: '/s', gateway: run.gateway.perSecond, reference: run.reference.perSecond, ratio: r, target: '≥ 0.5 × bare, all connected', met: r !== null && r >= 0.5 && run.gateway.allConnected },
+        ],
+        details: run,
+      };
+    });
+  }
+
+  if (selected.has('memory')) {
+    await bench('memory', async () => {
+      const steps = [1000, 5000, 10_000];
+      const run = await runMemory({ steps, rounds: roundsOverride ?? 1, loaders: 2, sources: 100, log });
+      return {
+        rows: steps.map((n): ResultRow => {
+          const r = ratio(run.gateway[n]!, run.reference[n]!);
+          return { benchmark: 'memory', metric: `RSS per idle device @ ${n.toLocaleString('en')}`, unit: 'KiB', gateway: run.gateway[n]! / 1024, reference: run.reference[n]! / 1024, ratio: r, target: '≤ 1.3 × bare', met: r !== null && r <= 1.3 };
+        }),
+        details: run,
+      };
+    });
+  }
+
+  if (selected.has('verify')) {
+    await bench('verify', async () => {
+      const run = await runVerify({ sizes: [100, 1000, 5000], fleet: 20_000, runs: 5, perDay: 1, influxSizes: [1000], ...(influx ? { influxUrl: influx.url } : {}), log });
+      const at = (n: number) => run.sqlite.find((t) => t.devices === n)!;
+      const growth = at(5000).msPerDevice / at(1000).msPerDevice;
+      const rows: ResultRow[] = run.sqlite.map((t) => ({
+        benchmark: 'verify',
+        metric: `one contract, ${t.devices.toLocaleString('en')} devices × 30 d (SQLite)`,
+        unit: 'ms',
+        gateway: t.medianMs,
+        target: t.devices === 1000 ? '≤ 50 ms' : '(linear)',
+        met: t.devices === 1000 ? t.medianMs <= 50 : null,
+        note: `dailyActivity ${t.activityMs.toFixed(1)} ms`,
+      }));
+      rows.push(
+        { benchmark: 'verify', metric: 'growth 1,000 → 5,000 (per-device time ratio)', unit: '×', gateway: growth, target: '~1 (linear)', met: growth <= 1.5 },
+        { benchmark: 'verify', metric: `all ${run.fleet.contracts} contracts, ${run.fleet.devices.toLocaleString('en')} devices (SQLite)`, unit: 'ms', gateway: run.fleet.ms, target: '(reported)', met: null },
+      );
+      const i1000 = run.influx?.find((t) => t.devices === 1000);
+      rows.push(
+        i1000
+          ? { benchmark: 'verify', metric: 'one contract, 1,000 devices × 30 d (InfluxDB)', unit: 'ms', gateway: i1000.medianMs, target: '≤ 1 s', met: i1000.medianMs <= 1000, note: `dailyActivity ${i1000.activityMs.toFixed(1)} ms` }
+          : { benchmark: 'verify', metric: 'one contract, 1,000 devices × 30 d (InfluxDB)', unit: 'ms', gateway: null, target: '≤ 1 s', met: null, note: influxMissing },
+      );
+      return { rows, details: run };
+    });
+  }
+
+  if (selected.has('rules')) {
+    await bench('rules', async () => {
+      const run = runRules({ evaluateMs: 3000, allocateRuns: 5, applications: 100_000 });
+      return {
+        rows: [
+          { benchmark: 'rules', metric: 'evaluate() per second', unit: '/s', gateway: run.evaluationsPerSecond, target: '≥ 50,000/s', met: run.evaluationsPerSecond >= 50_000 },
+          { benchmark: 'rules', metric: 'allocate() 100,000 applications', unit: 'ms', gateway: run.allocateMedianMs, target: '≤ 1,000 ms', met: run.allocateMedianMs <= 1000 },
+        ],
+        details: run,
+      };
+    });
+  }
+
+  if (selected.has('storage')) {
+    await bench('storage', async () => {
+      const sqlite = await sqliteBytesPerDeviceDay();
+      log(`  sqlite: ${sqlite.deviceDays} device-days, ${sqlite.fileBytes} B → ${sqlite.perDeviceDay.toFixed(1)} B/device-day (b-trees ${sqlite.btreePerDeviceDay.toFixed(1)})`);
+      const rows: ResultRow[] = [
+        { benchmark: 'storage', metric: 'SQLite bytes per device-day (file)', unit: 'B', gateway: sqlite.perDeviceDay, target: '≤ 300 B', met: sqlite.perDeviceDay <= 300, note: `telemetry b-trees ${sqlite.btreePerDeviceDay.toFixed(0)} B` },
+      ];
+      let inf: Awaited<ReturnType<typeof influxBytesPerHeartbeat>> | undefined;
+      if (influx) {
+        inf = await influxBytesPerHeartbeat(influx);
+        log(`  influx: ${inf.heartbeats} heartbeats, ${inf.bytes} B → ${inf.perHeartbeat.toFixed(1)} B/heartbeat (written at ${Math.round(inf.writePerSecond)}/s)`);
+        rows.push({ benchmark: 'storage', metric: 'InfluxDB bytes per heartbeat (data+wal)', unit: 'B', gateway: inf.perHeartbeat, target: '(reported)', met: null });
+      } else rows.push({ benchmark: 'storage', metric: 'InfluxDB bytes per heartbeat', unit: 'B', gateway: null, target: '(reported)', met: null, note: influxMissing });
+      return { rows, details: { sqlite, influx: inf } };
+    });
+  }
+} finally {
+  await influx?.stop();
+}
+
+const rows = results.flatMap((r) => r.rows);
+console.log(`\n${formatTable(rows)}`);
+const file = writeResults(results, startedAt);
+console.log(`\nwritten ${file} and bench/results/latest.json; total ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);

@@ -1,0 +1,49 @@
+/**
+ * The gateway under test, in its own process: `startGateway` with the bench's environment
+ * (GATEWAY_* from the parent), `BENCH_DEVICES` devices seeded through the registry, their
+ * credentials written to a temp JSON file for the load generator.
+ *
+ *   node --expose-gc --import tsx bench/servers/gateway-server.ts   (run by bench/run.ts with IPC)
+ *
+ * Profile it with `node --cpu-prof --import tsx bench/servers/gateway-server.ts` (see BENCHMARKS.md).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { startGateway } from '../../src/gateway.js';
+import { serve } from './ipc.js';
+import { seedContract, seedSupplier, type BenchDevice } from './seed-registry.js';
+
+const devices = Number(process.env.BENCH_DEVICES ?? 5000);
+const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
+const config = loadConfig({
+  GATEWAY_HTTP_PORT: '0',
+  GATEWAY_MQTT_PORT: '0',
+  GATEWAY_DATA_DIR: dataDir,
+  GATEWAY_ADMIN_KEY: 'bench-admin-key-0123456789abcdef',
+  GATEWAY_LOG_LEVEL: 'silent',
+  ...process.env,
+});
+const gateway = await startGateway({ config });
+
+const seedStarted = performance.now();
+const supplierId = seedSupplier(gateway.registry);
+const credentials: BenchDevice[] = [];
+// Contracts of at most 5,000 devices, as a supplier would register them.
+for (let left = devices; left > 0; left -= 5000) credentials.push(...seedContract(gateway.registry, supplierId, Math.min(5000, left)).devices);
+const seedMs = performance.now() - seedStarted;
+const credentialsFile = join(dataDir, 'credentials.json');
+writeFileSync(credentialsFile, JSON.stringify(credentials));
+
+// heartbeatsAccepted grows by each batch's size once that batch is durable (gateway.ts onCommit).
+const committed = async () => (await gateway.metrics.heartbeatsAccepted.get()).values.reduce((sum, v) => sum + v.value, 0);
+
+serve({
+  stats: async () => ({ messages: await committed(), connections: gateway.broker.aedes.connectedClients }),
+  async stop() {
+    await gateway.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  },
+});
+process.send?.({ type: 'ready', port: gateway.mqttPort, credentialsFile, devices: credentials.length, seedMs });

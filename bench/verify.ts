@@ -1,0 +1,157 @@
+/**
+ * verify: the full verification of one contract (registry facts + dailyActivity + evidence +
+ * the pure verifier) for contracts of 100 / 1,000 / 5,000 devices × 30 days, and every
+ * contract of a 20,000-device fleet one after another; from SQLite, and the 1,000-device
+ * contract from InfluxDB. Growth across sizes must be about linear (ms per device flat).
+ * In-process: no MQTT, heartbeats appended straight through the store.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VirtualClock } from '../src/clock.js';
+import { openDatabase } from '../src/db/sqlite.js';
+import { silentLogger } from '../src/log.js';
+import { createRegistry } from '../src/registry/index.js';
+import { createVerificationService, registryVerificationSources } from '../src/services/verification.js';
+import { createEvidenceStore, createSqliteTelemetryStore } from '../src/telemetry/index.js';
+import type { Heartbeat, TelemetryStore } from '../src/telemetry/types.js';
+import { addDays, shanghaiDayStart } from '../src/time/shanghai.js';
+import { DEFAULT_ACTIVITY_POLICY } from '../src/verifier/index.js';
+import { median } from './harness.js';
+import { seedContract, seedSupplier } from './servers/seed-registry.js';
+
+const FIRST_DAY = '2020-10-01';
+const DAYS = 30;
+/** Verification time: the last minute of the 30th day. */
+const AT = shanghaiDayStart(addDays(FIRST_DAY, DAYS - 1)) + 86_400_000 - 60_000;
+
+export interface VerifyTiming {
+  devices: number;
+  coldMs: number;
+  medianMs: number;
+  /** The dailyActivity query alone (median), the store's share. */
+  activityMs: number;
+  msPerDevice: number;
+  activeDevices: number;
+}
+
+/** Appends `perDay` heartbeats per device per day (spread over working hours) in batches. */
+async function writeActivity(store: TelemetryStore, deviceIds: readonly string[], perDay: number): Promise<number> {
+  let batch: Heartbeat[] = [];
+  let written = 0;
+  const pending: Promise<void>[] = [];
+  for (let d = 0; d < DAYS; d++) {
+    const dayStart = shanghaiDayStart(addDays(FIRST_DAY, d));
+    for (let k = 0; k < perDay; k++) {
+      for (let i = 0; i < deviceIds.length; i++) {
+        const receivedAt = dayStart + 8 * 3600_000 + Math.floor((k * 9 * 3600_000) / perDay) + ((i * 7919) % 60_000);
+        batch.push({
+          deviceId: deviceIds[i]!,
+          contractId: 'c',
+          supplierId: 's',
+          seq: d * perDay + k,
+          receivedAt,
+          deviceTs: receivedAt - 120,
+          status: 'running',
+          source: `10.0.${i % 250}.1`,
+          coincident: false,
+        });
+        if (batch.length === 5000) {
+          pending.push(store.append(batch));
+          written += batch.length;
+          batch = [];
+          if (pending.length >= 8) await Promise.all(pending.splice(0));
+        }
+      }
+    }
+  }
+  if (batch.length) pending.push(store.append(batch));
+  written += batch.length;
+  await Promise.all(pending);
+  return written;
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const value = await fn();
+  return [performance.now() - t0, value];
+}
+
+export async function runVerify(options: { sizes: number[]; fleet: number; runs: number; influxUrl?: string; influxSizes?: number[]; perDay: number; log: (s: string) => void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-verify-'));
+  const db = openDatabase(join(dir, 'gateway.db'));
+  const clock = new VirtualClock(AT);
+  try {
+    const registry = createRegistry({ db, clock, log: silentLogger });
+    const evidence = createEvidenceStore(db);
+    const supplierId = seedSupplier(registry);
+    const contracts: { contractId: string; ids: string[] }[] = [];
+    for (const size of options.sizes) {
+      const c = seedContract(registry, supplierId, size);
+      contracts.push({ contractId: c.contractId, ids: c.devices.map((d) => d.id) });
+    }
+    let rest = options.fleet - options.sizes.reduce((s, n) => s + n, 0);
+    while (rest > 0) {
+      const c = seedContract(registry, supplierId, Math.min(100, rest));
+      contracts.push({ contractId: c.contractId, ids: c.devices.map((d) => d.id) });
+      rest -= 100;
+    }
+    const allIds = contracts.flatMap((c) => c.ids);
+
+    const sqlite = createSqliteTelemetryStore({ db });
+    const [writeMs, written] = await time(() => writeActivity(sqlite, allIds, options.perDay));
+    options.log(`  seeded ${contracts.length} contracts, ${allIds.length} devices, ${written.toLocaleString('en')} heartbeats in ${(writeMs / 1000).toFixed(1)} s`);
+
+    const measure = async (store: TelemetryStore, c: { contractId: string; ids: string[] }): Promise<VerifyTiming> => {
+      const service = createVerificationService({ store, defaultPolicy: DEFAULT_ACTIVITY_POLICY, sources: registryVerificationSources(registry, evidence) });
+      const times: number[] = [];
+      const activity: number[] = [];
+      let active = 0;
+      for (let run = 0; run <= options.runs; run++) {
+        const [ms, report] = await time(() => service.verify(c.contractId, AT));
+        times.push(ms);
+        active = report!.activeDevices;
+        const [aMs] = await time(() => store.dailyActivity(c.ids, FIRST_DAY, addDays(FIRST_DAY, DAYS - 1)));
+        activity.push(aMs);
+      }
+      const warm = median(times.slice(1));
+      return { devices: c.ids.length, coldMs: times[0]!, medianMs: warm, activityMs: median(activity.slice(1)), msPerDevice: warm / c.ids.length, activeDevices: active };
+    };
+
+    const sqliteTimings: VerifyTiming[] = [];
+    for (let i = 0; i < options.sizes.length; i++) {
+      const t = await measure(sqlite, contracts[i]!);
+      sqliteTimings.push(t);
+      options.log(`  sqlite ${String(t.devices).padStart(5)} devices × ${DAYS} d: median ${t.medianMs.toFixed(1)} ms (dailyActivity ${t.activityMs.toFixed(1)} ms), cold ${t.coldMs.toFixed(1)} ms, ${(t.msPerDevice * 1000).toFixed(1)} µs/device`);
+    }
+    const service = createVerificationService({ store: sqlite, defaultPolicy: DEFAULT_ACTIVITY_POLICY, sources: registryVerificationSources(registry, evidence) });
+    const [fleetMs] = await time(async () => {
+      for (const c of contracts) await service.verify(c.contractId, AT);
+    });
+    options.log(`  sqlite all ${contracts.length} contracts of ${allIds.length} devices: ${fleetMs.toFixed(0)} ms`);
+
+    let influxTimings: VerifyTiming[] | undefined;
+    if (options.influxUrl) {
+      const { createInfluxTelemetryStore } = await import('../src/telemetry/influx/index.js');
+      const influx = await createInfluxTelemetryStore({ url: `${options.influxUrl}/bench_verify`, retentionDays: 0, bufferMax: 2_000_000, pingIntervalMs: 0 });
+      try {
+        influxTimings = [];
+        for (const size of options.influxSizes ?? []) {
+          const c = contracts[options.sizes.indexOf(size)]!;
+          const [ms, n] = await time(() => writeActivity(influx, c.ids, options.perDay));
+          options.log(`  influx: wrote ${n.toLocaleString('en')} heartbeats in ${(ms / 1000).toFixed(1)} s`);
+          const t = await measure(influx, c);
+          influxTimings.push(t);
+          options.log(`  influx ${String(t.devices).padStart(5)} devices × ${DAYS} d: median ${t.medianMs.toFixed(1)} ms (dailyActivity ${t.activityMs.toFixed(1)} ms), cold ${t.coldMs.toFixed(1)} ms`);
+        }
+      } finally {
+        await influx.close();
+      }
+    }
+    await sqlite.close();
+    return { sqlite: sqliteTimings, fleet: { contracts: contracts.length, devices: allIds.length, ms: fleetMs }, influx: influxTimings, perDay: options.perDay };
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
