@@ -5,8 +5,7 @@
  * Both against bare aedes accepting the same anonymous connections, alternating, fresh
  * server processes per round.
  */
-import { BENCH_GATEWAY_ENV, anonymousCredentials } from './ingest.js';
-import { median, sleep, startLoad, startServer, type ServerKind } from './harness.js';
+import { median, sleep, withFleet, type ServerKind } from './harness.js';
 import { createHistogram, merge, quantile } from './load/histogram.js';
 
 export interface StormRound {
@@ -22,44 +21,29 @@ export interface StormRound {
 }
 
 export async function stormRound(kind: ServerKind, round: number, devices: number, loaders: number, sources: number): Promise<StormRound> {
-  const env = kind === 'gateway' ? { ...BENCH_GATEWAY_ENV, BENCH_DEVICES: String(devices) } : {};
-  const server = await startServer(kind, env);
-  try {
-    const anonymous = server.credentialsFile === undefined ? anonymousCredentials(devices) : undefined;
-    const credentialsFile = server.credentialsFile ?? anonymous!.file;
-    const per = Math.ceil(devices / loaders);
-    const loads = Array.from({ length: loaders }, (_, i) =>
-      startLoad('connector', { url: server.url, credentialsFile, from: i * per, to: Math.min(devices, (i + 1) * per), sources }),
-    );
-    try {
-      await Promise.all(loads.map((l) => l.next('connected')));
-      await sleep(300);
-      for (const l of loads) l.send({ type: 'go', durationMs: 0 });
-      const results = await Promise.all(loads.map((l) => l.next('storm', 300_000)));
-      const startedAt = Math.min(...results.map((r) => r.startedAt));
-      const lastAt = Math.max(...results.map((r) => r.lastConnackAt));
-      const connected = results.reduce((s, r) => s + r.connected, 0);
-      const histogram = createHistogram();
-      for (const r of results) merge(histogram, r.histogram);
-      const seconds = (lastAt - startedAt) / 1000;
-      return {
-        server: kind,
-        round,
-        requested: devices,
-        connected,
-        seconds,
-        perSecond: connected / seconds,
-        p50Ms: quantile(histogram, 0.5),
-        p99Ms: quantile(histogram, 0.99),
-        errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
-      };
-    } finally {
-      await Promise.all(loads.map((l) => l.stop()));
-      anonymous?.remove();
-    }
-  } finally {
-    await server.stop();
-  }
+  return withFleet({ kind, devices, loaders, load: 'connector', spec: { sources } }, async (server, loads) => {
+    await Promise.all(loads.map((l) => l.next('connected')));
+    await sleep(300);
+    for (const l of loads) l.send({ type: 'go', durationMs: 0 });
+    const results = await Promise.all(loads.map((l) => l.next('storm', 300_000)));
+    const startedAt = Math.min(...results.map((r) => r.startedAt));
+    const lastAt = Math.max(...results.map((r) => r.lastConnackAt));
+    const connected = results.reduce((s, r) => s + r.connected, 0);
+    const histogram = createHistogram();
+    for (const r of results) merge(histogram, r.histogram);
+    const seconds = (lastAt - startedAt) / 1000;
+    return {
+      server: kind,
+      round,
+      requested: devices,
+      connected,
+      seconds,
+      perSecond: connected / seconds,
+      p50Ms: quantile(histogram, 0.5),
+      p99Ms: quantile(histogram, 0.99),
+      errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
+    };
+  });
 }
 
 export interface MemoryRound {
@@ -72,40 +56,24 @@ export interface MemoryRound {
 }
 
 export async function memoryRound(kind: ServerKind, round: number, steps: readonly number[], loaders: number, sources: number): Promise<MemoryRound> {
-  const devices = Math.max(...steps);
-  const env = kind === 'gateway' ? { ...BENCH_GATEWAY_ENV, BENCH_DEVICES: String(devices) } : {};
-  const server = await startServer(kind, env);
-  try {
-    const anonymous = server.credentialsFile === undefined ? anonymousCredentials(devices) : undefined;
-    const credentialsFile = server.credentialsFile ?? anonymous!.file;
-    const per = Math.ceil(devices / loaders);
-    const loads = Array.from({ length: loaders }, (_, i) =>
-      startLoad('connector', { url: server.url, credentialsFile, from: i * per, to: Math.min(devices, (i + 1) * per), sources }),
-    );
-    try {
-      await Promise.all(loads.map((l) => l.next('connected')));
-      const baseline = await server.stats(true);
-      const perConnection: Record<number, number> = {};
-      const connected: Record<number, number> = {};
-      let have = 0;
-      for (const step of steps) {
-        const more = step - have;
-        for (const l of loads) l.send({ type: 'connect', count: Math.ceil(more / loaders) });
-        await Promise.all(loads.map((l) => l.next('connected', 300_000)));
-        have = step;
-        await sleep(500);
-        const s = await server.stats(true);
-        connected[step] = s.connections;
-        perConnection[step] = (s.rssBytes - baseline.rssBytes) / s.connections;
-      }
-      return { server: kind, round, baselineMiB: baseline.rssBytes / 2 ** 20, perConnection, connected };
-    } finally {
-      await Promise.all(loads.map((l) => l.stop()));
-      anonymous?.remove();
+  return withFleet({ kind, devices: Math.max(...steps), loaders, load: 'connector', spec: { sources } }, async (server, loads) => {
+    await Promise.all(loads.map((l) => l.next('connected')));
+    const baseline = await server.stats(true);
+    const perConnection: Record<number, number> = {};
+    const connected: Record<number, number> = {};
+    let have = 0;
+    for (const step of steps) {
+      const more = step - have;
+      for (const l of loads) l.send({ type: 'connect', count: Math.ceil(more / loaders) });
+      await Promise.all(loads.map((l) => l.next('connected', 300_000)));
+      have = step;
+      await sleep(500);
+      const s = await server.stats(true);
+      connected[step] = s.connections;
+      perConnection[step] = (s.rssBytes - baseline.rssBytes) / s.connections;
     }
-  } finally {
-    await server.stop();
-  }
+    return { server: kind, round, baselineMiB: baseline.rssBytes / 2 ** 20, perConnection, connected };
+  });
 }
 
 export async function runStorm(options: { devices: number; rounds: number; loaders: number; sources: number; log: (s: string) => void }) {

@@ -4,6 +4,10 @@
  * limit to the hard limit first, and talk to bench/run.ts over an IPC channel.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadMessage, LoadRequest, LoadSpec } from './load/protocol.js';
 import type { ServerMessage, ServerRequest, ServerStats } from './servers/ipc.js';
@@ -158,4 +162,59 @@ export function median(values: readonly number[]): number {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Flood control and the per-address connection brake are off: the benchmarks measure capacity, not policy. */
+export const BENCH_GATEWAY_ENV: Record<string, string> = {
+  GATEWAY_DEVICE_MAX_RATE_PER_MIN: '0',
+  GATEWAY_CONN_RATE_PER_ADDR: '0',
+  GATEWAY_FLAP_CONNECTS: '0',
+};
+
+/** A credentials file for the reference broker (which checks none); `remove` deletes it. */
+export function anonymousCredentials(devices: number): { file: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-creds-'));
+  const file = join(dir, 'credentials.json');
+  // Same id and token shapes as the gateway issues, so every packet has the same size.
+  writeFileSync(file, JSON.stringify(Array.from({ length: devices }, (_, i) => ({ id: `dv_bench${String(i).padStart(12, '0')}`, token: randomBytes(16).toString('base64url') }))));
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface FleetOptions {
+  kind: ServerKind;
+  devices: number;
+  /** Load processes; each takes an equal slice of the devices. */
+  loaders: number;
+  load: 'publisher' | 'connector';
+  /** Load settings beyond the server and the slice (window, sources, …). */
+  spec: Omit<LoadSpec, 'url' | 'credentialsFile' | 'from' | 'to'>;
+  /** GATEWAY_* settings on top of BENCH_GATEWAY_ENV (gateway only). */
+  gatewayEnv?: Record<string, string>;
+  serverNodeArgs?: string[];
+}
+
+/**
+ * One round's set-up and tear-down: a fresh server process (the gateway seeded with `devices`
+ * registered devices, or bare aedes with anonymous credentials of the same shape) and the load
+ * processes, stopped whatever `run` does.
+ */
+export async function withFleet<T>(o: FleetOptions, run: (server: ServerHandle, loads: LoadHandle[]) => Promise<T>): Promise<T> {
+  const env = o.kind === 'gateway' ? { ...BENCH_GATEWAY_ENV, ...o.gatewayEnv, BENCH_DEVICES: String(o.devices) } : {};
+  const server = await startServer(o.kind, env, o.serverNodeArgs);
+  try {
+    const anonymous = server.credentialsFile === undefined ? anonymousCredentials(o.devices) : undefined;
+    const credentialsFile = server.credentialsFile ?? anonymous!.file;
+    const per = Math.ceil(o.devices / o.loaders);
+    const loads = Array.from({ length: o.loaders }, (_, i) =>
+      startLoad(o.load, { ...o.spec, url: server.url, credentialsFile, from: i * per, to: Math.min(o.devices, (i + 1) * per) }),
+    );
+    try {
+      return await run(server, loads);
+    } finally {
+      await Promise.all(loads.map((l) => l.stop()));
+      anonymous?.remove();
+    }
+  } finally {
+    await server.stop();
+  }
 }

@@ -5,11 +5,7 @@
  * committed; the reference (bare aedes) right after handling it. Rounds alternate
  * reference / gateway on fresh server processes; medians and their ratio are reported.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { median, sleep, startLoad, startServer, type ServerKind } from './harness.js';
+import { median, sleep, withFleet, type ServerKind } from './harness.js';
 import { createHistogram, merge, quantile } from './load/histogram.js';
 
 export interface IngestOptions {
@@ -50,72 +46,50 @@ export interface IngestRound {
   errors: string[];
 }
 
-/** Flood control and the per-address connection brake are off: this measures capacity, not policy. */
-export const BENCH_GATEWAY_ENV: Record<string, string> = {
-  GATEWAY_DEVICE_MAX_RATE_PER_MIN: '0',
-  GATEWAY_CONN_RATE_PER_ADDR: '0',
-  GATEWAY_FLAP_CONNECTS: '0',
-};
-
-/** A credentials file for the reference broker (which checks none); `remove` deletes it. */
-export function anonymousCredentials(devices: number): { file: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-creds-'));
-  const file = join(dir, 'credentials.json');
-  // Same id and token shapes as the gateway issues, so every packet has the same size.
-  writeFileSync(file, JSON.stringify(Array.from({ length: devices }, (_, i) => ({ id: `dv_bench${String(i).padStart(12, '0')}`, token: randomBytes(16).toString('base64url') }))));
-  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 export async function ingestRound(kind: ServerKind, round: number, options: IngestOptions): Promise<IngestRound> {
-  const env = kind === 'gateway' ? { ...BENCH_GATEWAY_ENV, ...options.gatewayEnv, BENCH_DEVICES: String(options.devices) } : {};
-  const server = await startServer(kind, env, options.serverNodeArgs);
-  try {
-    const anonymous = server.credentialsFile === undefined ? anonymousCredentials(options.devices) : undefined;
-    const credentialsFile = server.credentialsFile ?? anonymous!.file;
-    const per = Math.ceil(options.devices / options.publishers);
-    const loads = Array.from({ length: options.publishers }, (_, i) =>
-      startLoad('publisher', { url: server.url, credentialsFile, from: i * per, to: Math.min(options.devices, (i + 1) * per), window: options.window, sources: options.sources }),
-    );
-    try {
-      const ready = await Promise.all(loads.map((l) => l.next('connected')));
-      const connected = ready.reduce((s, r) => s + r.clients, 0);
-      await sleep(500);
-      const before = await server.stats();
-      for (const l of loads) l.send({ type: 'go', durationMs: options.durationMs });
-      const after = sleep(options.durationMs).then(() => server.stats());
-      const results = await Promise.all(loads.map((l) => l.next('published', options.durationMs + 60_000)));
-      const end = await after;
-      const final = await server.stats();
-      const seconds = options.durationMs / 1000;
-      const acked = results.reduce((s, r) => s + r.ackedInWindow, 0);
-      const histogram = createHistogram();
-      for (const r of results) merge(histogram, r.histogram);
-      const wallMs = end.at - before.at;
-      const cpuMs = end.cpuMs - before.cpuMs;
-      return {
-        server: kind,
-        round,
-        connected,
-        perSecond: acked / seconds,
-        serverPerSecond: ((end.messages - before.messages) / wallMs) * 1000,
-        p50Ms: quantile(histogram, 0.5),
-        p99Ms: quantile(histogram, 0.99),
-        serverCpu: cpuMs / wallMs,
-        cpuUsPerMessage: acked > 0 ? (cpuMs * 1000) / ((acked / seconds) * (wallMs / 1000)) : Number.NaN,
-        serverRssMiB: end.rssBytes / 2 ** 20,
-        sent: results.reduce((s, r) => s + r.sent, 0),
-        ackedTotal: results.reduce((s, r) => s + r.ackedTotal, 0),
-        committedTotal: final.messages,
-        disconnects: results.reduce((s, r) => s + r.disconnects, 0),
-        errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
-      };
-    } finally {
-      await Promise.all(loads.map((l) => l.stop()));
-      anonymous?.remove();
-    }
-  } finally {
-    await server.stop();
-  }
+  const fleet = {
+    kind,
+    devices: options.devices,
+    loaders: options.publishers,
+    load: 'publisher',
+    spec: { window: options.window, sources: options.sources },
+    gatewayEnv: options.gatewayEnv,
+    serverNodeArgs: options.serverNodeArgs,
+  } as const;
+  return withFleet(fleet, async (server, loads) => {
+    const ready = await Promise.all(loads.map((l) => l.next('connected')));
+    const connected = ready.reduce((s, r) => s + r.clients, 0);
+    await sleep(500);
+    const before = await server.stats();
+    for (const l of loads) l.send({ type: 'go', durationMs: options.durationMs });
+    const after = sleep(options.durationMs).then(() => server.stats());
+    const results = await Promise.all(loads.map((l) => l.next('published', options.durationMs + 60_000)));
+    const end = await after;
+    const final = await server.stats();
+    const seconds = options.durationMs / 1000;
+    const acked = results.reduce((s, r) => s + r.ackedInWindow, 0);
+    const histogram = createHistogram();
+    for (const r of results) merge(histogram, r.histogram);
+    const wallMs = end.at - before.at;
+    const cpuMs = end.cpuMs - before.cpuMs;
+    return {
+      server: kind,
+      round,
+      connected,
+      perSecond: acked / seconds,
+      serverPerSecond: ((end.messages - before.messages) / wallMs) * 1000,
+      p50Ms: quantile(histogram, 0.5),
+      p99Ms: quantile(histogram, 0.99),
+      serverCpu: cpuMs / wallMs,
+      cpuUsPerMessage: acked > 0 ? (cpuMs * 1000) / ((acked / seconds) * (wallMs / 1000)) : Number.NaN,
+      serverRssMiB: end.rssBytes / 2 ** 20,
+      sent: results.reduce((s, r) => s + r.sent, 0),
+      ackedTotal: results.reduce((s, r) => s + r.ackedTotal, 0),
+      committedTotal: final.messages,
+      disconnects: results.reduce((s, r) => s + r.disconnects, 0),
+      errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
+    };
+  });
 }
 
 export interface IngestVariant {
