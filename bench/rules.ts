@@ -3,7 +3,8 @@
  * allocate() of 100,000 applications (the same inputs as test/unit/rules/allocate-scale.test.ts).
  * In-process: the rules engine is pure.
  */
-import { allocate, evaluate, getProgram, type AllocationApplication, type ApplicationInput, type EnterpriseInput } from '../src/rules/index.js';
+import { allocate, evaluate, getProgram, type ApplicationInput, type EnterpriseInput } from '../src/rules/index.js';
+import { syntheticApplications } from '../test/support/applications.js';
 import { median } from './harness.js';
 
 export function runRules(options: { evaluateMs: number; allocateRuns: number; applications: number }) {
@@ -32,16 +33,7 @@ export function runRules(options: { evaluateMs: number; allocateRuns: number; ap
   }
   const evaluationsPerSecond = evaluations / (elapsed / 1000);
 
-  const start0 = Date.parse('2020-05-25T02:00:00Z');
-  const applications: AllocationApplication[] = Array.from({ length: options.applications }, (_, i) => ({
-    id: `app-${i}`,
-    enterpriseCity: cities[i % cities.length]!,
-    clusterPilot: i % 17 === 0,
-    supplierId: `supplier-${i % 300}`,
-    supplierKind: i % 300 < 20 ? 'platform' : 'other',
-    voucherFen: 100_000 + ((i * 7919) % 29_900_000),
-    submittedAt: new Date(start0 + ((i * 104_729) % 10_000_000) * 1000).toISOString(),
-  }));
+  const applications = syntheticApplications(cities, options.applications);
   const quotas = { cities: Object.fromEntries(cities.map((code) => [code, 20_000_000_000])) };
   const allocateMs: number[] = [];
   for (let run = 0; run < options.allocateRuns; run++) {

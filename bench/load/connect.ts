@@ -18,3 +18,9 @@ export function sourceAddress(index: number, sources: number | undefined): strin
   const n = index % sources;
   return `127.1.${(n >> 8) & 255}.${(n & 255) + 1}`;
 }
+
+/** A bench device's client: its own id and token, MQTT 3.1.1, no reconnects, a clean session, leaving from its source address. */
+export function connectDevice(url: string, device: { id: string; token: string; index: number }, sources: number | undefined, timing: { keepalive: number; connectTimeout: number }): MqttClient {
+  const options: IClientOptions = { clientId: device.id, username: device.id, password: device.token, protocolVersion: 4, reconnectPeriod: 0, clean: true, ...timing };
+  return connectClient(url, options, sourceAddress(device.index, sources));
+}

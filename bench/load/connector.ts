@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
-import { connectClient, sourceAddress } from './connect.js';
+import { connectDevice } from './connect.js';
 import { nowEpochMs } from '../servers/ipc.js';
 import { createHistogram, record } from './histogram.js';
 import type { LoadMessage, LoadRequest, LoadSpec } from './protocol.js';
@@ -27,16 +27,7 @@ const clients: MqttClient[] = [];
 /** Resolves with the CONNACK time, or undefined when the connection failed. */
 function connect(device: { id: string; token: string; index: number }): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const client = connectClient(spec.url, {
-      clientId: device.id,
-      username: device.id,
-      password: device.token,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      keepalive: 3600,
-      connectTimeout: 120_000,
-      clean: true,
-    }, sourceAddress(device.index, spec.sources));
+    const client = connectDevice(spec.url, device, spec.sources, { keepalive: 3600, connectTimeout: 120_000 });
     clients.push(client);
     client.once('connect', () => {
       client.on('error', noteError);

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
-import { connectClient, sourceAddress } from './connect.js';
+import { connectDevice } from './connect.js';
 import { createHistogram, record } from './histogram.js';
 import type { LoadMessage, LoadRequest, LoadSpec } from './protocol.js';
 
@@ -31,16 +31,7 @@ interface Device {
 
 function connect(device: { id: string; token: string; index: number }): Promise<Device | undefined> {
   return new Promise((resolve) => {
-    const client = connectClient(spec.url, {
-      clientId: device.id,
-      username: device.id,
-      password: device.token,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      keepalive: 600,
-      connectTimeout: 60_000,
-      clean: true,
-    }, sourceAddress(device.index, spec.sources));
+    const client = connectDevice(spec.url, device, spec.sources, { keepalive: 600, connectTimeout: 60_000 });
     const fail = (err: unknown) => {
       noteError(err);
       client.end(true);

@@ -1,22 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { allocate, getProgram, type AllocationApplication } from '../../../src/rules/index.js';
+import { allocate, getProgram } from '../../../src/rules/index.js';
+import { syntheticApplications } from '../../support/applications.js';
 
 const program = getProgram(2020)!;
 const cities = program.cities.filter((c) => c.eligible).map((c) => c.code);
 
 describe('allocate at scale', () => {
   it('allocates 100,000 applications, each exactly once, never beyond a quota (timing lives in bench/)', () => {
-    const start0 = Date.parse('2020-05-25T02:00:00Z');
-    const applications: AllocationApplication[] = Array.from({ length: 100_000 }, (_, i) => ({
-      id: `app-${i}`,
-      enterpriseCity: cities[i % cities.length]!,
-      clusterPilot: i % 17 === 0,
-      supplierId: `supplier-${i % 300}`,
-      supplierKind: i % 300 < 20 ? 'platform' : 'other',
-      voucherFen: 100_000 + ((i * 7919) % 29_900_000),
-      // Scrambled submission times so the sort has work to do.
-      submittedAt: new Date(start0 + ((i * 104_729) % 10_000_000) * 1000).toISOString(),
-    }));
+    const applications = syntheticApplications(cities, 100_000);
     const quotas = { cities: Object.fromEntries(cities.map((code) => [code, 20_000_000_000])) };
     const result = allocate(program, applications, quotas);
     expect(result.applications).toHaveLength(100_000);
