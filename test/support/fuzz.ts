@@ -24,17 +24,8 @@ export function figure(name: string, value: unknown): void {
   process.stdout.write(`[figures] ${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}\n`);
 }
 
-/** mulberry32: a tiny seeded PRNG for choices outside fast-check (kill points, timings). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulators' seeded PRNG (mulberry32), for choices outside fast-check (kill points, timings). */
+export { mulberry32 as prng } from '../../simulators/profiles.js';
 
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;
@@ -44,7 +35,8 @@ export function percentile(values: readonly number[], p: number): number {
 
 // ── raw MQTT ─────────────────────────────────────────────────────────────────────────────────
 
-function encodeLength(n: number): Buffer {
+/** MQTT remaining length: 7 bits per byte, continuation bit set on all but the last. */
+export function encodeLength(n: number): Buffer {
   const bytes: number[] = [];
   do {
     let b = n % 128;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { createPacketScanner } from '../../../broker/packet-guard.js';
+import { encodeLength } from '../../support/fuzz.js';
 
 const gen = (p: object) => mqttPacket.generate(p as mqttPacket.Packet);
 
@@ -65,14 +66,3 @@ describe('packet guard', () => {
     expect(scanner.feed(Buffer.from([0x01]))).toMatchObject({ violation: 'oversized-packet' });
   });
 });
-
-function encodeLength(n: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    bytes.push(b);
-  } while (n > 0);
-  return Buffer.from(bytes);
-}
