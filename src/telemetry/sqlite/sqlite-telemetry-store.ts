@@ -41,19 +41,8 @@ export interface SqliteTelemetryStore extends TelemetryStore {
   rawHeartbeats(deviceId: string, fromMs: number, toMs: number, limit?: number): RawHeartbeatRow[];
 }
 
-/** One (device, day) of a batch, coalesced in memory before its single read-modify-write. */
-
-/** A stored device-day row as it is written and cached. */
-interface DayRow {
-  minuteMap: Uint8Array;
-  heartbeats: number;
-  firstSeen: number;
-  lastSeen: number;
-  lastSeq: number;
-  skewSamples: number;
-  skewAbsSumMs: number;
-  coincident: number;
-}
+/** A stored device-day row as it is written and cached: an accumulator without its key. */
+type DayRow = Omit<DayAccumulator, 'deviceId' | 'dayNumber'>;
 
 interface DbDayRow {
   minute_map: Uint8Array;
