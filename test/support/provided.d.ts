@@ -3,7 +3,7 @@ export {};
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** `http://127.0.0.1:<port>` of the shared influxd, or null when it is absent outside CI. */
-    influxUrl: string | null;
+    /** `http://127.0.0.1:<port>` of the shared influxd (global-setup.ts fails the run without one). */
+    influxUrl: string;
   }
 }

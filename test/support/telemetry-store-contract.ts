@@ -1,8 +1,10 @@
 /**
  * The TelemetryStore contract, one suite for every backend (STYLE: "one interface, several
- * backends, one shared test suite", as aedes' abstract-persistence). Each test gets a fresh,
- * empty store from `makeStore` and disposes of it through `cleanup`.
+ * backends, one shared test suite", as aedes' abstract-persistence): SQLite in memory and
+ * without its row cache (unit), SQLite on a file and a real InfluxDB (integration). Each test
+ * gets fresh, empty stores from `makeStore` and disposes of them through `cleanup`.
  */
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceDayActivity, Heartbeat, TelemetryStore } from '../../src/telemetry/types.js';
 import { MINUTE_MAP_BYTES } from '../../src/telemetry/types.js';
@@ -62,7 +64,10 @@ export function sortRows(rows: readonly DeviceDayActivity[]): DeviceDayActivity[
   return [...rows].sort((a, b) => (a.deviceId + a.day < b.deviceId + b.day ? -1 : a.deviceId + a.day > b.deviceId + b.day ? 1 : 0));
 }
 
-/** Rows with plain arrays instead of Uint8Array, so deep equality and diffs are readable. */
+/**
+ * Rows with plain arrays instead of Uint8Array, so deep equality and diffs are readable and
+ * a backend returning a Buffer or a view compares equal.
+ */
 export function plain(rows: readonly DeviceDayActivity[]) {
   return sortRows(rows).map((r) => ({ ...r, minuteMap: Array.from(r.minuteMap) }));
 }
@@ -106,41 +111,37 @@ export async function appendInBatches(store: TelemetryStore, heartbeats: readonl
   for (let i = 0; i < heartbeats.length; i += size) await store.append(heartbeats.slice(i, i + size));
 }
 
-export function describeTelemetryStore(name: string, makeStore: MakeStore | null, skippedBecause?: string): void {
-  if (makeStore === null) {
-    describe.skip(`TelemetryStore contract: ${name} — SKIPPED: ${skippedBecause ?? 'backend unavailable'}`, () => {
-      it('is skipped', () => undefined);
-    });
-    return;
-  }
-
+export function describeTelemetryStore(name: string, makeStore: MakeStore): void {
   describe(`TelemetryStore contract: ${name}`, () => {
-    let current: StoreUnderTest | undefined;
+    let opened: StoreUnderTest[] = [];
+    /** A fresh, empty store; several per test are fine, all cleaned up after it. */
     const open = async (): Promise<TelemetryStore> => {
-      current = await makeStore();
-      return current.store;
+      const made = await makeStore();
+      opened.push(made);
+      return made.store;
     };
-    afterEach(async () => {
-      await current?.cleanup();
-      current = undefined;
-    });
+    const cleanupAll = async (): Promise<void> => {
+      const made = opened;
+      opened = [];
+      for (const m of made) await m.cleanup();
+    };
+    afterEach(cleanupAll);
 
-    it('returns the exact minute map and counters of appended heartbeats', async () => {
+    it('returns the exact minute map and counters: absolute skew summed over heartbeats with a device time, coincident ones counted', async () => {
       const store = await open();
       const day = '2020-10-09';
-      const batch = [
+      await store.append([
         buildHeartbeat({ deviceId: 'd1', seq: 1, receivedAt: at(day, '08:00:05'), deviceTs: at(day, '08:00:05') - 1500, status: 'running', metrics: { spindleRpm: 1200 } }),
-        buildHeartbeat({ deviceId: 'd1', seq: 2, receivedAt: at(day, '08:01:05'), coincident: true }),
-        buildHeartbeat({ deviceId: 'd1', seq: 3, receivedAt: at(day, '09:30:00'), deviceTs: at(day, '09:30:02') }),
-      ];
-      await store.append(batch);
+        buildHeartbeat({ deviceId: 'd1', seq: 2, receivedAt: at(day, '08:01:05'), deviceTs: at(day, '08:01:05') + 500, coincident: true }),
+        buildHeartbeat({ deviceId: 'd1', seq: 3, receivedAt: at(day, '09:30:00'), coincident: true }),
+      ]);
       const rows = await store.dailyActivity(['d1'], day, day);
       expect(rows).toHaveLength(1);
       const row = rows[0]!;
       expect(onlineMinutes(row)).toEqual([480, 481, 570]);
       expect(row).toMatchObject({
         deviceId: 'd1', day, heartbeats: 3, firstSeen: at(day, '08:00:05'), lastSeen: at(day, '09:30:00'), lastSeq: 3,
-        skewSamples: 2, skewAbsSumMs: 1500 + 2000, coincidentHeartbeats: 1,
+        skewSamples: 2, skewAbsSumMs: 1500 + 500, coincidentHeartbeats: 2,
       });
       expect(row.minuteMap).toBeInstanceOf(Uint8Array);
       expect(row.minuteMap.length).toBe(MINUTE_MAP_BYTES);
@@ -151,46 +152,77 @@ export function describeTelemetryStore(name: string, makeStore: MakeStore | null
       const day = '2020-10-09';
       const burst = Array.from({ length: 60 }, (_, k) => buildHeartbeat({ deviceId: 'burst', seq: k + 1, receivedAt: at(day, '10:15:00') + k * 1000 }));
       await store.append(burst);
-      const [row] = await store.dailyActivity(['burst'], day, day);
-      expect(onlineMinutes(row)).toEqual([615]);
-      expect(row!.heartbeats).toBe(60);
-      expect(row!.lastSeq).toBe(60);
+      const rows = await store.dailyActivity(['burst'], day, day);
+      expect(rows).toHaveLength(1);
+      expect(onlineMinutes(rows[0])).toEqual([615]);
+      expect(rows[0]).toMatchObject({ heartbeats: 60, lastSeq: 60 });
     });
 
     it('puts 23:59:59.999 and 00:00:00 Shanghai time on different days', async () => {
       const store = await open();
-      await store.append([
-        buildHeartbeat({ deviceId: 'd1', seq: 1, receivedAt: at('2020-10-09', '23:59:59') + 999 }),
-        buildHeartbeat({ deviceId: 'd1', seq: 2, receivedAt: at('2020-10-10', '00:00:00') }),
-      ]);
+      const lastMs = at('2020-10-09', '23:59:59') + 999;
+      const midnight = at('2020-10-10', '00:00:00');
+      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 1, receivedAt: lastMs }), buildHeartbeat({ deviceId: 'd1', seq: 2, receivedAt: midnight })]);
       const rows = await store.dailyActivity(['d1'], '2020-10-09', '2020-10-10');
-      expect(rows.map((r) => [r.day, onlineMinutes(r), r.heartbeats])).toEqual([
-        ['2020-10-09', [1439], 1],
-        ['2020-10-10', [0], 1],
+      expect(rows.map((r) => [r.day, onlineMinutes(r), r.heartbeats, r.firstSeen, r.lastSeq])).toEqual([
+        ['2020-10-09', [1439], 1, lastMs, 1],
+        ['2020-10-10', [0], 1, midnight, 2],
       ]);
     });
 
-    it('places a heartbeat by receive time even when the device clock is in the future', async () => {
+    it('places a heartbeat by receive time even when the device clock is in the future; the clock only grows the skew', async () => {
       const store = await open();
       const receivedAt = at('2020-10-09', '12:00:30');
       await store.append([buildHeartbeat({ deviceId: 'liar', seq: 1, receivedAt, deviceTs: receivedAt + 3 * 86_400_000 })]);
       expect(await store.dailyActivity(['liar'], '2020-10-12', '2020-10-12')).toEqual([]);
-      const [row] = await store.dailyActivity(['liar'], '2020-10-09', '2020-10-09');
-      expect(onlineMinutes(row)).toEqual([720]);
-      expect(row).toMatchObject({ skewSamples: 1, skewAbsSumMs: 3 * 86_400_000 });
+      const rows = await store.dailyActivity(['liar'], '2020-10-01', '2020-10-31');
+      expect(rows.map((r) => [r.day, onlineMinutes(r)])).toEqual([['2020-10-09', [720]]]);
+      expect(rows[0]).toMatchObject({ skewSamples: 1, skewAbsSumMs: 3 * 86_400_000 });
     });
 
-    it('treats the day range as inclusive at both ends', async () => {
+    it('accumulates a device-day over many batches: first/last seen and lastSeq follow receive times, whatever the arrival order', async () => {
+      const store = await open();
+      const day = '2020-10-09';
+      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 7, receivedAt: at(day, '10:00:30') })]);
+      // Late arrivals with higher seqs: neither may take lastSeen or lastSeq.
+      await store.append([
+        buildHeartbeat({ deviceId: 'd1', seq: 9, receivedAt: at(day, '09:00:00'), coincident: true }),
+        buildHeartbeat({ deviceId: 'd1', seq: 3, receivedAt: at(day, '09:30:00') }),
+      ]);
+      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 8, receivedAt: at(day, '10:00:00'), deviceTs: at(day, '10:00:01') })]);
+      const [row] = await store.dailyActivity(['d1'], day, day);
+      expect(onlineMinutes(row)).toEqual([540, 570, 600]);
+      expect(row).toMatchObject({
+        heartbeats: 4, firstSeen: at(day, '09:00:00'), lastSeen: at(day, '10:00:30'), lastSeq: 7,
+        skewSamples: 1, skewAbsSumMs: 1000, coincidentHeartbeats: 1,
+      });
+    });
+
+    it('keeps every heartbeat of one device received in the same millisecond, lastSeq from the later-arriving one', async () => {
+      const store = await open();
+      const t = at('2020-10-09', '08:00:00') + 123;
+      const row = async () => (await store.dailyActivity(['d1'], '2020-10-09', '2020-10-09'))[0];
+      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 7, receivedAt: t }), buildHeartbeat({ deviceId: 'd1', seq: 8, receivedAt: t })]);
+      expect(await row()).toMatchObject({ heartbeats: 2, lastSeq: 8 });
+      // A restarted device counts seq from 1 again: arrival, not the larger seq, decides the tie.
+      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 1, receivedAt: t })]);
+      expect(await row()).toMatchObject({ heartbeats: 3, firstSeen: t, lastSeen: t, lastSeq: 1 });
+      expect(onlineMinutes(await row())).toEqual([480]);
+    });
+
+    it('treats the day range as inclusive at both ends and omits days and devices without activity', async () => {
       const store = await open();
       const days = ['2020-10-08', '2020-10-09', '2020-10-10', '2020-10-11', '2020-10-12'];
-      await store.append(days.map((day, k) => buildHeartbeat({ deviceId: 'd1', seq: k + 1, receivedAt: at(day, '08:00:00') })));
-      const rows = await store.dailyActivity(['d1'], '2020-10-09', '2020-10-11');
-      expect(rows.map((r) => r.day)).toEqual(['2020-10-09', '2020-10-10', '2020-10-11']);
-      expect(await store.dailyActivity(['d1'], '2020-10-10', '2020-10-10')).toHaveLength(1);
+      await store.append(days.map((day, k) => buildHeartbeat({ deviceId: 'd1', seq: k + 1, receivedAt: at(day, '12:00:00') })));
+      await store.append([buildHeartbeat({ deviceId: 'd2', seq: 1, receivedAt: at('2020-10-10', '12:00:00') })]);
+      const rows = await store.dailyActivity(['d2', 'd1', 'd3'], '2020-10-09', '2020-10-11');
+      expect(rows.map((r) => `${r.deviceId} ${r.day}`)).toEqual(['d1 2020-10-09', 'd1 2020-10-10', 'd1 2020-10-11', 'd2 2020-10-10']);
+      expect(await store.dailyActivity(['d1'], '2020-10-12', '2020-10-12')).toHaveLength(1);
+      expect(await store.dailyActivity(['d1'], '2020-10-13', '2020-10-20')).toEqual([]);
       expect(await store.dailyActivity(['d1'], '2020-10-11', '2020-10-09')).toEqual([]);
     });
 
-    it('returns nothing for unknown device ids and for an empty id list', async () => {
+    it('returns nothing for unknown device ids (not even prefixes or extensions of known ones) and for an empty id list', async () => {
       const store = await open();
       await store.append([buildHeartbeat({ deviceId: 'known', seq: 1, receivedAt: at('2020-10-09', '08:00:00') })]);
       expect(await store.dailyActivity(['unknown', 'knownx', 'know'], '2020-10-01', '2020-10-31')).toEqual([]);
@@ -198,27 +230,73 @@ export function describeTelemetryStore(name: string, makeStore: MakeStore | null
       expect(await store.dailyActivity(['known', 'unknown'], '2020-10-01', '2020-10-31')).toHaveLength(1);
     });
 
-    it('keeps both heartbeats of one device received in the same millisecond', async () => {
+    it('orders rows by device id, then day, whatever order the ids are asked in', async () => {
       const store = await open();
-      const t = at('2020-10-09', '08:00:00') + 123;
-      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 7, receivedAt: t }), buildHeartbeat({ deviceId: 'd1', seq: 8, receivedAt: t })]);
-      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 9, receivedAt: t })]);
-      const [row] = await store.dailyActivity(['d1'], '2020-10-09', '2020-10-09');
-      expect(row).toMatchObject({ heartbeats: 3, firstSeen: t, lastSeen: t, lastSeq: 9 });
+      const ids = ['b', 'a', 'c-10', 'c-9'];
+      await store.append(
+        ids.flatMap((deviceId) => [
+          buildHeartbeat({ deviceId, seq: 2, receivedAt: at('2020-10-10', '12:00:00') }),
+          buildHeartbeat({ deviceId, seq: 1, receivedAt: at('2020-10-09', '12:00:00') }),
+        ]),
+      );
+      const rows = await store.dailyActivity(ids, '2020-10-09', '2020-10-10');
+      // JS string order ('c-10' < 'c-9'), the same on every backend.
+      expect(rows.map((r) => `${r.deviceId} ${r.day}`)).toEqual([
+        'a 2020-10-09', 'a 2020-10-10', 'b 2020-10-09', 'b 2020-10-10',
+        'c-10 2020-10-09', 'c-10 2020-10-10', 'c-9 2020-10-09', 'c-9 2020-10-10',
+      ]);
     });
 
-    it('accumulates a device-day over many batches, with lastSeq from the latest receive time', async () => {
+    it('rejects a day that is not YYYY-MM-DD', async () => {
       const store = await open();
-      const day = '2020-10-09';
-      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 10, receivedAt: at(day, '10:00:00') })]);
-      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 5, receivedAt: at(day, '09:00:00'), coincident: true })]); // late arrival
-      await store.append([buildHeartbeat({ deviceId: 'd1', seq: 11, receivedAt: at(day, '10:00:30'), deviceTs: at(day, '10:00:31') })]);
-      const [row] = await store.dailyActivity(['d1'], day, day);
-      expect(onlineMinutes(row)).toEqual([540, 600]);
-      expect(row).toMatchObject({
-        heartbeats: 3, firstSeen: at(day, '09:00:00'), lastSeen: at(day, '10:00:30'), lastSeq: 11,
-        skewSamples: 1, skewAbsSumMs: 1000, coincidentHeartbeats: 1,
+      await expect(store.dailyActivity(['d1'], '2020-10-9', '2020-10-10')).rejects.toThrow(RangeError);
+      await expect(store.dailyActivity(['d1'], '2020-10-09', '2020-02-30')).rejects.toThrow(RangeError);
+    });
+
+    it('stores the same rows whether a batch is appended at once, in pieces, or one heartbeat at a time', async () => {
+      const base = at('2020-10-09', '23:50:00'); // batches straddle midnight
+      const ids = ['dev-a', 'dev-b', 'dev-c'];
+      const heartbeatArb = fc.record({
+        deviceId: fc.constantFrom(...ids),
+        seq: fc.nat({ max: 1000 }),
+        // 10 s steps over 20 minutes: equal receive times happen, which exercises the lastSeq tie rule.
+        offsetMs: fc.integer({ min: 0, max: 120 }).map((steps) => steps * 10_000),
+        skewMs: fc.option(fc.integer({ min: -86_400_000, max: 86_400_000 }), { nil: undefined }),
+        coincident: fc.boolean(),
       });
+      await fc.assert(
+        fc.asyncProperty(fc.array(heartbeatArb, { minLength: 1, maxLength: 60 }), fc.array(fc.nat({ max: 60 }), { maxLength: 5 }), async (specs, cuts) => {
+          const batch: Heartbeat[] = specs.map((s) =>
+            buildHeartbeat({
+              deviceId: s.deviceId,
+              seq: s.seq,
+              receivedAt: base + s.offsetMs,
+              ...(s.skewMs === undefined ? {} : { deviceTs: base + s.offsetMs + s.skewMs }),
+              coincident: s.coincident,
+            }),
+          );
+          try {
+            const whole = await open();
+            await whole.append(batch);
+
+            const pieces = await open();
+            const boundaries = [...new Set([0, ...cuts.map((c) => Math.min(c, batch.length)), batch.length])].sort((a, b) => a - b);
+            for (let i = 1; i < boundaries.length; i++) await pieces.append(batch.slice(boundaries[i - 1], boundaries[i]));
+
+            const single = await open();
+            for (const hb of batch) await single.append([hb]);
+
+            const expected = plain(await single.dailyActivity(ids, '2020-10-09', '2020-10-10'));
+            expect(plain(await whole.dailyActivity(ids, '2020-10-09', '2020-10-10'))).toEqual(expected);
+            expect(plain(await pieces.dailyActivity(ids, '2020-10-09', '2020-10-10'))).toEqual(expected);
+            expect(expected).toEqual(plain(referenceActivity(batch)));
+          } finally {
+            await cleanupAll(); // per run, so a long property does not pile up stores (InfluxDB databases)
+          }
+        }),
+        // Three stores per run: modest, so the property stays quick on a real InfluxDB too.
+        { numRuns: 25 },
+      );
     });
 
     it('answers 300 devices × 3 days exactly as a reference fold of the heartbeats', async () => {
@@ -230,8 +308,9 @@ export function describeTelemetryStore(name: string, makeStore: MakeStore | null
       expect(plain(rows)).toEqual(plain(referenceActivity(heartbeats)));
     });
 
-    it('reports ok health while its backend is up', async () => {
+    it('reports ok health while its backend is up, empty or not', async () => {
       const store = await open();
+      expect(store.health()).toMatchObject({ status: 'ok' });
       await store.append([buildHeartbeat({ deviceId: 'd1', seq: 1, receivedAt: at('2020-10-09', '08:00:00') })]);
       expect(store.health()).toMatchObject({ status: 'ok' });
     });

@@ -1,25 +1,27 @@
-import { describe, it, expect, onTestFinished } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { openDatabase } from '../../../src/db/sqlite.js';
-import { createSqliteTelemetryStore } from '../../../src/telemetry/sqlite/index.js';
+import { createSqliteTelemetryStore, type SqliteTelemetryStoreOptions } from '../../../src/telemetry/sqlite/index.js';
 import { countMinutes } from '../../../src/telemetry/minute-map.js';
 import { buildHeartbeat, useTempDatabase } from './fixtures.js';
-import { describeTelemetryStore } from './describe-telemetry-store.js';
+import { describeTelemetryStore, type MakeStore } from '../../support/telemetry-store-contract.js';
 
-describeTelemetryStore('sqlite (in-memory database)', async () => {
-  const db = openDatabase(':memory:');
-  onTestFinished(() => {
-    db.close();
-  });
-  return createSqliteTelemetryStore({ db });
-});
+/** SQLite in memory: the file variant runs in the integration project. */
+function inMemory(options: Omit<SqliteTelemetryStoreOptions, 'db'> = {}): MakeStore {
+  return async () => {
+    const db = openDatabase(':memory:');
+    const store = createSqliteTelemetryStore({ db, ...options });
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        db.close();
+      },
+    };
+  };
+}
 
-describeTelemetryStore('sqlite without the row cache', async () => {
-  const db = openDatabase(':memory:');
-  onTestFinished(() => {
-    db.close();
-  });
-  return createSqliteTelemetryStore({ db, rowCacheSize: 0 });
-});
+describeTelemetryStore('sqlite (in-memory database)', inMemory());
+describeTelemetryStore('sqlite without the row cache', inMemory({ rowCacheSize: 0 }));
 
 const t0 = Date.parse('2020-10-09T02:00:00Z'); // 10:00 Shanghai
 
