@@ -1,4 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import type { z } from 'zod';
+import type { verificationReportSchema } from '../src/api/schemas/verification.js';
 import type { Logger } from '../src/log.js';
 import { emptyStats, type FleetStats } from './fleet.js';
 import { creditCodeCheckChar, startInProcessGateway, type InProcessGateway } from './in-process.js';
@@ -66,30 +68,9 @@ export async function simulateVirtual(
 
 // ── verification through the API ─────────────────────────────────────────────────────────
 
-export interface DeviceVerification {
-  id: string;
-  serial: string;
-  active: boolean;
-  counted: boolean;
-  activeDays: number;
-  onlineMinutes: number;
-  heartbeats: number;
-  sources: string[];
-  signals: Array<{ code: string; data: Record<string, unknown> }>;
-}
-
-export interface ContractVerification {
-  contractId: string;
-  catalogId: number;
-  voucherFen: number;
-  requiredDevices: number | null;
-  registeredDevices: number;
-  activeDevices: number;
-  passed: boolean | null;
-  signalCounts: Record<string, number>;
-  devices: DeviceVerification[];
-  digest: string;
-}
+/** The verification report as GET /v1/contracts/{id}/verification returns it (its zod schema, so the two cannot drift). */
+export type ContractVerification = z.infer<typeof verificationReportSchema>;
+export type DeviceVerification = ContractVerification['devices'][number];
 
 export function verifyContract(api: ApiClient, contractId: string, at: number): Promise<ContractVerification> {
   return api.json<ContractVerification>(`/v1/contracts/${contractId}/verification?at=${encodeURIComponent(new Date(at).toISOString())}`);
