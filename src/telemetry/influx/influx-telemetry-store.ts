@@ -1,7 +1,9 @@
 /**
  * TelemetryStore on InfluxDB 1.x through the `influx` package: raw heartbeats, one point
  * each (points.ts), and activity computed from them at query time, so the verifier gets the
- * same DeviceDayActivity rows as from SQLite.
+ * same DeviceDayActivity rows as from SQLite. Writes are serialised by line-protocol.ts (the
+ * text the package's writePoints produced, without its per-point cost) and sent through the
+ * package's request Pool; queries and database set-up go through its InfluxDB client.
  *
  * Durability before acknowledgement (ARCHITECTURE.md): `append` resolves only after
  * InfluxDB answered the write with 204, which 1.x sends after the points are in its WAL.
@@ -12,14 +14,18 @@
  * "influx buffer full: …" — the pipeline then withholds the QoS 1 PUBACK and the device
  * resends later.
  */
-import { FieldType, InfluxDB, type IPoint, type IPoolOptions } from 'influx';
+import { InfluxDB, type IPoolOptions } from 'influx';
+// The package's HTTP request pool (the one InfluxDB uses for writePoints); the write body is
+// ours, serialised by line-protocol.ts.
+import { Pool } from 'influx/lib/src/pool.js';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { DAY_MS, isDayString, shanghaiDayStart } from '../../time/shanghai.js';
 import type { DeviceDayActivity, Heartbeat, StoreHealth, TelemetryStore } from '../types.js';
 import { ActivityFolder, foldRawActivity, rollupRows, type InfluxQueryResponse } from './activity.js';
-import { HEARTBEAT_MEASUREMENT, INTEGER_FIELDS, STRING_FIELDS, TAGS, toHeartbeatPoints, type LinePoint } from './points.js';
-import { ACTIVITY_INTEGER_FIELDS, ACTIVITY_MEASUREMENT, ACTIVITY_STRING_FIELDS, RollupState, mergeRollups, rollupPoint } from './rollup.js';
+import { LineEncoder } from './line-protocol.js';
+import { HEARTBEAT_MEASUREMENT } from './points.js';
+import { ACTIVITY_MEASUREMENT, RollupState, mergeRollups, type DayRollup } from './rollup.js';
 import { parseInfluxUrl } from './url.js';
 
 export interface InfluxTelemetryStoreOptions {
@@ -108,27 +114,25 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
   // host out of rotation (a zero delay keeps it in), or a restarted InfluxDB would be
   // ignored for up to 10 s after it is back.
   const noBackoff: NonNullable<IPoolOptions['backoff']> = { getDelay: () => 0, next: () => noBackoff, reset: () => noBackoff };
+  const poolOptions: IPoolOptions = { maxRetries: 0, requestTimeout: options.requestTimeoutMs ?? 10_000, backoff: noBackoff };
   const influx = new InfluxDB({
     protocol: connection.protocol,
     host: connection.host,
     port: connection.port,
     database,
     ...(connection.username !== undefined ? { username: connection.username, password: connection.password ?? '' } : {}),
-    pool: { maxRetries: 0, requestTimeout: options.requestTimeoutMs ?? 10_000, backoff: noBackoff },
+    pool: poolOptions,
   });
-
-  // Field types are fixed per shard in InfluxDB; the schema makes the package write seq & co
-  // as integers (`17i`). Metric fields are added to it as they first appear, always float.
-  const schemaFields: Record<string, FieldType> = {};
-  for (const f of INTEGER_FIELDS) schemaFields[f] = FieldType.INTEGER;
-  for (const f of STRING_FIELDS) schemaFields[f] = FieldType.STRING;
-  const registerSchema = () =>
-    influx.addSchema({ database, measurement: HEARTBEAT_MEASUREMENT, tags: [...TAGS], fields: { ...schemaFields } });
-  registerSchema();
-  const activityFields: Record<string, FieldType> = {};
-  for (const f of ACTIVITY_INTEGER_FIELDS) activityFields[f] = FieldType.INTEGER;
-  for (const f of ACTIVITY_STRING_FIELDS) activityFields[f] = FieldType.STRING;
-  influx.addSchema({ database, measurement: ACTIVITY_MEASUREMENT, tags: ['device'], fields: activityFields });
+  // Writes: the package's Pool with the same settings and host, given the finished line
+  // protocol (line-protocol.ts: the text writePoints produced, without its per-point objects,
+  // coercion and escaping). Field types — seq & co integers (`17i`), metrics always floats —
+  // are fixed by the encoder as the package's schemas fixed them before.
+  const writePool = new Pool(poolOptions);
+  writePool.addHost(`${connection.protocol}://${connection.host.includes(':') ? `[${connection.host}]` : connection.host}:${connection.port}`);
+  const writeQuery = { db: database, precision: 'n', rp: retentionPolicy };
+  // What writePoints sent: the URL's credentials, else the package's default root:root.
+  const writeAuth = connection.username !== undefined ? `${connection.username}:${connection.password ?? ''}` : 'root:root';
+  const encoder = new LineEncoder();
 
   await ensureDatabase();
 
@@ -285,19 +289,24 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
     }
   }
 
-  function toInfluxPoints(batch: readonly Heartbeat[]): IPoint[] {
-    const points = toHeartbeatPoints(batch);
-    let newFields = false;
-    for (const p of points) {
-      for (const name of Object.keys(p.floatFields)) {
-        if (schemaFields[name] === undefined) {
-          schemaFields[name] = FieldType.FLOAT;
-          newFields = true;
-        }
-      }
-    }
-    if (newFields) registerSchema();
-    return points.map(toIPoint);
+  /** One write body: the heartbeats' lines, then the device-day snapshots' lines. */
+  function writeBody(heartbeats: readonly Heartbeat[], planned: readonly DayRollup[]): Buffer {
+    const lines: string[] = [];
+    encoder.heartbeatLines(heartbeats, lines);
+    for (const r of planned) lines.push(encoder.rollup(r));
+    // Encoded once here; given a string, the pool would encode it twice (content-length, then the socket).
+    return Buffer.from(lines.join('\n'), 'utf8');
+  }
+
+  function writeLines(body: Buffer): Promise<void> {
+    return writePool.discard({
+      method: 'POST',
+      path: '/write',
+      query: writeQuery,
+      // IPoolRequestOptions types the body as a string; http's write takes a Buffer as well.
+      body: body as unknown as string,
+      auth: writeAuth,
+    });
   }
 
   function startWriters(): void {
@@ -323,11 +332,11 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
       }
       const heartbeats = group.length === 1 ? group[0]!.batch : group.flatMap((w) => w.batch);
       // Raw points and the device-day snapshots travel in one write: acknowledged together.
-      let planned: ReturnType<RollupState['plan']>;
-      let points: IPoint[];
+      let planned: DayRollup[];
+      let body: Buffer;
       try {
         planned = rollups.plan(heartbeats);
-        points = [...toInfluxPoints(heartbeats), ...planned.map((r) => toIPoint(rollupPoint(r)))];
+        body = writeBody(heartbeats, planned);
       } catch (err) {
         buffered -= size;
         const invalid = err instanceof Error ? err : new Error(String(err));
@@ -337,7 +346,7 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
       let delay = backoff.initialMs;
       for (;;) {
         try {
-          await influx.writePoints(points, { database, retentionPolicy, precision: 'n' });
+          await writeLines(body);
           if (writeFailingSince !== null) {
             log.warn({ downForMs: Date.now() - writeFailingSince }, 'InfluxDB writes succeed again');
             writeFailingSince = null;
@@ -423,17 +432,6 @@ export function rollupQuery(retentionPolicy: string, deviceIds: readonly string[
 /** Regex-escapes a device id for an InfluxQL regex literal (also `/`, its delimiter). */
 export function escapeRegex(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\/]/g, (c) => `\\${c}`);
-}
-
-function toIPoint(p: LinePoint): IPoint {
-  const tags: Record<string, string> = {};
-  for (const [k, v] of Object.entries(p.tags)) if (v !== '') tags[k] = v;
-  return {
-    measurement: p.measurement,
-    tags,
-    fields: { ...p.intFields, ...p.floatFields, ...p.stringFields },
-    timestamp: p.timestampNs,
-  };
 }
 
 function isRetryable(err: unknown): boolean {
