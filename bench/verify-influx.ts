@@ -89,8 +89,8 @@ try {
   }
   const r0 = performance.now();
   const rawRows = await reader.rawDailyActivity(ids, firstDay, lastDay);
-  const same = JSON.stringify(rawRows.map((r) => ({ ...r, minuteMap: Buffer.from(r.minuteMap).toString('hex') }))) ===
-    JSON.stringify(rollupRows.map((r) => ({ ...r, minuteMap: Buffer.from(r.minuteMap).toString('hex') })));
+  const same = JSON.stringify(rawRows.map((r) => ({ ...r, minuteMap: Buffer.from(r.minuteMap!).toString('hex') }))) ===
+    JSON.stringify(rollupRows.map((r) => ({ ...r, minuteMap: Buffer.from(r.minuteMap!).toString('hex') })));
   console.log(`rawDailyActivity (from raw points, the audit path): ${(performance.now() - r0).toFixed(0)} ms, identical to rollups: ${same}`);
   await reader.close();
 } finally {

@@ -45,7 +45,8 @@ export function createVerificationService(deps: {
     const ids = devices.map((d) => d.id);
     const toDay = shanghaiDay(at);
     const fromDay = addDays(toDay, -(policy.windowDays - 1));
-    const activity = ids.length ? await store.dailyActivity(ids, fromDay, toDay) : [];
+    // Closed days come as counts; only the day containing `at` needs its minute map (verify.ts).
+    const activity = ids.length ? await store.dailyActivity(ids, fromDay, toDay, { minuteMapsFrom: toDay }) : [];
     const report = verifyContract({
       contract,
       devices,

@@ -29,8 +29,14 @@ export interface DeviceDayActivity {
   deviceId: string;
   /** `YYYY-MM-DD`, Asia/Shanghai. */
   day: string;
-  /** 180 bytes; bit m (byte m>>3, bit m&7, LSB first) is minute m of the day (0 = 00:00) online. */
-  minuteMap: Uint8Array;
+  /**
+   * 180 bytes; bit m (byte m>>3, bit m&7, LSB first) is minute m of the day (0 = 00:00) online.
+   * Present on every row unless the query's `minuteMapsFrom` lets a store leave it out of
+   * earlier days.
+   */
+  minuteMap?: Uint8Array;
+  /** Online minutes of the day: the set bits of the minute map, kept by the store. */
+  onlineMinutes: number;
   heartbeats: number;
   firstSeen: number;
   lastSeen: number;
@@ -42,6 +48,15 @@ export interface DeviceDayActivity {
   coincidentHeartbeats: number;
 }
 
+export interface ActivityOptions {
+  /**
+   * Minute maps are needed only from this day on (default: fromDay); rows of earlier days may
+   * come without one (their `onlineMinutes` is always there). A verification needs the map of
+   * the day containing its time only, and the maps are most of the bytes a 30-day query moves.
+   */
+  minuteMapsFrom?: string;
+}
+
 export interface StoreHealth {
   status: 'ok' | 'degraded';
   detail?: string;
@@ -51,8 +66,11 @@ export interface TelemetryStore {
   readonly kind: 'sqlite' | 'influx';
   /** Durably stores a batch. Resolves only once the batch is durable (QoS 1 PUBACK waits on it). */
   append(batch: readonly Heartbeat[]): Promise<void>;
-  /** Activity rows of the given devices for days fromDay..toDay inclusive (`YYYY-MM-DD`); absent device-days are omitted. */
-  dailyActivity(deviceIds: readonly string[], fromDay: string, toDay: string): Promise<DeviceDayActivity[]>;
+  /**
+   * Activity rows of the given devices for days fromDay..toDay inclusive (`YYYY-MM-DD`), ordered
+   * by device id then day; absent device-days are omitted.
+   */
+  dailyActivity(deviceIds: readonly string[], fromDay: string, toDay: string, options?: ActivityOptions): Promise<DeviceDayActivity[]>;
   health(): StoreHealth;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
-import { countMinutes, countMinutesUpTo } from '../telemetry/minute-map.js';
-import type { DeviceDayActivity } from '../telemetry/types.js';
+import { countMinutesUpTo } from '../telemetry/minute-map.js';
+import { MINUTES_PER_DAY, type DeviceDayActivity } from '../telemetry/types.js';
 import { addDays, shanghaiDay, shanghaiDayStart, shanghaiMinuteOfDay, toShanghaiIso } from '../time/shanghai.js';
 import { reportDigest } from './digest.js';
 import type { ActivityPolicy } from './policy.js';
@@ -141,7 +141,7 @@ function reportDevice(
   let skewAbsSumMs = 0;
   let coincident = 0;
   for (const row of rows) {
-    const minutes = row.day === lastDay ? countMinutesUpTo(row.minuteMap, minuteOfAt) : countMinutes(row.minuteMap);
+    const minutes = row.day === lastDay ? onlineMinutesUpTo(row, minuteOfAt) : row.onlineMinutes;
     dailyMinutes[dayIndex.get(row.day)!] = minutes;
     heartbeats += row.heartbeats;
     firstSeen = firstSeen === null ? row.firstSeen : Math.min(firstSeen, row.firstSeen);
@@ -183,4 +183,16 @@ function reportDevice(
     dailyMinutes,
     signals,
   };
+}
+
+/**
+ * Online minutes of the day containing `at`, counting only minutes up to and including the
+ * minute of `at` (SPEC: activity up to the verification time). That needs the day's minute map,
+ * which the service asks the store for (`minuteMapsFrom`); at the day's last minute the whole
+ * day counts.
+ */
+function onlineMinutesUpTo(row: DeviceDayActivity, minuteOfAt: number): number {
+  if (minuteOfAt >= MINUTES_PER_DAY - 1) return row.onlineMinutes;
+  if (row.minuteMap === undefined) throw new Error(`activity of ${row.deviceId} on ${row.day} has no minute map to count up to the verification time`);
+  return countMinutesUpTo(row.minuteMap, minuteOfAt);
 }

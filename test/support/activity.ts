@@ -10,6 +10,7 @@ export function buildDeviceDay(overrides: Partial<DeviceDayActivity> & { deviceI
   const { minutes: _m, ...rest } = overrides;
   return {
     minuteMap: map,
+    onlineMinutes: new Set(minutes).size,
     heartbeats: minutes.length,
     firstSeen: start + Math.min(...minutes) * 60_000,
     lastSeen: start + Math.max(...minutes) * 60_000,

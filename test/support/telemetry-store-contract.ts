@@ -38,13 +38,15 @@ export function referenceActivity(heartbeats: readonly Heartbeat[]): DeviceDayAc
     let row = rows.get(key);
     if (!row) {
       row = {
-        deviceId: hb.deviceId, day, minuteMap: new Uint8Array(MINUTE_MAP_BYTES), heartbeats: 0,
+        deviceId: hb.deviceId, day, minuteMap: new Uint8Array(MINUTE_MAP_BYTES), onlineMinutes: 0, heartbeats: 0,
         firstSeen: hb.receivedAt, lastSeen: hb.receivedAt, lastSeq: hb.seq,
         skewSamples: 0, skewAbsSumMs: 0, coincidentHeartbeats: 0,
       };
       rows.set(key, row);
     }
-    row.minuteMap[Math.floor(minute / 8)]! |= 1 << minute % 8;
+    const bit = 1 << minute % 8;
+    if ((row.minuteMap![Math.floor(minute / 8)]! & bit) === 0) row.onlineMinutes++; // a minute counts once
+    row.minuteMap![Math.floor(minute / 8)]! |= bit;
     row.heartbeats++;
     row.firstSeen = Math.min(row.firstSeen, hb.receivedAt);
     if (hb.receivedAt >= row.lastSeen) {
@@ -69,12 +71,13 @@ export function sortRows(rows: readonly DeviceDayActivity[]): DeviceDayActivity[
  * a backend returning a Buffer or a view compares equal.
  */
 export function plain(rows: readonly DeviceDayActivity[]) {
-  return sortRows(rows).map((r) => ({ ...r, minuteMap: Array.from(r.minuteMap) }));
+  return sortRows(rows).map((r) => ({ ...r, minuteMap: r.minuteMap === undefined ? undefined : Array.from(r.minuteMap) }));
 }
 
 function onlineMinutes(row: DeviceDayActivity | undefined): number[] {
   const minutes: number[] = [];
   if (!row) return minutes;
+  if (!row.minuteMap) throw new Error(`${row.deviceId} ${row.day}: no minute map`);
   for (let m = 0; m < 1440; m++) if (row.minuteMap[m >> 3]! & (1 << (m & 7))) minutes.push(m);
   return minutes;
 }
@@ -144,7 +147,7 @@ export function describeTelemetryStore(name: string, makeStore: MakeStore): void
         skewSamples: 2, skewAbsSumMs: 1500 + 500, coincidentHeartbeats: 2,
       });
       expect(row.minuteMap).toBeInstanceOf(Uint8Array);
-      expect(row.minuteMap.length).toBe(MINUTE_MAP_BYTES);
+      expect(row.minuteMap!.length).toBe(MINUTE_MAP_BYTES);
     });
 
     it('counts 60 heartbeats within one minute as one online minute', async () => {
@@ -306,6 +309,20 @@ export function describeTelemetryStore(name: string, makeStore: MakeStore): void
       const ids = Array.from({ length: 300 }, (_, i) => `dev${String(i).padStart(4, '0')}`);
       const rows = await store.dailyActivity(ids, '2020-10-01', '2020-10-03');
       expect(plain(rows)).toEqual(plain(referenceActivity(heartbeats)));
+    });
+
+    it('may leave out the minute maps of days before minuteMapsFrom, never their online minutes', async () => {
+      const store = await open();
+      const heartbeats = buildFleetScenario(50, 3);
+      await appendInBatches(store, heartbeats, 2000);
+      const ids = Array.from({ length: 50 }, (_, i) => `dev${String(i).padStart(4, '0')}`);
+      const rows = await store.dailyActivity(ids, '2020-10-01', '2020-10-03', { minuteMapsFrom: '2020-10-03' });
+      const reference = referenceActivity(heartbeats);
+      const withoutMaps = (list: readonly DeviceDayActivity[]) => sortRows(list).map(({ minuteMap: _map, ...counts }) => counts);
+      expect(withoutMaps(rows)).toEqual(withoutMaps(reference));
+      const lastDay = sortRows(rows).filter((r) => r.day === '2020-10-03');
+      expect(lastDay.length).toBeGreaterThan(0);
+      expect(plain(lastDay)).toEqual(plain(reference.filter((r) => r.day === '2020-10-03')));
     });
 
     it('reports ok health while its backend is up, empty or not', async () => {

@@ -4,6 +4,7 @@
  * as the SQLite store, so both stores give identical rows for identical heartbeats.
  */
 import { DAY_MS, SHANGHAI_OFFSET_MS } from '../../time/shanghai.js';
+import { countMinutes } from '../minute-map.js';
 import { MINUTE_MAP_BYTES, type DeviceDayActivity } from '../types.js';
 
 const MINUTE_MS = 60_000;
@@ -23,7 +24,7 @@ export interface RawActivityPoint {
  * per Shanghai day. On equal receive times the later point supplies lastSeq, as in SQLite.
  */
 export class ActivityFolder {
-  readonly #rows = new Map<string, DeviceDayActivity & { dayNumber: number }>();
+  readonly #rows = new Map<string, RowInProgress>();
 
   add(deviceId: string, point: RawActivityPoint): void {
     const shifted = point.time + SHANGHAI_OFFSET_MS;
@@ -61,12 +62,19 @@ export class ActivityFolder {
     if (point.coincident) row.coincidentHeartbeats += 1;
   }
 
-  /** Rows ordered by device, then day (the order SQLite returns them in). */
   rows(): DeviceDayActivity[] {
-    return [...this.#rows.values()]
-      .sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.dayNumber - b.dayNumber))
-      .map(({ dayNumber: _dayNumber, ...row }) => row);
+    return finishRows(this.#rows.values());
   }
+}
+
+/** A row being built from InfluxDB answers: its minute map always there, its day number kept for ordering. */
+export type RowInProgress = Omit<DeviceDayActivity, 'minuteMap' | 'onlineMinutes'> & { minuteMap: Uint8Array; dayNumber: number };
+
+/** Finished rows, ordered by device then day (the order SQLite returns them in), online minutes counted from the maps. */
+export function finishRows(rows: Iterable<RowInProgress>): DeviceDayActivity[] {
+  return [...rows]
+    .sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.dayNumber - b.dayNumber))
+    .map(({ dayNumber: _dayNumber, ...row }) => ({ ...row, onlineMinutes: countMinutes(row.minuteMap) }));
 }
 
 /** The shape of InfluxDB 1.x's JSON `/query` answer (one statement). */

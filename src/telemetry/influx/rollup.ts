@@ -20,6 +20,7 @@
 import { dayAndMinute, emptyDay, foldHeartbeat, type DayAccumulator } from '../day-accumulator.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS } from '../../time/shanghai.js';
 import { MINUTE_MAP_BYTES, type DeviceDayActivity, type Heartbeat } from '../types.js';
+import { finishRows, type RowInProgress } from './activity.js';
 import { nsTimestamp, type LinePoint } from './points.js';
 
 export const ACTIVITY_MEASUREMENT = 'activity';
@@ -32,6 +33,8 @@ const DAY_NS = BigInt(DAY_MS) * NS_PER_MS;
 export interface DayRollup extends DayAccumulator {
   /** Nanoseconds after the day's start this generation's point is written at. */
   offsetNs: bigint;
+  /** The point's timestamp (day start + offsetNs), ns as a decimal string; fixed per generation. */
+  timestampNs: string;
 }
 
 export class RollupState {
@@ -60,9 +63,7 @@ export class RollupState {
       let r = next.get(key);
       if (r === undefined) {
         const committed = this.#committed.get(key);
-        r = committed
-          ? { ...committed, minuteMap: committed.minuteMap.slice() }
-          : { ...emptyDay(hb, dayNumber), offsetNs: this.#takeOffset() };
+        r = committed ? copyRollup(committed) : newGeneration(emptyDay(hb, dayNumber), this.#takeOffset());
         next.set(key, r);
       }
       foldHeartbeat(r, hb, minute);
@@ -90,9 +91,30 @@ export class RollupState {
   }
 }
 
+function newGeneration(day: DayAccumulator, offsetNs: bigint): DayRollup {
+  const dayStartMs = day.dayNumber * DAY_MS - SHANGHAI_OFFSET_MS;
+  return { ...day, offsetNs, timestampNs: (BigInt(nsTimestamp(dayStartMs, 0)) + offsetNs).toString() };
+}
+
+/** A snapshot to fold a batch into, leaving the committed one as it was. */
+function copyRollup(r: DayRollup): DayRollup {
+  return {
+    deviceId: r.deviceId,
+    dayNumber: r.dayNumber,
+    minuteMap: r.minuteMap.slice(),
+    heartbeats: r.heartbeats,
+    firstSeen: r.firstSeen,
+    lastSeen: r.lastSeen,
+    lastSeq: r.lastSeq,
+    skewSamples: r.skewSamples,
+    skewAbsSumMs: r.skewAbsSumMs,
+    coincident: r.coincident,
+    offsetNs: r.offsetNs,
+    timestampNs: r.timestampNs,
+  };
+}
+
 export function rollupPoint(r: DayRollup): LinePoint {
-  const dayStartMs = r.dayNumber * DAY_MS - SHANGHAI_OFFSET_MS;
-  const timestampNs = (BigInt(nsTimestamp(dayStartMs, 0)) + r.offsetNs).toString();
   return {
     measurement: ACTIVITY_MEASUREMENT,
     tags: { device: r.deviceId },
@@ -107,7 +129,7 @@ export function rollupPoint(r: DayRollup): LinePoint {
     },
     floatFields: {},
     stringFields: { minuteMap: Buffer.from(r.minuteMap).toString('base64') },
-    timestampNs,
+    timestampNs: r.timestampNs,
   };
 }
 
@@ -131,7 +153,7 @@ export interface RollupRow {
  * (later generation) wins, as a later append would in SQLite.
  */
 export function mergeRollups(rows: Iterable<RollupRow>): DeviceDayActivity[] {
-  const merged = new Map<string, DeviceDayActivity & { dayNumber: number }>();
+  const merged = new Map<string, RowInProgress>();
   for (const row of rows) {
     const dayNumber = Math.floor((row.time + SHANGHAI_OFFSET_MS) / DAY_MS);
     const key = `${row.deviceId}|${dayNumber}`;
@@ -166,7 +188,5 @@ export function mergeRollups(rows: Iterable<RollupRow>): DeviceDayActivity[] {
     existing.skewAbsSumMs += row.skewAbsSumMs;
     existing.coincidentHeartbeats += row.coincident;
   }
-  return [...merged.values()]
-    .sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.dayNumber - b.dayNumber))
-    .map(({ dayNumber: _dayNumber, ...row }) => row);
+  return finishRows(merged.values());
 }

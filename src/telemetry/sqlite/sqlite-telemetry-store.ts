@@ -3,8 +3,8 @@ import { silentLogger } from '../../log.js';
 import { migrate, type SqliteDb } from '../../db/sqlite.js';
 import { dayAndMinute, emptyDay, foldHeartbeat, type DayAccumulator } from '../day-accumulator.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../../time/shanghai.js';
-import { MINUTE_MAP_BYTES, type DeviceDayActivity, type Heartbeat, type StoreHealth, type TelemetryStore } from '../types.js';
-import { orInto } from '../minute-map.js';
+import { MINUTE_MAP_BYTES, type ActivityOptions, type DeviceDayActivity, type Heartbeat, type StoreHealth, type TelemetryStore } from '../types.js';
+import { countMinutes, orInto } from '../minute-map.js';
 import { telemetryMigrations } from './schema.js';
 
 export interface SqliteTelemetryStoreOptions {
@@ -58,8 +58,8 @@ interface DbDayRow {
 /** Devices per activity query: bounds the JSON and blob one statement builds (1,000 × 30 days ≈ 5.4 MB of maps). */
 const ACTIVITY_CHUNK = 1000;
 
-/** Numbers per row in the activity query's flat list: device_key, day_number, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident. */
-const COUNTERS = 9;
+/** Numbers per row in the activity query's flat list: device_key, day_number, online_minutes, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident. */
+const COUNTERS = 10;
 
 /**
  * The embedded TelemetryStore: per device per Asia/Shanghai day a 1440-bit minute map plus
@@ -88,32 +88,31 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
     `SELECT minute_map, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident
        FROM telemetry_device_day WHERE device_key = ? AND day_number = ?`,
   );
-  const upsertDay = db.prepare<[number, number, Uint8Array, number, number, number, number, number, number, number]>(
+  const upsertDay = db.prepare<[number, number, Uint8Array, number, number, number, number, number, number, number, number]>(
     `INSERT INTO telemetry_device_day
-       (device_key, day_number, minute_map, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       (device_key, day_number, minute_map, online_minutes, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (day_number, device_key) DO UPDATE SET
-       minute_map = excluded.minute_map, heartbeats = excluded.heartbeats,
+       minute_map = excluded.minute_map, online_minutes = excluded.online_minutes, heartbeats = excluded.heartbeats,
        first_seen = excluded.first_seen, last_seen = excluded.last_seen, last_seq = excluded.last_seq,
        skew_samples = excluded.skew_samples, skew_abs_sum_ms = excluded.skew_abs_sum_ms,
        coincident = excluded.coincident`,
   );
-  // One statement per chunk of devices instead of one per device: better-sqlite3 spends most of
-  // a row's cost converting columns (a Buffer per blob), so the counters come back as one JSON
-  // array and the minute maps as one concatenated blob, row r's map at bytes r*180..r*180+179.
-  // Both aggregates are stepped once per row in the same pass, so their orders agree.
+  // One statement per chunk of devices and only two values back, because better-sqlite3 spends
+  // most of a row's cost converting columns (a Buffer per blob, an object per row): the rows'
+  // counters as one flat comma-separated list (COUNTERS numbers per row, one JSON.parse), and
+  // the minute maps of the days from the first parameter on, concatenated in the same row order
+  // (group_concat skips the NULLs of earlier days, whose online_minutes is all a verification
+  // needs). Both aggregates step once per row in the same pass, so their orders agree.
   // Both keys are given as lists, so the plan is one primary-key seek per (day, device) pair:
-  // a day range alone would scan every device's row of each day, however few were asked for.
-  // One statement per chunk of devices, and only two values back: the rows' counters as one flat
-  // comma-separated list (COUNTERS numbers per row, parsed with a single JSON.parse) and their
-  // minute maps concatenated in the same row order. Per-row results cost a JS object each and
-  // were the largest share of a 1,000-device × 30-day verification (bench/ verify).
-  const selectActivity = db.prepare<[number, number, string], [string | null, Uint8Array | null]>(
-    `SELECT group_concat(device_key || ',' || day_number || ',' || heartbeats || ',' || first_seen || ',' || last_seen || ',' ||
-                         last_seq || ',' || skew_samples || ',' || skew_abs_sum_ms || ',' || coincident, ','),
-            CAST(group_concat(minute_map, '') AS BLOB)
+  // a day range (BETWEEN) would scan every device's row of each day, however few were asked —
+  // measured 9× slower for a 100-device contract in a 20,000-device fleet.
+  const selectActivity = db.prepare<[number, string, string], [string | null, Uint8Array | null]>(
+    `SELECT group_concat(device_key || ',' || day_number || ',' || online_minutes || ',' || heartbeats || ',' || first_seen || ',' ||
+                         last_seen || ',' || last_seq || ',' || skew_samples || ',' || skew_abs_sum_ms || ',' || coincident, ','),
+            CAST(group_concat(CASE WHEN day_number >= ? THEN minute_map END, '') AS BLOB)
        FROM telemetry_device_day
-      WHERE day_number BETWEEN ? AND ? AND device_key IN (SELECT value FROM json_each(?))`,
+      WHERE day_number IN (SELECT value FROM json_each(?)) AND device_key IN (SELECT value FROM json_each(?))`,
   ).raw(true);
   const insertRaw = db.prepare<[number, number, number, number | null, string | null, string | null, string, number]>(
     `INSERT INTO telemetry_heartbeat (device_key, received_at, seq, device_ts, status, metrics, source, coincident)
@@ -174,6 +173,7 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
         deviceKey,
         acc.dayNumber,
         merged.minuteMap,
+        countMinutes(merged.minuteMap),
         merged.heartbeats,
         merged.firstSeen,
         merged.lastSeen,
@@ -218,11 +218,17 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
     for (const [cacheKey, row] of result.written) cacheRow(cacheKey, row);
   }
 
-  function dailyActivitySync(deviceIds: readonly string[], fromDay: string, toDay: string): DeviceDayActivity[] {
+  function dailyActivitySync(deviceIds: readonly string[], fromDay: string, toDay: string, options: ActivityOptions): DeviceDayActivity[] {
     if (!isDayString(fromDay)) throw new RangeError(`fromDay is not a YYYY-MM-DD day: ${fromDay}`);
     if (!isDayString(toDay)) throw new RangeError(`toDay is not a YYYY-MM-DD day: ${toDay}`);
+    const mapsFrom = options.minuteMapsFrom ?? fromDay;
+    if (!isDayString(mapsFrom)) throw new RangeError(`minuteMapsFrom is not a YYYY-MM-DD day: ${mapsFrom}`);
     const fromNumber = shanghaiDayNumber(shanghaiDayStart(fromDay));
     const toNumber = shanghaiDayNumber(shanghaiDayStart(toDay));
+    const mapsFromNumber = shanghaiDayNumber(shanghaiDayStart(mapsFrom));
+    const dayNumbers: number[] = [];
+    for (let dayNumber = fromNumber; dayNumber <= toNumber; dayNumber++) dayNumbers.push(dayNumber);
+    const dayNumbersJson = JSON.stringify(dayNumbers);
     const out: DeviceDayActivity[] = [];
     if (fromNumber > toNumber) return out;
 
@@ -245,20 +251,24 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
         if (deviceKey !== undefined) chunkKeys.push(deviceKey);
       }
       if (chunkKeys.length === 0) continue;
-      const [countersText, maps] = selectActivity.get(fromNumber, toNumber, JSON.stringify(chunkKeys))!;
+      const [countersText, maps] = selectActivity.get(mapsFromNumber, dayNumbersJson, JSON.stringify(chunkKeys))!;
       if (countersText === null) continue;
       const c = JSON.parse(`[${countersText}]`) as number[];
       const rowCount = c.length / COUNTERS;
-      if (maps === null || maps.byteLength !== rowCount * MINUTE_MAP_BYTES) {
-        throw new Error(`telemetry activity query returned ${maps?.byteLength ?? 0} map bytes for ${rowCount} rows`);
-      }
-      // Group row indexes by device, then emit devices in id order and each device's days in order.
+      // Group row indexes by device (emitted in id order, each device's days in order), and note
+      // where each mapped row's minute map starts in the concatenated blob.
       const rowsOfKey = new Map<number, number[]>();
+      const mapStart = new Int32Array(rowCount).fill(-1);
+      let mapped = 0;
       for (let r = 0; r < rowCount; r++) {
         const deviceKey = c[r * COUNTERS]!;
         const rows = rowsOfKey.get(deviceKey);
         if (rows === undefined) rowsOfKey.set(deviceKey, [r]);
         else rows.push(r);
+        if (c[r * COUNTERS + 1]! >= mapsFromNumber) mapStart[r] = MINUTE_MAP_BYTES * mapped++;
+      }
+      if ((maps?.byteLength ?? 0) !== mapped * MINUTE_MAP_BYTES) {
+        throw new Error(`telemetry activity query returned ${maps?.byteLength ?? 0} map bytes for ${mapped} mapped rows`);
       }
       const dayOfRow = (r: number): number => c[r * COUNTERS + 1]!;
       for (const deviceId of chunkIds) {
@@ -268,18 +278,20 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
         if (!isSortedBy(rows, dayOfRow)) rows.sort((a, b) => dayOfRow(a) - dayOfRow(b));
         for (const r of rows) {
           const at = r * COUNTERS;
-          out.push({
+          const row: DeviceDayActivity = {
             deviceId,
             day: dayString(c[at + 1]!),
-            minuteMap: new Uint8Array(maps.buffer, maps.byteOffset + r * MINUTE_MAP_BYTES, MINUTE_MAP_BYTES),
-            heartbeats: c[at + 2]!,
-            firstSeen: c[at + 3]!,
-            lastSeen: c[at + 4]!,
-            lastSeq: c[at + 5]!,
-            skewSamples: c[at + 6]!,
-            skewAbsSumMs: c[at + 7]!,
-            coincidentHeartbeats: c[at + 8]!,
-          });
+            onlineMinutes: c[at + 2]!,
+            heartbeats: c[at + 3]!,
+            firstSeen: c[at + 4]!,
+            lastSeen: c[at + 5]!,
+            lastSeq: c[at + 6]!,
+            skewSamples: c[at + 7]!,
+            skewAbsSumMs: c[at + 8]!,
+            coincidentHeartbeats: c[at + 9]!,
+          };
+          if (mapStart[r]! >= 0) row.minuteMap = new Uint8Array(maps!.buffer, maps!.byteOffset + mapStart[r]!, MINUTE_MAP_BYTES);
+          out.push(row);
         }
       }
     }
@@ -296,9 +308,9 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
         return Promise.reject(err);
       }
     },
-    dailyActivity(deviceIds, fromDay, toDay) {
+    dailyActivity(deviceIds, fromDay, toDay, options = {}) {
       try {
-        return Promise.resolve(dailyActivitySync(deviceIds, fromDay, toDay));
+        return Promise.resolve(dailyActivitySync(deviceIds, fromDay, toDay, options));
       } catch (err) {
         return Promise.reject(err);
       }

@@ -48,7 +48,7 @@ describe('flood control', () => {
     const [row] = await gw.gateway.store.dailyActivity([device.id], '2020-10-09', '2020-10-09');
     expect(row).toMatchObject({ heartbeats: 10 });
     let online = 0;
-    for (let m = 0; m < 1440; m++) online += (row!.minuteMap[m >> 3]! >> (m & 7)) & 1;
+    for (let m = 0; m < 1440; m++) online += (row!.minuteMap![m >> 3]! >> (m & 7)) & 1;
     expect(online).toBe(2);
     expect(await metric('gateway_heartbeats_rejected_total', 'reason="rate-limited"')).toBe(100);
   });

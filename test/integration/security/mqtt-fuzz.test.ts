@@ -199,7 +199,7 @@ describe('MQTT fuzzing through a real broker connection', () => {
       for (const [dayNumber, want] of lane.days) {
         const row = actual.get(dayNumber)!;
         const minutes = new Set<number>();
-        for (let m = 0; m < 1440; m++) if ((row.minuteMap[m >> 3]! >> (m & 7)) & 1) minutes.add(m);
+        for (let m = 0; m < 1440; m++) if ((row.minuteMap![m >> 3]! >> (m & 7)) & 1) minutes.add(m);
         expect([...minutes].sort((a, b) => a - b), `minutes of ${lane.device.id} on ${row.day}`).toEqual([...want.minutes].sort((a, b) => a - b));
         expect({ heartbeats: row.heartbeats, firstSeen: row.firstSeen, lastSeen: row.lastSeen }).toEqual({
           heartbeats: want.heartbeats,

@@ -61,7 +61,7 @@ async function activity(contract: string): Promise<DeviceDayActivity[]> {
 
 function minutesOf(row: DeviceDayActivity): number[] {
   const minutes: number[] = [];
-  for (let m = 0; m < 1440; m++) if (row.minuteMap[m >> 3]! & (1 << (m & 7))) minutes.push(m);
+  for (let m = 0; m < 1440; m++) if (row.minuteMap![m >> 3]! & (1 << (m & 7))) minutes.push(m);
   return minutes;
 }
 

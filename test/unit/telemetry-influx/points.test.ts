@@ -66,7 +66,7 @@ describe('device-day rollups', () => {
     });
     const [merged] = mergeRollups(rows);
     expect(merged).toMatchObject({ deviceId: 'd1', day: '2020-10-09', heartbeats: 2, firstSeen: t, lastSeen: t + 60_000, lastSeq: 2 });
-    expect(Array.from(merged!.minuteMap.slice(60, 61))).toEqual([0b11]); // 08:00 and 08:01 → minutes 480, 481
+    expect(Array.from(merged!.minuteMap!.slice(60, 61))).toEqual([0b11]); // 08:00 and 08:01 → minutes 480, 481
   });
 
   it('places the rollup point inside its Shanghai day', () => {

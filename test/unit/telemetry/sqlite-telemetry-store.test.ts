@@ -1,5 +1,8 @@
-import { describe, it, expect } from 'vitest';
-import { openDatabase } from '../../../src/db/sqlite.js';
+import { describe, it, expect, onTestFinished } from 'vitest';
+import { migrate, openDatabase } from '../../../src/db/sqlite.js';
+import { telemetryMigrations } from '../../../src/telemetry/sqlite/schema.js';
+import { MINUTE_MAP_BYTES } from '../../../src/telemetry/types.js';
+import { shanghaiDayNumber } from '../../../src/time/shanghai.js';
 import { createSqliteTelemetryStore, type SqliteTelemetryStoreOptions } from '../../../src/telemetry/sqlite/index.js';
 import { countMinutes } from '../../../src/telemetry/minute-map.js';
 import { buildHeartbeat, useTempDatabase } from './fixtures.js';
@@ -38,7 +41,7 @@ describe('sqlite telemetry store', () => {
     await reopened.append([buildHeartbeat({ seq: 3, receivedAt: t0 + 120_000 })]);
     const [row] = await reopened.dailyActivity(['dev-1'], '2020-10-09', '2020-10-09');
     expect(row).toMatchObject({ heartbeats: 3, firstSeen: t0, lastSeen: t0 + 120_000, lastSeq: 3 });
-    expect(countMinutes(row!.minuteMap)).toBe(3);
+    expect(countMinutes(row!.minuteMap!)).toBe(3);
   });
 
   it('sees rows written by another connection to the same file (the file, not the cache, is the truth)', async () => {
@@ -65,7 +68,7 @@ describe('sqlite telemetry store', () => {
     createSqliteTelemetryStore({ db });
     createSqliteTelemetryStore({ db });
     const versions = db.prepare("SELECT version FROM schema_migrations WHERE component = 'telemetry'").all();
-    expect(versions).toEqual([{ version: 1 }]);
+    expect(versions).toEqual(telemetryMigrations.map((m) => ({ version: m.version })));
   });
 
   it('writes a whole batch or nothing, and a failed batch leaves no trace in later answers', async () => {
@@ -82,7 +85,7 @@ describe('sqlite telemetry store', () => {
     ]);
     await store.append([buildHeartbeat({ seq: 3, receivedAt: t0 + 120_000 }), buildHeartbeat({ deviceId: 'dev-2', receivedAt: t0 })]);
     const rows = await store.dailyActivity(['dev-1', 'dev-2'], '2020-10-09', '2020-10-09');
-    expect(rows.map((r) => [r.deviceId, r.heartbeats, r.lastSeq, countMinutes(r.minuteMap)])).toEqual([
+    expect(rows.map((r) => [r.deviceId, r.heartbeats, r.lastSeq, countMinutes(r.minuteMap!)])).toEqual([
       ['dev-1', 2, 3, 2],
       ['dev-2', 1, 1, 1],
     ]);
@@ -135,6 +138,27 @@ describe('sqlite telemetry store', () => {
     expect(db.prepare('SELECT count(*) AS n FROM telemetry_device_day').get()).toEqual({ n: 1 });
     const [row] = await store.dailyActivity(['dev-1'], '2020-10-09', '2020-10-09');
     expect(row).toMatchObject({ heartbeats: 600, lastSeq: 599 });
-    expect(countMinutes(row!.minuteMap)).toBe(100);
+    expect(countMinutes(row!.minuteMap!)).toBe(100);
+  });
+});
+
+describe('sqlite telemetry schema', () => {
+  it('counts the online minutes of device-days written before the column existed (migration 2)', async () => {
+    const db = openDatabase(':memory:');
+    onTestFinished(() => {
+      db.close();
+    });
+    migrate(db, 'telemetry', telemetryMigrations.filter((m) => m.version === 1));
+    const map = new Uint8Array(MINUTE_MAP_BYTES);
+    for (const minute of [0, 7, 8, 600, 1439]) map[minute >> 3]! |= 1 << (minute & 7);
+    db.prepare("INSERT INTO telemetry_device (device_key, device_id) VALUES (1, 'dev-old')").run();
+    db.prepare(
+      `INSERT INTO telemetry_device_day (day_number, device_key, minute_map, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident)
+       VALUES (?, 1, ?, 9, 0, 0, 9, 0, 0, 0)`,
+    ).run(shanghaiDayNumber(t0), map);
+
+    const store = createSqliteTelemetryStore({ db });
+    const [row] = await store.dailyActivity(['dev-old'], '2020-10-09', '2020-10-09');
+    expect(row).toMatchObject({ deviceId: 'dev-old', onlineMinutes: 5, heartbeats: 9 });
   });
 });
