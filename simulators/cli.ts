@@ -16,6 +16,7 @@ import { runRealtime } from './realtime-driver.js';
 import { contractsTable, runSummary, simulateVirtual, verifyContract } from './run.js';
 import { toShanghaiIso } from '../src/time/shanghai.js';
 import { loadScenario, ScenarioError, type Scenario } from './scenario.js';
+import { systemClock } from '../src/clock.js';
 
 const USAGE = `gateway-sim — honest and dishonest device fleets over real MQTT
 
@@ -123,7 +124,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 function runIdNow(): string {
-  return `r${Date.now().toString(36)}`;
+  return `r${systemClock.now().toString(36)}`;
 }
 
 async function runRealtimeCommand(
@@ -147,7 +148,7 @@ async function runRealtimeCommand(
   }
   const target = new URL(mqttUrl);
   const stats = emptyStats();
-  const start = Date.now();
+  const start = systemClock.now();
   const end = start + (o.duration ? durationMs(o.duration) : Math.round(scenario.days * 86_400_000));
   const { devices } = buildPlan(scenario, provisioned, { target: { host: target.hostname, port: Number(target.port || 1883) }, stats, start, end });
   const progress = createProgress({ stats, devices: devices.length, start, end, enabled: !o.quiet });
@@ -157,7 +158,7 @@ async function runRealtimeCommand(
   await runRealtime({ devices, end, signal: abort.signal, onTick: progress.update });
   progress.done();
   const reports = [];
-  for (const c of provisioned.contracts) reports.push({ name: c.name, verification: await verifyContract(api, c.id, Date.now()) });
+  for (const c of provisioned.contracts) reports.push({ name: c.name, verification: await verifyContract(api, c.id, systemClock.now()) });
   process.stdout.write(
     `${stats.sent} heartbeats sent, ${stats.acked} acked, ${stats.connects} connects (${stats.connectFailures} refused)\n\n${contractsTable(reports)}\n`,
   );

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { contractsTable, redeem, runSummary, signalSummary, simulateVirtual, verifyContract, yuan, type ContractVerification, type RedemptionDecision } from './run.js';
 import { loadScenario } from './scenario.js';
+import { monotonicMs } from '../src/clock.js';
 
 /**
  * `npm run demo [-- --exit]`: one command from nothing to a verified, redeemed program.
@@ -38,7 +39,7 @@ async function freePortOr(preferred: number, host: string): Promise<number> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { exit: { type: 'boolean' }, quiet: { type: 'boolean' } } });
   const scenario = loadScenario(DEMO_SCENARIO);
-  const t0 = Date.now();
+  const t0 = monotonicMs();
 
   // Embedded defaults (API.md), except a temporary data dir; a port already taken falls back to a free one.
   const env: Record<string, string | undefined> = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('GATEWAY_')));
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   out(`redemption decisions at ${atIso} (invoice, payment and acceptance report complete):`);
   for (const { name, decision } of decisions) out(redemptionLine(name, decision));
   out();
-  out(`demo finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  out(`demo finished in ${((monotonicMs() - t0) / 1000).toFixed(1)} s`);
   out(`web page: http://127.0.0.1:${gw.gateway.httpPort}/  admin key: ${gw.adminKey}`);
   out(`MQTT: mqtt://127.0.0.1:${gw.gateway.mqttPort}  (the gateway's clock stands at ${atIso})`);
 

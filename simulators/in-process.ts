@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { VirtualClock } from '../src/clock.js';
+import { VirtualClock, monotonicMs } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
 import { creditCodeCheckChar } from '../src/registry/index.js';
@@ -67,11 +67,11 @@ export async function startInProcessGateway(options: {
     dataDir,
     httpUrl,
     async settle(published) {
-      const deadline = Date.now() + 5000;
+      const deadline = monotonicMs() + 5000;
       for (;;) {
         await gateway.flush();
         if ((await processed()) >= published) return;
-        if (Date.now() > deadline) return; // a publish that never arrived (connection lost): do not hang the run
+        if (monotonicMs() > deadline) return; // a publish that never arrived (connection lost): do not hang the run
         await sleep(0);
       }
     },

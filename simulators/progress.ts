@@ -1,5 +1,6 @@
 import type { FleetStats } from './fleet.js';
 import { DAY_MS } from './profiles.js';
+import { monotonicMs } from '../src/clock.js';
 
 /**
  * Progress of a long run on stderr: one redrawn line on a terminal, a plain line every few
@@ -25,7 +26,7 @@ export function createProgress(options: {
   const tty = Boolean(stream.isTTY);
   const enabled = options.enabled ?? true;
   const every = tty ? 150 : (options.lineEveryMs ?? 5000);
-  const started = Date.now();
+  const started = monotonicMs();
   let lastDraw = 0;
   let simulated = options.start;
 
@@ -37,7 +38,7 @@ export function createProgress(options: {
     const width = 24;
     const filled = Math.round(share * width);
     const bar = tty ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` : '';
-    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    const secs = ((monotonicMs() - started) / 1000).toFixed(1);
     const when = totalDays >= 1 ? `day ${day.toFixed(1)}/${totalDays.toFixed(0)}` : `${((simulated - options.start) / 60_000).toFixed(1)}/${((options.end - options.start) / 60_000).toFixed(0)} min`;
     return (
       `${bar}${when}  connected ${stats.connected}/${options.devices}  ` +
@@ -49,7 +50,7 @@ export function createProgress(options: {
     update(ms) {
       simulated = ms;
       if (!enabled) return;
-      const now = Date.now();
+      const now = monotonicMs();
       if (now - lastDraw < every) return;
       lastDraw = now;
       if (tty) stream.write(`\r${line()}\u001b[K`);

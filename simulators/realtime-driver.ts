@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventQueue, playActions, type PlannedDevice } from './event-queue.js';
+import { systemClock } from '../src/clock.js';
 
 /**
  * Real time: the schedules are played against the wall clock, for demos and load against a
@@ -18,7 +19,7 @@ export async function runRealtime(o: {
   const chains = new Map<PlannedDevice, Promise<unknown>>();
   const tickMs = o.tickMs ?? 50;
   while (!o.signal?.aborted) {
-    const now = Date.now();
+    const now = systemClock.now();
     if (now >= o.end) break;
     for (const [d, actions] of queue.takeUntil(now + 1)) {
       const chain = (chains.get(d) ?? Promise.resolve()).then(() => playActions(d, actions));
@@ -30,7 +31,7 @@ export async function runRealtime(o: {
     o.onTick?.(now);
     const next = queue.peekAt();
     if (next === undefined) break;
-    await sleep(Math.max(1, Math.min(tickMs, next - Date.now(), o.end - Date.now())));
+    await sleep(Math.max(1, Math.min(tickMs, next - systemClock.now(), o.end - systemClock.now())));
   }
   await Promise.allSettled([...chains.values()]);
   await Promise.all(o.devices.map((d) => d.device.disconnect()));

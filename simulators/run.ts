@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
 import type { verificationReportSchema } from '../src/api/schemas/verification.js';
 import type { Logger } from '../src/log.js';
@@ -9,6 +8,7 @@ import { createProgress } from './progress.js';
 import { provisionScenario, type ApiClient, type Provisioned } from './provision.js';
 import { scenarioEndMs, scenarioStartMs, type Scenario } from './scenario.js';
 import { runVirtual } from './virtual-driver.js';
+import { monotonicMs } from '../src/clock.js';
 
 export interface VirtualSession {
   gw: InProcessGateway;
@@ -45,10 +45,10 @@ export async function simulateVirtual(
     const stats = emptyStats();
     const { devices, info } = buildPlan(scenario, provisioned, { target: { host: '127.0.0.1', port: gw.gateway.mqttPort }, stats, start, end });
     const progress = createProgress({ stats, devices: devices.length, start, end, enabled: options.progress ?? false });
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     const result = await runVirtual({ clock: gw.clock, devices, stats, start, end, tickMs: scenario.tickMs, settle: gw.settle, onTick: progress.update });
     await gw.gateway.flush();
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = (monotonicMs() - t0) / 1000;
     progress.done();
     return {
       gw,

@@ -11,6 +11,15 @@ export interface Clock {
 
 export const systemClock: Clock = Object.freeze({ now: () => Date.now() });
 
+/**
+ * Monotonic milliseconds (an arbitrary origin) for measuring how long real work took — commit
+ * latency, request durations, progress, deadlines on real I/O. Never a timestamp: anything that
+ * says *when* something happened comes from a `Clock`.
+ */
+export function monotonicMs(): number {
+  return performance.now();
+}
+
 /** A clock that only moves when told to. */
 export class VirtualClock implements Clock {
   #ms: number;

@@ -4,6 +4,7 @@ import { toShanghaiIso } from '../time/shanghai.js';
 import type { Actor, RegistryContext } from './context.js';
 import { newDeviceId, newDeviceToken } from './ids.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './pagination.js';
+import { monotonicMs } from '../clock.js';
 
 export const MAX_DEVICES_PER_REQUEST = 10_000;
 
@@ -150,7 +151,7 @@ export function createDevices(ctx: RegistryContext): Devices {
           { path: 'body.devices', message: `must hold 1..${MAX_DEVICES_PER_REQUEST} devices, got ${devices.length}` },
         ]);
       }
-      const started = performance.now();
+      const started = monotonicMs();
       const issued = db.transaction(() => {
         const contract = contractById.get(contractId) as { id: string; supplier_id: string } | undefined;
         if (!contract) throw notFound('contract', contractId);
@@ -193,7 +194,7 @@ export function createDevices(ctx: RegistryContext): Devices {
         });
         return out;
       })();
-      log.info({ contractId, devices: issued.length, ms: Math.round(performance.now() - started) }, 'devices registered');
+      log.info({ contractId, devices: issued.length, ms: Math.round(monotonicMs() - started) }, 'devices registered');
       return issued;
     },
 

@@ -12,6 +12,7 @@ import {
   type VerificationDevice,
   type VerificationReport,
 } from '../verifier/index.js';
+import { monotonicMs } from '../clock.js';
 
 /** Registry and evidence facts the verification needs, as plain lookups (wired in src/gateway.ts). */
 export interface VerificationSources {
@@ -37,7 +38,7 @@ export function createVerificationService(deps: {
   const { sources, store, defaultPolicy } = deps;
 
   async function verify(contractId: string, at: number, override: PolicyOverride = {}): Promise<VerificationReport | undefined> {
-    const started = performance.now();
+    const started = monotonicMs();
     const contract = sources.contract(contractId);
     if (!contract) return undefined;
     const policy = resolvePolicy(defaultPolicy, override);
@@ -57,7 +58,7 @@ export function createVerificationService(deps: {
       policy,
       at,
     });
-    deps.observe?.((performance.now() - started) / 1000);
+    deps.observe?.((monotonicMs() - started) / 1000);
     return report;
   }
 

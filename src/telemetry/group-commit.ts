@@ -1,13 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
 import type { Heartbeat, TelemetryStore } from './types.js';
+import { monotonicMs } from '../clock.js';
 
 export type CommitCallback = (err?: Error) => void;
 
 export interface CommitStats {
   /** Heartbeats in the committed batch. */
   size: number;
-  /** How long `store.append` took (monotonic, performance.now()). */
+  /** How long `store.append` took (monotonic, clock.ts monotonicMs). */
   durationMs: number;
 }
 
@@ -117,7 +118,7 @@ export function createGroupCommitter(options: GroupCommitterOptions): GroupCommi
     const batch = sealed.shift();
     if (batch === undefined) return;
     inFlight = batch;
-    const started = performance.now();
+    const started = monotonicMs();
     let appended: Promise<void>;
     try {
       appended = store.append(batch.heartbeats);
@@ -125,8 +126,8 @@ export function createGroupCommitter(options: GroupCommitterOptions): GroupCommi
       appended = Promise.reject(err);
     }
     appended.then(
-      () => settle(batch, undefined, performance.now() - started),
-      (err: unknown) => settle(batch, err instanceof Error ? err : new Error(String(err)), performance.now() - started),
+      () => settle(batch, undefined, monotonicMs() - started),
+      (err: unknown) => settle(batch, err instanceof Error ? err : new Error(String(err)), monotonicMs() - started),
     );
   }
 

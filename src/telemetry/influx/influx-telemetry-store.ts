@@ -27,6 +27,7 @@ import { LineEncoder } from './line-protocol.js';
 import { HEARTBEAT_MEASUREMENT } from './points.js';
 import { ACTIVITY_MEASUREMENT, RollupState, mergeRollups, type DayRollup } from './rollup.js';
 import { parseInfluxUrl } from './url.js';
+import { monotonicMs, systemClock } from '../../clock.js';
 
 export interface InfluxTelemetryStoreOptions {
   /** `http://host:8086/<database>` (GATEWAY_INFLUX_URL). */
@@ -103,7 +104,7 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
   // One write in flight: rollup snapshots of a device-day must reach InfluxDB in order.
   // Throughput comes from coalescing queued batches into large writes instead.
   const writeConcurrency = 1;
-  const rollups = new RollupState(Date.now(), options.rollupCacheSize ?? 50_000);
+  const rollups = new RollupState(systemClock.now(), options.rollupCacheSize ?? 50_000);
   const backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 };
   const pingIntervalMs = options.pingIntervalMs ?? 5_000;
   const queryChunkSize = Math.max(1, options.queryChunkSize ?? 200);
@@ -348,7 +349,7 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
         try {
           await writeLines(body);
           if (writeFailingSince !== null) {
-            log.warn({ downForMs: Date.now() - writeFailingSince }, 'InfluxDB writes succeed again');
+            log.warn({ downForMs: monotonicMs() - writeFailingSince }, 'InfluxDB writes succeed again');
             writeFailingSince = null;
             pingFailure = null;
           }
@@ -368,7 +369,7 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
             break;
           }
           if (writeFailingSince === null) {
-            writeFailingSince = Date.now();
+            writeFailingSince = monotonicMs();
             log.error({ err: message, buffered }, 'InfluxDB unreachable; buffering heartbeats and retrying');
           }
           lastWriteError = message;
@@ -387,7 +388,7 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
   }
 
   async function ensureDatabase(): Promise<void> {
-    const deadline = Date.now() + (options.startupTimeoutMs ?? 30_000);
+    const deadline = monotonicMs() + (options.startupTimeoutMs ?? 30_000);
     let delay = 200;
     for (;;) {
       try {
@@ -399,7 +400,7 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
         else await influx.createRetentionPolicy(retentionPolicy, rpOptions);
         return;
       } catch (err) {
-        if (!isRetryable(err) || Date.now() + delay > deadline) {
+        if (!isRetryable(err) || monotonicMs() + delay > deadline) {
           throw new Error(`cannot prepare InfluxDB database ${connection.display}: ${errorMessage(err)}`);
         }
         log.warn({ err: errorMessage(err), url: connection.display }, 'InfluxDB not reachable yet; retrying');
