@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { VirtualClock, monotonicMs } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
@@ -72,7 +72,7 @@ export async function startInProcessGateway(options: {
         await gateway.flush();
         if ((await processed()) >= published) return;
         if (monotonicMs() > deadline) return; // a publish that never arrived (connection lost): do not hang the run
-        await sleep(0);
+        await nextTurn();
       }
     },
     async close() {
