@@ -104,12 +104,15 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
   // the minute maps of the days from the first parameter on, concatenated in the same row order
   // (group_concat skips the NULLs of earlier days, whose online_minutes is all a verification
   // needs). Both aggregates step once per row in the same pass, so their orders agree.
+  // first_seen/last_seen travel as offsets from the day number's UTC midnight (8 digits, not 13):
+  // the text is a sixth shorter, and building and parsing it is most of the query's cost.
   // Both keys are given as lists, so the plan is one primary-key seek per (day, device) pair:
   // a day range (BETWEEN) would scan every device's row of each day, however few were asked —
   // measured 9× slower for a 100-device contract in a 20,000-device fleet.
   const selectActivity = db.prepare<[number, string, string], [string | null, Uint8Array | null]>(
-    `SELECT group_concat(device_key || ',' || day_number || ',' || online_minutes || ',' || heartbeats || ',' || first_seen || ',' ||
-                         last_seen || ',' || last_seq || ',' || skew_samples || ',' || skew_abs_sum_ms || ',' || coincident, ','),
+    `SELECT group_concat(device_key || ',' || day_number || ',' || online_minutes || ',' || heartbeats || ',' ||
+                         (first_seen - day_number * ${DAY_MS}) || ',' || (last_seen - day_number * ${DAY_MS}) || ',' ||
+                         last_seq || ',' || skew_samples || ',' || skew_abs_sum_ms || ',' || coincident, ','),
             CAST(group_concat(CASE WHEN day_number >= ? THEN minute_map END, '') AS BLOB)
        FROM telemetry_device_day
       WHERE day_number IN (SELECT value FROM json_each(?)) AND device_key IN (SELECT value FROM json_each(?))`,
@@ -283,8 +286,8 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
             day: dayString(c[at + 1]!),
             onlineMinutes: c[at + 2]!,
             heartbeats: c[at + 3]!,
-            firstSeen: c[at + 4]!,
-            lastSeen: c[at + 5]!,
+            firstSeen: c[at + 1]! * DAY_MS + c[at + 4]!,
+            lastSeen: c[at + 1]! * DAY_MS + c[at + 5]!,
             lastSeq: c[at + 6]!,
             skewSamples: c[at + 7]!,
             skewAbsSumMs: c[at + 8]!,
