@@ -71,7 +71,7 @@ export type VerificationService = ReturnType<typeof createVerificationService>;
 export function registryVerificationSources(registry: Registry, evidence: EvidenceStore): VerificationSources {
   return {
     contract: (id) => registry.contracts.get(id),
-    devices: (contractId) => registry.devices.listByContract(contractId).map((d) => ({ id: d.id, serial: d.serial })),
+    devices: (contractId) => registry.devices.serialsByContract(contractId),
     otherContractsBySerial(contractId, serials) {
       const result = new Map<string, string[]>();
       for (const [serial, contracts] of registry.devices.duplicateSerials(serials)) {
