@@ -20,4 +20,5 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 npx tsc -p tsconfig.json --noEmit
-npx vitest run "$@"
+# Through the test command every real service is required: a missing one fails the run (as in CI).
+GATEWAY_TEST_REQUIRE_SERVICES=1 npx vitest run "$@"

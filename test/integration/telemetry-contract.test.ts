@@ -45,9 +45,11 @@ async function makeInfluxStore(): Promise<StoreUnderTest & { store: InfluxTeleme
 }
 
 describeTelemetryStore('sqlite (temp-dir file)', makeSqliteStore);
-describeTelemetryStore('influx (real InfluxDB 1.x server)', makeInfluxStore);
+// Registered only with a server: global-setup.ts fails the run without one in CI and under
+// `npm test`, and announces the omission loudly anywhere else.
+if (influxUrl !== null) describeTelemetryStore('influx (real InfluxDB 1.x server)', makeInfluxStore);
 
-describe('the same virtual-time scenario on SQLite and InfluxDB', () => {
+if (influxUrl !== null) describe('the same virtual-time scenario on SQLite and InfluxDB', () => {
   it('gives identical activity rows and identical verification reports on both stores', async () => {
     const heartbeats = buildFleetScenario(40, 30, '2020-10-01');
     const sqlite = await makeSqliteStore();
