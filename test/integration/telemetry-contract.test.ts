@@ -1,7 +1,8 @@
 /**
  * The TelemetryStore contract against both backends — SQLite on a temp-dir file and a real
  * InfluxDB 1.x server (started by global-setup.ts) — and one virtual-time scenario through
- * both, whose activity rows and verification reports must be identical.
+ * both, whose activity rows and verification reports must be identical; and InfluxDB killed
+ * for 10 s under load (test/support/influx-outage.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { createInfluxTelemetryStore, type InfluxTelemetryStore } from '../../src
 import { createSqliteTelemetryStore } from '../../src/telemetry/sqlite/index.js';
 import type { TelemetryStore } from '../../src/telemetry/types.js';
 import { DEFAULT_ACTIVITY_POLICY, verifyContract } from '../../src/verifier/index.js';
+import { describeInfluxOutage } from '../support/influx-outage.js';
 import { at, appendInBatches, buildFleetScenario, describeTelemetryStore, plain, referenceActivity, type StoreUnderTest } from '../support/telemetry-store-contract.js';
 
 const influxUrl = inject('influxUrl');
@@ -47,7 +49,10 @@ async function makeInfluxStore(): Promise<StoreUnderTest & { store: InfluxTeleme
 describeTelemetryStore('sqlite (temp-dir file)', makeSqliteStore);
 // Registered only with a server: global-setup.ts fails the run without one in CI and under
 // `npm test`, and announces the omission loudly anywhere else.
-if (influxUrl !== null) describeTelemetryStore('influx (real InfluxDB 1.x server)', makeInfluxStore);
+if (influxUrl !== null) {
+  describeTelemetryStore('influx (real InfluxDB 1.x server)', makeInfluxStore);
+  describeInfluxOutage();
+}
 
 if (influxUrl !== null) describe('the same virtual-time scenario on SQLite and InfluxDB', () => {
   it('gives identical activity rows and identical verification reports on both stores', async () => {
