@@ -93,18 +93,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       metrics.commitBatchSize.observe(size);
       metrics.commitSeconds.observe(durationMs / 1000);
       metrics.heartbeatsAccepted.inc(size);
-      // Rejection counters ride on the commit cadence: one small transaction per batch at most.
-      if (evidence.pendingRejections() > 0) evidence.flush();
+      // Rejection counters and connection events ride on the commit cadence: one small transaction per batch at most.
+      if (evidence.pendingWrites() > 0) evidence.flush();
     },
   });
 
-  // Rejection counters of devices that send only rejected messages never ride on a commit.
+  // And once a second for what no commit carries: a reconnect storm, devices sending only rejected messages.
   const evidenceFlusher = setInterval(() => {
     try {
-      if (evidence.pendingRejections() > 0) evidence.flush();
+      if (evidence.pendingWrites() > 0) evidence.flush();
     } catch (err) {
       // Disk full or read-only: the counters stay pending and are retried on the next tick.
-      log.error({ err }, 'rejection counters not flushed');
+      log.error({ err }, 'connection events and rejection counters not flushed');
     }
   }, 1000);
   evidenceFlusher.unref();

@@ -15,10 +15,10 @@ describe('evidence store: rejection counters', () => {
     const other = reopen();
     const storedRows = () => other.prepare('SELECT count(*) AS n FROM evidence_rejection').get();
     expect(storedRows()).toEqual({ n: 0 });
-    expect(evidence.pendingRejections()).toBe(2);
+    expect(evidence.pendingWrites()).toBe(2);
 
     expect(evidence.flush()).toBe(2);
-    expect(evidence.pendingRejections()).toBe(0);
+    expect(evidence.pendingWrites()).toBe(0);
     expect(storedRows()).toEqual({ n: 2 });
 
     db.close();
@@ -80,7 +80,7 @@ describe('evidence store: rejection counters', () => {
     expect(() => evidence.flush()).toThrow();
     db.exec('ALTER TABLE evidence_rejection_away RENAME TO evidence_rejection');
     evidence.countRejection('dev-1', at('2020-10-09T02:00:00Z'), 'invalid-payload');
-    expect(evidence.pendingRejections()).toBe(1);
+    expect(evidence.pendingWrites()).toBe(1);
     // Statements prepared against the renamed table are re-prepared by SQLite on the next run.
     evidence.flush();
     expect(db.prepare('SELECT count FROM evidence_rejection').all()).toEqual([{ count: 2 }]);
@@ -98,18 +98,41 @@ describe('evidence store: connection events', () => {
     { deviceId: 'dev-2', at: at('2020-10-12T00:30:00Z'), kind: 'connect', source: '10.0.0.3' },
   ];
 
-  it('writes events at once and returns those in the time range, inclusive, ordered by device then time', () => {
+  it('shows events at once, stores them on flush, and returns those in the time range, inclusive, ordered by device then time', () => {
     const { db, reopen } = useTempDatabase();
     const evidence = createEvidenceStore(db);
     for (const event of [...events].reverse()) evidence.recordConnection(event);
     const fromOtherConnection = createEvidenceStore(reopen());
     const from = at('2020-10-09T00:00:00Z');
     const to = at('2020-10-09T03:00:00Z');
-    expect(fromOtherConnection.connections(['dev-2', 'dev-1'], from, to)).toEqual(events.slice(0, 6).sort((a, b) =>
-      a.deviceId === b.deviceId ? a.at - b.at : a.deviceId < b.deviceId ? -1 : 1,
-    ));
+    const expected = events.slice(0, 6).sort((a, b) => (a.deviceId === b.deviceId ? a.at - b.at : a.deviceId < b.deviceId ? -1 : 1));
+
+    // Queued: visible to this store's reads, not yet in the file.
+    expect(evidence.pendingWrites()).toBe(events.length);
+    expect(evidence.connections(['dev-2', 'dev-1'], from, to)).toEqual(expected);
+    expect(fromOtherConnection.connections(['dev-2', 'dev-1'], from, to)).toEqual([]);
+
+    // Flushed: in the file, and read once, not twice.
+    expect(evidence.flush()).toBe(events.length);
+    expect(evidence.pendingWrites()).toBe(0);
+    expect(fromOtherConnection.connections(['dev-2', 'dev-1'], from, to)).toEqual(expected);
+    expect(evidence.connections(['dev-2', 'dev-1'], from, to)).toEqual(expected);
     expect(evidence.connections(['dev-1'], from + 1, to - 1).map((e) => e.kind)).toEqual(['takeover', 'disconnect', 'takeover']);
     expect(evidence.connections([], from, to)).toEqual([]);
+  });
+
+  it('keeps queued events when the flush fails, and stores them on the next one', () => {
+    const { db } = useTempDatabase();
+    const evidence = createEvidenceStore(db);
+    evidence.recordConnection(events[0]!);
+    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON evidence_connection BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    expect(() => evidence.flush()).toThrow(/disk full/);
+    evidence.recordConnection(events[1]!);
+    expect(evidence.pendingWrites()).toBe(2);
+    db.exec('DROP TRIGGER refuse');
+    expect(evidence.flush()).toBe(2);
+    const stored = db.prepare('SELECT device_id, at, kind FROM evidence_connection ORDER BY id').all();
+    expect(stored).toEqual([events[0]!, events[1]!].map((e) => ({ device_id: e.deviceId, at: e.at, kind: e.kind })));
   });
 
   it('summarises connects, take-overs and their sources per device, with zeros for a quiet device', () => {
