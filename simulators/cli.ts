@@ -22,10 +22,12 @@ const USAGE = `gateway-sim — honest and dishonest device fleets over real MQTT
 
 usage:
   gateway-sim validate <scenario.yaml|json>
-  gateway-sim run <scenario> [--virtual] [--days N] [--seed N] [--quiet] [--json] [--keep]
-      virtual time (default): starts the gateway in-process on a virtual clock in a
-      temporary data dir, provisions the scenario, plays it, prints verification per contract.
-      --keep leaves that gateway running (Ctrl-C to stop).
+  gateway-sim run <scenario> [--virtual] [--days N] [--seed N] [--quiet] [--json] [--keep] [--gateway-thread worker|main]
+      virtual time (default): starts the gateway on a virtual clock in a temporary data dir,
+      provisions the scenario, plays it, prints verification per contract. --keep leaves that
+      gateway running (Ctrl-C to stop). The gateway gets a worker thread (a core of its own)
+      when a tick carries ~20 heartbeats or more, else shares the simulator's thread;
+      --gateway-thread worker|main decides instead.
   gateway-sim run <scenario> --realtime --url http://127.0.0.1:8080 --admin-key KEY
                   [--mqtt mqtt://127.0.0.1:1883] [--credentials FILE] [--duration 10m]
       real time against a running gateway. With --credentials, reads the device tokens from
@@ -73,6 +75,7 @@ async function main(argv: string[]): Promise<void> {
       quiet: { type: 'boolean' },
       json: { type: 'boolean' },
       keep: { type: 'boolean' },
+      'gateway-thread': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -108,7 +111,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const session = await simulateVirtual(scenario, { progress: !values.quiet });
+  const thread = values['gateway-thread'];
+  if (thread !== undefined && thread !== 'worker' && thread !== 'main') fail(`--gateway-thread is worker or main, not ${thread}`);
+  const session = await simulateVirtual(scenario, { progress: !values.quiet, ...(thread ? { thread } : {}) });
   const reports = [];
   for (const c of session.provisioned.contracts) reports.push({ name: c.name, verification: await verifyContract(session.gw.api, c.id, session.verifyAt) });
   if (values.json) {

@@ -1,18 +1,20 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { VirtualClock } from '../src/clock.js';
+import type { Clock } from '../src/clock.js';
 import type { FleetStats } from './fleet.js';
 import { EventQueue, playActions, type PlannedDevice } from './event-queue.js';
 
 /**
- * Virtual time: the gateway runs in-process on a shared VirtualClock, and the broker stamps
- * each PUBLISH with `clock.now()` when it processes it. So the clock must stand still while
- * heartbeats are in flight. The driver works in ticks: it takes every action due within the
- * tick, sets the clock to the tick's start, plays them (QoS 1 publishes wait for their PUBACK,
- * which the gateway sends only after the durable commit; QoS 0 ones wait until the gateway has
- * counted them), and only then moves on. Empty ticks are skipped.
+ * Virtual time: the gateway runs on a virtual clock this driver sets (a SharedVirtualClock when
+ * the gateway is in a worker thread), and the broker stamps each PUBLISH with `clock.now()`
+ * when it processes it. So the clock must stand still while heartbeats are in flight. The
+ * driver works in ticks: it takes every action due within the tick, sets the clock to the tick's
+ * start, plays them (QoS 1 publishes wait for their PUBACK, which the gateway sends only after
+ * the durable commit; QoS 0 ones wait until the gateway has counted them), and only then moves
+ * on. Empty ticks are skipped.
  */
 export interface VirtualRunOptions {
-  clock: VirtualClock;
+  /** The gateway's clock (VirtualClock or SharedVirtualClock). */
+  clock: Clock & { set(to: number): void };
   devices: PlannedDevice[];
   stats: FleetStats;
   start: number;
@@ -24,6 +26,8 @@ export interface VirtualRunOptions {
    */
   settle?: (published: number) => Promise<void>;
   onTick?: (simulatedMs: number) => void;
+  /** Called before every tick; throws to stop the run (e.g. the gateway's thread died). */
+  check?: () => void;
 }
 
 export interface VirtualRunResult {
@@ -31,21 +35,41 @@ export interface VirtualRunResult {
   published: number;
 }
 
+/** Devices started in one synchronous pass of a tick (see runVirtual). */
+const START_SLICE = 25;
+
 export async function runVirtual(o: VirtualRunOptions): Promise<VirtualRunResult> {
   const queue = new EventQueue(o.devices);
-  let ticks = 0;
-  let published = 0;
-  for (;;) {
+  /** The next non-empty tick: its start and every device's actions due within it (schedules are pure). */
+  const takeTick = () => {
     const first = queue.peekAt();
-    if (first === undefined || first >= o.end) break;
+    if (first === undefined || first >= o.end) return undefined;
     const tickStart = o.start + Math.floor((first - o.start) / o.tickMs) * o.tickMs;
     const tickEnd = Math.min(tickStart + o.tickMs, o.end);
+    return { tickStart, entries: [...queue.takeUntil(tickEnd)] };
+  };
+  let ticks = 0;
+  let published = 0;
+  for (let tick = takeTick(); tick; ) {
+    o.check?.();
+    const { tickStart, entries } = tick;
     if (tickStart > o.clock.now()) o.clock.set(tickStart);
-    const due = queue.takeUntil(tickEnd);
-    // Every device's actions start in the same synchronous pass, in queue order: a lock-step
-    // fleet's heartbeats leave in the same order every tick.
-    const entries = [...due];
-    const counts = await Promise.all(entries.map(([d, actions]) => playActions(d, actions)));
+    // Every device's actions start in queue order: a lock-step fleet's heartbeats leave in the
+    // same order every tick. mqtt.js writes a packet on the next process tick, so a large tick
+    // starts its devices in slices of START_SLICE with a turn of the event loop between them:
+    // the packets of one slice are on their way to the gateway (in its thread) while the next
+    // slice is prepared, instead of all leaving at the end of one long synchronous pass.
+    const plays: Array<Promise<number>> = [];
+    for (let i = 0; i < entries.length; i++) {
+      if (i > 0 && i % START_SLICE === 0) await nextTurn();
+      const [d, actions] = entries[i]!;
+      const play = playActions(d, actions);
+      play.catch(() => undefined); // handled by Promise.all below; not "unhandled" while the next slice starts
+      plays.push(play);
+    }
+    // The following tick is taken from the schedules while this one's heartbeats are in flight.
+    const following = takeTick();
+    const counts = await Promise.all(plays);
     let atQos0 = 0;
     counts.forEach((c, i) => {
       published += c;
@@ -54,6 +78,7 @@ export async function runVirtual(o: VirtualRunOptions): Promise<VirtualRunResult
     if (atQos0 > 0 && o.settle) await o.settle(published);
     ticks++;
     o.onTick?.(tickStart);
+    tick = following;
   }
   if (o.end > o.clock.now()) o.clock.set(o.end);
   // Power-off at the end of the run.

@@ -43,6 +43,49 @@ export class VirtualClock implements Clock {
   }
 }
 
+/**
+ * A VirtualClock whose time lives in a SharedArrayBuffer, so that a gateway in a worker thread
+ * reads the time one thread sets, without a message. Construct it from a start time (a new
+ * buffer) or from the `buffer` of another instance (the same clock, seen from another thread).
+ * The time is stored as the bits of a float64, written and read atomically.
+ */
+export class SharedVirtualClock implements Clock {
+  readonly buffer: SharedArrayBuffer;
+  readonly #bits: BigInt64Array;
+
+  constructor(startOrBuffer: number | string | Date | SharedArrayBuffer) {
+    if (startOrBuffer instanceof SharedArrayBuffer) {
+      if (startOrBuffer.byteLength < 8) throw new RangeError('a shared clock needs an 8-byte buffer');
+      this.buffer = startOrBuffer;
+      this.#bits = new BigInt64Array(startOrBuffer, 0, 1);
+    } else {
+      this.buffer = new SharedArrayBuffer(8);
+      this.#bits = new BigInt64Array(this.buffer, 0, 1);
+      this.set(startOrBuffer);
+    }
+  }
+
+  now(): number {
+    scratchBits[0] = Atomics.load(this.#bits, 0);
+    return scratchFloat[0]!;
+  }
+
+  set(to: number | string | Date): void {
+    scratchFloat[0] = toEpochMs(to);
+    Atomics.store(this.#bits, 0, scratchBits[0]!);
+  }
+
+  advance(ms: number): number {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`cannot advance a clock by ${ms} ms`);
+    this.set(this.now() + ms);
+    return this.now();
+  }
+}
+
+/** One float64 seen as its bits (per thread; used synchronously only). */
+const scratchFloat = new Float64Array(1);
+const scratchBits = new BigInt64Array(scratchFloat.buffer);
+
 function toEpochMs(value: number | string | Date): number {
   const ms = typeof value === 'number' ? value : new Date(value).getTime();
   if (!Number.isFinite(ms)) throw new RangeError(`not a time: ${String(value)}`);
