@@ -32,6 +32,23 @@ function activeDays(deviceId: string, count: number, minutesPerDay = 60, lastDay
   return range(0, count).map((i) => buildDeviceDay({ deviceId, day: addDays(lastDay, -i), minutes: range(0, minutesPerDay) }));
 }
 
+describe('verifyContract: stored counts and minute maps', () => {
+  it('takes closed days from their stored online minutes and counts the last day from its map up to `at`', () => {
+    // Closed days without maps (as the store returns them with minuteMapsFrom = the last day).
+    const closed = activeDays('d1', 20, 60, addDays(AT_DAY, -1)).map(({ minuteMap: _map, ...row }) => row);
+    // The last day: online 22:30–23:29, counted only up to 23:00 (`at`) → 31 minutes.
+    const last = buildDeviceDay({ deviceId: 'd1', day: AT_DAY, minutes: range(22 * 60 + 30, 23 * 60 + 30) });
+    const report = verifyContract(buildInput({ activity: [...closed, last] }));
+    expect(report.devices[0]!.dailyMinutes.at(-1)).toBe(31);
+    expect(report.devices[0]).toMatchObject({ activeDays: 20, onlineMinutes: 20 * 60 + 31 });
+  });
+
+  it('refuses to guess when the day containing `at` comes without its minute map', () => {
+    const { minuteMap: _map, ...lastWithoutMap } = buildDeviceDay({ deviceId: 'd1', day: AT_DAY, minutes: range(0, 60) });
+    expect(() => verifyContract(buildInput({ activity: [lastWithoutMap] }))).toThrow(/no minute map/);
+  });
+});
+
 describe('verifyContract: active days and minutes', () => {
   it('counts a device with exactly 20 active days as active', () => {
     const report = verifyContract(buildInput({ activity: activeDays('d1', 20) }));
