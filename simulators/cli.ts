@@ -17,6 +17,7 @@ import { contractsTable, runSummary, simulateVirtual, verifyContract } from './r
 import { toShanghaiIso } from '../src/time/shanghai.js';
 import { loadScenario, ScenarioError, type Scenario } from './scenario.js';
 import { systemClock } from '../src/clock.js';
+import { gatewayEnv } from '../src/config.js';
 
 const USAGE = `gateway-sim — honest and dishonest device fleets over real MQTT
 
@@ -93,8 +94,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const url = values.url ?? process.env.GATEWAY_URL;
-  const adminKey = values['admin-key'] ?? process.env.GATEWAY_API_KEY;
+  const env = gatewayEnv();
+  const url = values.url ?? env.GATEWAY_URL;
+  const adminKey = values['admin-key'] ?? env.GATEWAY_API_KEY;
 
   if (command === 'provision') {
     if (!url || !adminKey || !values.out) fail('provision needs --url, --admin-key and --out');

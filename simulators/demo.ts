@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { contractsTable, redeem, runSummary, signalSummary, simulateVirtual, verifyContract, yuan, type ContractVerification, type RedemptionDecision } from './run.js';
 import { loadScenario } from './scenario.js';
 import { monotonicMs } from '../src/clock.js';
+import { gatewayEnv } from '../src/config.js';
 
 /**
  * `npm run demo [-- --exit]`: one command from nothing to a verified, redeemed program.
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   const t0 = monotonicMs();
 
   // Embedded defaults (API.md), except a temporary data dir; a port already taken falls back to a free one.
-  const env: Record<string, string | undefined> = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('GATEWAY_')));
+  const env: Record<string, string | undefined> = gatewayEnv();
   const host = env.GATEWAY_HTTP_HOST ?? '127.0.0.1';
   env.GATEWAY_HTTP_PORT ??= String(await freePortOr(8080, host));
   env.GATEWAY_MQTT_PORT ??= String(await freePortOr(1883, env.GATEWAY_MQTT_HOST ?? '127.0.0.1'));

@@ -98,9 +98,13 @@ export class ConfigError extends Error {
 }
 
 /** Parses an environment (default: the process's) into a frozen Config; fails naming every bad variable. */
+/** The GATEWAY_* variables that are set (an empty value counts as unset): what every entry point reads. */
+export function gatewayEnv(env: Record<string, string | undefined> = process.env): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('GATEWAY_') && e[1] !== undefined && e[1] !== ''));
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
-  const picked = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('GATEWAY_') && v !== ''));
-  const parsed = configSchema.safeParse(picked);
+  const parsed = configSchema.safeParse(gatewayEnv(env));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }

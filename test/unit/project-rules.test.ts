@@ -13,19 +13,29 @@ function sourceFiles(dir: string): string[] {
     .map((e) => relative(ROOT, join(e.parentPath, e.name)));
 }
 
+/** Lines matching `pattern` in the gateway, broker and simulators, outside the one module allowed to. */
+function offenders(pattern: RegExp, allowed: string): Array<{ where: string; line: string }> {
+  const files = ['src', 'broker', 'simulators'].flatMap(sourceFiles);
+  expect(files).toContain(allowed);
+  return files
+    .filter((file) => file !== allowed)
+    .flatMap((file) =>
+      readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .map((line, i) => ({ where: `${file}:${i + 1}`, line: line.trim() }))
+        .filter(({ line }) => pattern.test(line)),
+    );
+}
+
+describe('configuration is parsed once', () => {
+  it('nothing in the gateway, broker or simulators reads process.env except src/config.ts', () => {
+    expect(offenders(/\bprocess\.env\b/, 'src/config.ts')).toEqual([]);
+  });
+});
+
 describe('time is injected', () => {
   it(`nothing in the gateway, broker or simulators reads a clock except ${CLOCK_MODULE}`, () => {
-    const files = ['src', 'broker', 'simulators'].flatMap(sourceFiles);
-    expect(files).toContain(CLOCK_MODULE);
-    const offenders = files
-      .filter((file) => file !== CLOCK_MODULE)
-      .flatMap((file) =>
-        readFileSync(join(ROOT, file), 'utf8')
-          .split('\n')
-          .map((line, i) => ({ where: `${file}:${i + 1}`, line: line.trim() }))
-          .filter(({ line }) => CLOCK_READS.test(line)),
-      );
-    expect(offenders).toEqual([]);
+    expect(offenders(CLOCK_READS, CLOCK_MODULE)).toEqual([]);
   });
 
   it('the pattern catches every form it is meant to', () => {
