@@ -10,8 +10,9 @@ export {
   type InfluxTelemetryStore,
   type InfluxTelemetryStoreOptions,
 } from './influx-telemetry-store.js';
-export { toHeartbeatPoints, toLine, toLines, HEARTBEAT_MEASUREMENT, type HeartbeatPoint } from './points.js';
+export { HEARTBEAT_MEASUREMENT } from './points.js';
+export { LineEncoder } from './line-protocol.js';
 export { parseInfluxUrl, type InfluxConnection } from './url.js';
-export { RollupState, mergeRollups, rollupPoint, ACTIVITY_MEASUREMENT, type DayRollup, type RollupRow } from './rollup.js';
+export { RollupState, mergeRollups, ACTIVITY_MEASUREMENT, type DayRollup, type RollupRow } from './rollup.js';
 // The 2.x writer module loads @influxdata/influxdb-client itself, only when called.
 export { createInflux2Writer, type Influx2Writer, type Influx2WriterOptions } from './influx2-writer.js';

@@ -12,7 +12,7 @@
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import type { Heartbeat } from '../types.js';
-import { toHeartbeatPoints, toLine } from './points.js';
+import { LineEncoder } from './line-protocol.js';
 
 export interface Influx2WriterOptions {
   /** Server root, e.g. `http://127.0.0.1:8086`. */
@@ -50,11 +50,14 @@ export async function createInflux2Writer(options: Influx2WriterOptions): Promis
     maxRetries: options.maxRetries ?? 3,
     maxBufferLines: 1_000_000,
   });
+  // The same lines as the 1.x store writes: InfluxDB 2.x serves the same line protocol.
+  const encoder = new LineEncoder();
   let chain: Promise<void> = Promise.resolve();
   return {
     write(batch) {
       if (batch.length === 0) return Promise.resolve();
-      const lines = toHeartbeatPoints(batch).map(toLine);
+      const lines: string[] = [];
+      encoder.heartbeatLines(batch, lines);
       // Serialised, so each caller's flush covers exactly its own lines.
       const done = chain.then(async () => {
         writeApi.writeRecords(lines);

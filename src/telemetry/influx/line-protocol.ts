@@ -1,8 +1,9 @@
 /**
- * The 1.x store's write body, serialised straight from `Heartbeat`s and `DayRollup`s.
+ * The write body of both InfluxDB writers (1.x store, 2.x writer), serialised straight from
+ * `Heartbeat`s and `DayRollup`s in the schema of points.ts and rollup.ts.
  *
- * Byte for byte the text the `influx` package's `writePoints` produced from the points of
- * points.ts (toHeartbeatPoints) and rollup.ts (rollupPoint) with the store's schemas: the
+ * Byte for byte the text the `influx` package's `writePoints` produced from the store's former
+ * point objects and schemas (kept as the oracle in test/support/influx-points-oracle.ts): the
  * same tag order (device, contract, supplier; empty tags left out), fields in sorted key
  * order, integers as `String(Math.floor(v)) + "i"`, floats as `String(v)`, and the package's
  * own escaping (`escape.tag` for tag keys/values and field keys, `escape.quoted` for string
@@ -111,7 +112,7 @@ export class LineEncoder {
     }
   }
 
-  /** One rollup point's line (rollupPoint()'s point as the package wrote it). */
+  /** One rollup point's line (measurement `activity`, tag device, the counters and the base64 minute map). */
   rollup(r: DayRollup): string {
     return (
       `${this.#activityPrefix(r.deviceId)} coincident=${Math.floor(r.coincident)}i` +
@@ -142,7 +143,7 @@ export class LineEncoder {
       line += `,skewAbsMs=${Math.floor(Math.abs(skewMs))}i,skewMs=${Math.floor(skewMs)}i`;
     }
     if (hb.source) line += `,source=${this.#quote(hb.source)}`;
-    // toHeartbeatPoint kept any status but undefined; the package then skipped null.
+    // Any status but undefined or null is written (as the former points did).
     if (hb.status !== undefined && hb.status !== null) line += `,status=${this.#quote(String(hb.status))}`;
     return `${line} ${timestampNs}`;
   }

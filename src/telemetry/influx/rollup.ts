@@ -21,11 +21,9 @@ import { dayAndMinute, emptyDay, foldHeartbeat, type DayAccumulator } from '../d
 import { DAY_MS, SHANGHAI_OFFSET_MS } from '../../time/shanghai.js';
 import { MINUTE_MAP_BYTES, type DeviceDayActivity, type Heartbeat } from '../types.js';
 import { finishRows, type RowInProgress } from './activity.js';
-import { nsTimestamp, type LinePoint } from './points.js';
+import { nsTimestamp } from './points.js';
 
 export const ACTIVITY_MEASUREMENT = 'activity';
-export const ACTIVITY_INTEGER_FIELDS = ['heartbeats', 'firstSeen', 'lastSeen', 'lastSeq', 'skewSamples', 'skewAbsSumMs', 'coincident'] as const;
-export const ACTIVITY_STRING_FIELDS = ['minuteMap'] as const;
 
 const NS_PER_MS = 1_000_000n;
 const DAY_NS = BigInt(DAY_MS) * NS_PER_MS;
@@ -63,7 +61,8 @@ export class RollupState {
       let r = next.get(key);
       if (r === undefined) {
         const committed = this.#committed.get(key);
-        r = committed ? copyRollup(committed) : newGeneration(emptyDay(hb, dayNumber), this.#takeOffset());
+        // A copy to fold the batch into; the committed snapshot stays as it was until the write succeeds.
+        r = committed ? { ...committed, minuteMap: committed.minuteMap.slice() } : newGeneration(emptyDay(hb, dayNumber), this.#takeOffset());
         next.set(key, r);
       }
       foldHeartbeat(r, hb, minute);
@@ -96,42 +95,6 @@ function newGeneration(day: DayAccumulator, offsetNs: bigint): DayRollup {
   return { ...day, offsetNs, timestampNs: (BigInt(nsTimestamp(dayStartMs, 0)) + offsetNs).toString() };
 }
 
-/** A snapshot to fold a batch into, leaving the committed one as it was. */
-function copyRollup(r: DayRollup): DayRollup {
-  return {
-    deviceId: r.deviceId,
-    dayNumber: r.dayNumber,
-    minuteMap: r.minuteMap.slice(),
-    heartbeats: r.heartbeats,
-    firstSeen: r.firstSeen,
-    lastSeen: r.lastSeen,
-    lastSeq: r.lastSeq,
-    skewSamples: r.skewSamples,
-    skewAbsSumMs: r.skewAbsSumMs,
-    coincident: r.coincident,
-    offsetNs: r.offsetNs,
-    timestampNs: r.timestampNs,
-  };
-}
-
-export function rollupPoint(r: DayRollup): LinePoint {
-  return {
-    measurement: ACTIVITY_MEASUREMENT,
-    tags: { device: r.deviceId },
-    intFields: {
-      heartbeats: r.heartbeats,
-      firstSeen: r.firstSeen,
-      lastSeen: r.lastSeen,
-      lastSeq: r.lastSeq,
-      skewSamples: r.skewSamples,
-      skewAbsSumMs: r.skewAbsSumMs,
-      coincident: r.coincident,
-    },
-    floatFields: {},
-    stringFields: { minuteMap: Buffer.from(r.minuteMap).toString('base64') },
-    timestampNs: r.timestampNs,
-  };
-}
 
 /** One stored rollup point as the activity query returns it (epoch=ms). */
 export interface RollupRow {

@@ -3,7 +3,8 @@
  * can run here. A node:http server on port 0 plays the server's side of the recorded
  * `/api/v2/write` exchange: it checks the path and query (org, bucket, precision), the
  * `Authorization: Token …` header and the line-protocol body against the fixture, and
- * answers 204 as InfluxDB 2.x does.
+ * answers 204 as InfluxDB 2.x does. The body is the 1.x store's line protocol (line-protocol.ts;
+ * tags in the order device, contract, supplier — line protocol leaves tag order free).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';

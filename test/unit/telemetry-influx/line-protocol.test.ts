@@ -11,8 +11,18 @@ import { FieldType, InfluxDB, type IPoint } from 'influx';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInfluxTelemetryStore } from '../../../src/telemetry/influx/influx-telemetry-store.js';
 import { LineEncoder, nsTimestampFast } from '../../../src/telemetry/influx/line-protocol.js';
-import { INTEGER_FIELDS, STRING_FIELDS, TAGS, HEARTBEAT_MEASUREMENT, nsTimestamp, toHeartbeatPoints, type LinePoint } from '../../../src/telemetry/influx/points.js';
-import { ACTIVITY_INTEGER_FIELDS, ACTIVITY_MEASUREMENT, ACTIVITY_STRING_FIELDS, RollupState, rollupPoint, type DayRollup } from '../../../src/telemetry/influx/rollup.js';
+import { HEARTBEAT_MEASUREMENT, nsTimestamp } from '../../../src/telemetry/influx/points.js';
+import { ACTIVITY_MEASUREMENT, RollupState, type DayRollup } from '../../../src/telemetry/influx/rollup.js';
+import {
+  ACTIVITY_INTEGER_FIELDS,
+  ACTIVITY_STRING_FIELDS,
+  INTEGER_FIELDS,
+  STRING_FIELDS,
+  TAGS,
+  rollupPoint,
+  toHeartbeatPoints,
+  type LinePoint,
+} from '../../support/influx-points-oracle.js';
 import type { Heartbeat, HeartbeatStatus } from '../../../src/telemetry/types.js';
 
 const DB = 'db';
