@@ -75,7 +75,7 @@ export async function hostGateway(env: Record<string, string | undefined>, clock
 export interface GatewayWorkerData {
   /** GATEWAY_* settings, complete (data dir, admin key, ports). */
   env: Record<string, string | undefined>;
-  /** SharedVirtualClock buffer of the main thread. */
+  /** The main thread's VirtualClock buffer. */
   clock: SharedArrayBuffer;
 }
 

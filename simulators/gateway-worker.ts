@@ -1,11 +1,11 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { SharedVirtualClock } from '../src/clock.js';
+import { VirtualClock } from '../src/clock.js';
 import { hostGateway, toWorkerError, type GatewayHost, type GatewayWorkerData, type WorkerMessage, type WorkerMethod, type WorkerRequest } from './gateway-host.js';
 
 /**
  * The gateway of a virtual-time run in a worker thread (started by in-process.ts), so that
  * the device fleet (mqtt.js clients, main thread) and the gateway use a core each. The clock is
- * a SharedVirtualClock over the main thread's buffer: the driver sets it, the gateway reads it.
+ * a VirtualClock over the main thread's buffer: the driver sets it, the gateway reads it.
  * GatewayHost calls arrive as messages and are answered in kind (protocol in gateway-host.ts).
  */
 if (isMainThread || !parentPort) throw new Error('gateway-worker.ts runs in a worker thread (see simulators/in-process.ts)');
@@ -37,4 +37,4 @@ function serve(host: GatewayHost): void {
 
 // A start-up failure is reported, not thrown: the main thread rejects with it and terminates this thread.
 // (No top-level await: in-process.ts loads this file through tsx's CommonJS hook.)
-void hostGateway(data.env, new SharedVirtualClock(data.clock)).then(serve, (err: unknown) => post({ type: 'failed', error: toWorkerError(err) }));
+void hostGateway(data.env, new VirtualClock(data.clock)).then(serve, (err: unknown) => post({ type: 'failed', error: toWorkerError(err) }));

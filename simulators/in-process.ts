@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { SharedVirtualClock } from '../src/clock.js';
+import { VirtualClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { creditCodeCheckChar } from '../src/registry/index.js';
 import {
@@ -26,13 +26,13 @@ export type { GatewayHost };
 /**
  * A gateway started by this process on a virtual clock, with a temporary data dir. By default
  * it runs in a worker thread (simulators/gateway-worker.ts): the device fleet's mqtt.js clients
- * and the gateway are both CPU-bound, and a thread each lets them use two cores. The clock is a
- * SharedVirtualClock: the driver sets it here, the gateway reads it there, no message needed.
+ * and the gateway are both CPU-bound, and a thread each lets them use two cores. The
+ * VirtualClock's time is in shared memory: the driver sets it here, the gateway reads it there.
  * `thread: 'main'` starts the same gateway in this thread instead (same interface).
  */
 export interface InProcessGateway {
   gateway: GatewayHost;
-  clock: SharedVirtualClock;
+  clock: VirtualClock;
   api: ApiClient;
   adminKey: string;
   dataDir: string;
@@ -75,7 +75,7 @@ export async function startInProcessGateway(options: {
     GATEWAY_DATA_DIR: dataDir,
     GATEWAY_ADMIN_KEY: adminKey,
   };
-  const clock = new SharedVirtualClock(options.start);
+  const clock = new VirtualClock(options.start);
   let worker: WorkerGateway | undefined;
   let gateway: GatewayHost;
   try {
@@ -144,7 +144,7 @@ interface WorkerGateway extends GatewayHost {
  * Starts gateway-worker.ts and resolves once its gateway listens; rejects with the worker's
  * error if it fails to start. Every call rejects (never hangs) once the thread is gone.
  */
-async function startGatewayWorker(env: Record<string, string | undefined>, clock: SharedVirtualClock): Promise<WorkerGateway> {
+async function startGatewayWorker(env: Record<string, string | undefined>, clock: VirtualClock): Promise<WorkerGateway> {
   const workerData: GatewayWorkerData = { env, clock: clock.buffer };
   // execArgv: [] — nothing of the parent's loaders (tsx CLI, vitest) is of use there.
   const worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData, execArgv: [] });

@@ -1,11 +1,11 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Clock } from '../src/clock.js';
+import type { VirtualClock } from '../src/clock.js';
 import type { FleetStats } from './fleet.js';
 import { EventQueue, playActions, type PlannedDevice } from './event-queue.js';
 
 /**
- * Virtual time: the gateway runs on a virtual clock this driver sets (a SharedVirtualClock when
- * the gateway is in a worker thread), and the broker stamps each PUBLISH with `clock.now()`
+ * Virtual time: the gateway runs on a VirtualClock this driver sets (shared with the worker
+ * thread when the gateway runs in one), and the broker stamps each PUBLISH with `clock.now()`
  * when it processes it. So the clock must stand still while heartbeats are in flight. The
  * driver works in ticks: it takes every action due within the tick, sets the clock to the tick's
  * start, plays them (QoS 1 publishes wait for their PUBACK, which the gateway sends only after
@@ -13,8 +13,8 @@ import { EventQueue, playActions, type PlannedDevice } from './event-queue.js';
  * on. Empty ticks are skipped.
  */
 export interface VirtualRunOptions {
-  /** The gateway's clock (VirtualClock or SharedVirtualClock). */
-  clock: Clock & { set(to: number): void };
+  /** The gateway's clock. */
+  clock: VirtualClock;
   devices: PlannedDevice[];
   stats: FleetStats;
   start: number;

@@ -20,36 +20,13 @@ export function monotonicMs(): number {
   return performance.now();
 }
 
-/** A clock that only moves when told to. */
-export class VirtualClock implements Clock {
-  #ms: number;
-
-  constructor(start: number | string | Date) {
-    this.#ms = toEpochMs(start);
-  }
-
-  now(): number {
-    return this.#ms;
-  }
-
-  set(to: number | string | Date): void {
-    this.#ms = toEpochMs(to);
-  }
-
-  advance(ms: number): number {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`cannot advance a clock by ${ms} ms`);
-    this.#ms += ms;
-    return this.#ms;
-  }
-}
-
 /**
- * A VirtualClock whose time lives in a SharedArrayBuffer, so that a gateway in a worker thread
- * reads the time one thread sets, without a message. Construct it from a start time (a new
- * buffer) or from the `buffer` of another instance (the same clock, seen from another thread).
- * The time is stored as the bits of a float64, written and read atomically.
+ * A clock that only moves when told to. Its time lives in a SharedArrayBuffer (`buffer`), so a
+ * gateway in a worker thread can read the time the simulator's thread sets, without a message:
+ * construct it there from the buffer (the same clock, seen from another thread). The time is
+ * stored as the bits of a float64, written and read atomically.
  */
-export class SharedVirtualClock implements Clock {
+export class VirtualClock implements Clock {
   readonly buffer: SharedArrayBuffer;
   readonly #bits: BigInt64Array;
 
