@@ -5,7 +5,7 @@
  * Both against bare aedes accepting the same anonymous connections, alternating, fresh
  * server processes per round.
  */
-import { median, sleep, withFleet, type ServerKind } from './harness.js';
+import { alternatingRounds, median, sleep, withFleet, type ServerKind } from './harness.js';
 import { createHistogram, merge, quantile } from './load/histogram.js';
 
 export interface StormRound {
@@ -77,17 +77,14 @@ export async function memoryRound(kind: ServerKind, round: number, steps: readon
 }
 
 export async function runStorm(options: { devices: number; rounds: number; loaders: number; sources: number; log: (s: string) => void }) {
-  const rounds: StormRound[] = [];
-  for (let round = 1; round <= options.rounds; round++) {
-    for (const kind of (round % 2 ? ['bare-aedes', 'gateway'] : ['gateway', 'bare-aedes']) as ServerKind[]) {
-      const r = await stormRound(kind, round, options.devices, options.loaders, options.sources);
-      rounds.push(r);
-      options.log(
-        `  round ${round} ${kind.padEnd(10)} ${r.connected}/${r.requested} connected in ${r.seconds.toFixed(2)} s = ${Math.round(r.perSecond).toLocaleString('en')}/s` +
-          `  p50 ${r.p50Ms.toFixed(0)} ms  p99 ${r.p99Ms.toFixed(0)} ms${r.errors.length ? `  errors: ${r.errors.join('; ')}` : ''}`,
-      );
-    }
-  }
+  const rounds = await alternatingRounds(options.rounds, async (kind, round) => {
+    const r = await stormRound(kind, round, options.devices, options.loaders, options.sources);
+    options.log(
+      `  round ${round} ${kind.padEnd(10)} ${r.connected}/${r.requested} connected in ${r.seconds.toFixed(2)} s = ${Math.round(r.perSecond).toLocaleString('en')}/s` +
+        `  p50 ${r.p50Ms.toFixed(0)} ms  p99 ${r.p99Ms.toFixed(0)} ms${r.errors.length ? `  errors: ${r.errors.join('; ')}` : ''}`,
+    );
+    return r;
+  });
   const of = (kind: ServerKind) => rounds.filter((r) => r.server === kind);
   return {
     rounds,
@@ -97,17 +94,14 @@ export async function runStorm(options: { devices: number; rounds: number; loade
 }
 
 export async function runMemory(options: { steps: number[]; rounds: number; loaders: number; sources: number; log: (s: string) => void }) {
-  const rounds: MemoryRound[] = [];
-  for (let round = 1; round <= options.rounds; round++) {
-    for (const kind of (round % 2 ? ['bare-aedes', 'gateway'] : ['gateway', 'bare-aedes']) as ServerKind[]) {
-      const r = await memoryRound(kind, round, options.steps, options.loaders, options.sources);
-      rounds.push(r);
-      options.log(
-        `  round ${round} ${kind.padEnd(10)} baseline ${r.baselineMiB.toFixed(0)} MiB; ` +
-          options.steps.map((n) => `${n}: ${(r.perConnection[n]! / 1024).toFixed(1)} KiB/conn (${r.connected[n]} connected)`).join(', '),
-      );
-    }
-  }
+  const rounds = await alternatingRounds(options.rounds, async (kind, round) => {
+    const r = await memoryRound(kind, round, options.steps, options.loaders, options.sources);
+    options.log(
+      `  round ${round} ${kind.padEnd(10)} baseline ${r.baselineMiB.toFixed(0)} MiB; ` +
+        options.steps.map((n) => `${n}: ${(r.perConnection[n]! / 1024).toFixed(1)} KiB/conn (${r.connected[n]} connected)`).join(', '),
+    );
+    return r;
+  });
   const perStep = (kind: ServerKind) =>
     Object.fromEntries(options.steps.map((n) => [n, median(rounds.filter((r) => r.server === kind).map((r) => r.perConnection[n]!))]));
   return { rounds, gateway: perStep('gateway'), reference: perStep('bare-aedes') };

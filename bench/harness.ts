@@ -218,3 +218,12 @@ export async function withFleet<T>(o: FleetOptions, run: (server: ServerHandle, 
     await server.stop();
   }
 }
+
+/** Every round runs `one` for both servers on fresh processes, the order swapped each round (bare aedes first on odd rounds). */
+export async function alternatingRounds<R>(rounds: number, one: (kind: ServerKind, round: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const kind of (round % 2 ? ['bare-aedes', 'gateway'] : ['gateway', 'bare-aedes']) as ServerKind[]) results.push(await one(kind, round));
+  }
+  return results;
+}
