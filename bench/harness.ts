@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadMessage, LoadRequest, LoadSpec } from './load/protocol.js';
 import type { ServerMessage, ServerRequest, ServerStats } from './servers/ipc.js';
+import { exitedOrKilled } from '../test/support/process.js';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -53,20 +54,6 @@ function nextMessage<T>(child: ChildProcess, match: (m: T) => boolean, what: str
   });
 }
 
-function exited(child: ChildProcess, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 export interface ServerHandle {
   kind: ServerKind;
   port: number;
@@ -104,11 +91,11 @@ export async function startServer(kind: ServerKind, env: Record<string, string> 
     async stop() {
       try {
         const m = await request<Extract<ServerMessage, { type: 'stopped' }>>({ type: 'stop', id: ++requestId }, 'stopped');
-        await exited(child, 10_000);
+        await exitedOrKilled(child, 10_000);
         return m.final;
       } catch {
         child.kill('SIGKILL');
-        await exited(child, 5_000);
+        await exitedOrKilled(child, 5_000);
         return undefined;
       }
     },
@@ -148,7 +135,7 @@ export function startLoad(kind: 'publisher' | 'connector', spec: LoadSpec): Load
     },
     async stop() {
       if (child.connected) child.send({ type: 'stop' } satisfies LoadRequest);
-      await exited(child, 10_000);
+      await exitedOrKilled(child, 10_000);
     },
   };
 }

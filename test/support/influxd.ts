@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exitedOrKilled } from './process.js';
 
 export const INFLUXD_BIN = process.env.INFLUXD_BIN ?? '/usr/bin/influxd';
 
@@ -89,19 +90,6 @@ export async function startInfluxd(): Promise<InfluxdServer> {
     throw new Error(`influxd did not answer /ping within 30 s:\n${stderrTail}`);
   };
 
-  const waitExit = (proc: ChildProcess, ms: number) =>
-    new Promise<void>((resolve) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-      const timer = setTimeout(() => {
-        proc.kill('SIGKILL');
-        resolve();
-      }, ms);
-      proc.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-
   await launch();
   return {
     url,
@@ -112,14 +100,14 @@ export async function startInfluxd(): Promise<InfluxdServer> {
     async restart() {
       if (child) {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        await waitExit(child, 5000);
+        await exitedOrKilled(child, 5000);
       }
       await launch();
     },
     async stop() {
       if (child) {
         child.kill('SIGTERM');
-        await waitExit(child, 5000);
+        await exitedOrKilled(child, 5000);
       }
       rmSync(dataDir, { recursive: true, force: true });
     },
