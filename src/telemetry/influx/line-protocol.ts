@@ -163,34 +163,36 @@ export class LineEncoder {
   }
 
   #activityPrefix(deviceId: string): string {
-    let prefix = this.#activity.get(deviceId);
-    if (prefix === undefined) {
-      if (this.#activity.size >= DEVICE_CACHE_MAX) this.#activity.clear();
-      prefix = ACTIVITY_MEASUREMENT + deviceTag(deviceId);
-      this.#activity.set(deviceId, prefix);
-    }
-    return prefix;
+    return memo(this.#activity, DEVICE_CACHE_MAX, deviceId, activityPrefix);
   }
 
   #metricKey(name: string): string {
-    let key = this.#metricKeys.get(name);
-    if (key === undefined) {
-      if (this.#metricKeys.size >= SMALL_CACHE_MAX) this.#metricKeys.clear();
-      key = `,${escapeTag(METRIC_FIELD_PREFIX + name)}=`;
-      this.#metricKeys.set(name, key);
-    }
-    return key;
+    return memo(this.#metricKeys, SMALL_CACHE_MAX, name, metricKey);
   }
 
   #quote(value: string): string {
-    let quoted = this.#quoted.get(value);
-    if (quoted === undefined) {
-      if (this.#quoted.size >= SMALL_CACHE_MAX) this.#quoted.clear();
-      quoted = quoteField(value);
-      this.#quoted.set(value, quoted);
-    }
-    return quoted;
+    return memo(this.#quoted, SMALL_CACHE_MAX, value, quoteField);
   }
+}
+
+/** `make(key)`, remembered in `cache`, which simply starts over once it holds `max` entries. */
+function memo(cache: Map<string, string>, max: number, key: string, make: (key: string) => string): string {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size >= max) cache.clear();
+    value = make(key);
+    cache.set(key, value);
+  }
+  return value;
+}
+
+function activityPrefix(deviceId: string): string {
+  return ACTIVITY_MEASUREMENT + deviceTag(deviceId);
+}
+
+/** `,m.<name>=` with the key escaped. */
+function metricKey(name: string): string {
+  return `,${escapeTag(METRIC_FIELD_PREFIX + name)}=`;
 }
 
 /** `,device=<escaped id>`, or nothing for an empty id (the package left empty tags out). */
