@@ -1,7 +1,53 @@
 /**
- * One error type with stable codes (after fastify's lib/errors.js and tRPC's TRPCError).
- * The API's error middleware turns any AppError into RFC 9457 application/problem+json.
+ * One error type with stable codes, and the one catalogue of those codes (after fastify's
+ * lib/errors.js). Every `GW_ERR_*` code the gateway can produce is declared here once, with its
+ * HTTP status and title; code elsewhere names a code, never assembles one. The API's error
+ * middleware turns any AppError into RFC 9457 application/problem+json, and the catalogue is
+ * published in the OpenAPI document (`components.x-error-codes`) and README.
  */
+export const ERROR_CATALOGUE = {
+  GW_ERR_INTERNAL: { status: 500, title: 'Internal error' },
+  GW_ERR_NOT_FOUND: { status: 404, title: 'Not found' },
+
+  GW_ERR_API_INVALID_PATH: { status: 400, title: 'Invalid path parameter' },
+  GW_ERR_API_INVALID_QUERY: { status: 400, title: 'Invalid query parameter' },
+  GW_ERR_API_INVALID_BODY: { status: 400, title: 'Invalid request body' },
+  GW_ERR_API_INVALID_CURSOR: { status: 400, title: 'Invalid page cursor' },
+  GW_ERR_API_MALFORMED_JSON: { status: 400, title: 'Malformed JSON' },
+  GW_ERR_API_BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  GW_ERR_API_UNSUPPORTED_ENCODING: { status: 415, title: 'Unsupported encoding' },
+
+  GW_ERR_AUTH_MISSING: { status: 401, title: 'API key missing' },
+  GW_ERR_AUTH_MALFORMED: { status: 401, title: 'Authorization header malformed' },
+  GW_ERR_AUTH_INVALID: { status: 401, title: 'API key unknown or disabled' },
+  GW_ERR_AUTH_FORBIDDEN: { status: 403, title: 'Role not allowed' },
+  GW_ERR_AUTH_THROTTLED: { status: 429, title: 'Too many failed API-key attempts' },
+
+  GW_ERR_RULES_UNKNOWN_REFERENCE: { status: 400, title: 'Unknown program, catalog item or city' },
+
+  GW_ERR_REGISTRY_BATCH_SIZE: { status: 400, title: 'Too many or too few devices in one call' },
+  GW_ERR_REGISTRY_DUPLICATE_SERIAL: { status: 409, title: 'Serial already registered' },
+  GW_ERR_REGISTRY_CREDIT_CODE: { status: 400, title: 'Invalid unified social credit code' },
+  GW_ERR_REGISTRY_DUPLICATE_CREDIT_CODE: { status: 409, title: 'Enterprise already registered' },
+  GW_ERR_REGISTRY_UNKNOWN_CITY: { status: 400, title: 'Unknown city' },
+  GW_ERR_REGISTRY_UNKNOWN_PROGRAM: { status: 400, title: 'Unknown program year' },
+  GW_ERR_REGISTRY_UNKNOWN_CATALOG_ITEM: { status: 400, title: 'Unknown catalog item' },
+  GW_ERR_REGISTRY_UNKNOWN_REFERENCE: { status: 400, title: 'Reference to an unknown record' },
+  GW_ERR_REGISTRY_KEY_SUPPLIER: { status: 400, title: 'Supplier binding of an API key is wrong' },
+  GW_ERR_REGISTRY_ADMIN_KEY: { status: 500, title: 'Configured admin key has another role' },
+  GW_ERR_REGISTRY_BAD_QUOTA: { status: 400, title: 'Invalid quota' },
+
+  GW_ERR_TELEMETRY_BUFFER_FULL: { status: 503, title: 'Telemetry buffer full' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CATALOGUE, code);
+}
+
 export interface FieldError {
   /** Where in the request: `body.applications.0.catalogId`, `query.at`, `path.id`. */
   path: string;
@@ -9,34 +55,28 @@ export interface FieldError {
 }
 
 export class AppError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly httpStatus: number;
+  readonly title: string;
   readonly errors: FieldError[] | undefined;
 
-  constructor(
-    code: string,
-    httpStatus: number,
-    message: string,
-    options: { cause?: unknown; errors?: FieldError[] } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; errors?: FieldError[] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
-    this.httpStatus = httpStatus;
+    this.httpStatus = ERROR_CATALOGUE[code].status;
+    this.title = ERROR_CATALOGUE[code].title;
     this.errors = options.errors;
   }
 }
 
-export const notFound = (what: string, id: string | number): AppError =>
-  new AppError('GW_ERR_NOT_FOUND', 404, `${what} ${id} not found`);
+export const notFound = (what: string, id: string | number): AppError => new AppError('GW_ERR_NOT_FOUND', `${what} ${id} not found`);
 
-export const badRequest = (code: string, message: string, errors?: FieldError[]): AppError =>
-  new AppError(code, 400, message, errors ? { errors } : {});
-
-export const conflict = (code: string, message: string): AppError => new AppError(code, 409, message);
+export const badRequest = (code: ErrorCode, message: string, errors?: FieldError[]): AppError =>
+  new AppError(code, message, errors ? { errors } : {});
 
 /** Anything thrown, as an AppError (unknown failures become a 500 without leaking details). */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  return new AppError('GW_ERR_INTERNAL', 500, 'internal error', { cause: err });
+  return new AppError('GW_ERR_INTERNAL', 'internal error', { cause: err });
 }

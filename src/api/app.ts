@@ -27,7 +27,7 @@ export function buildApp<D>(options: AppOptions<D>): Express {
   mountRoutes(router, options.routes, options.deps, options.authenticate);
   app.use(router);
   app.use((req, res) => {
-    sendProblem(res, new AppError('GW_ERR_NOT_FOUND', 404, `no route for ${req.method} ${req.path}`));
+    sendProblem(res, new AppError('GW_ERR_NOT_FOUND', `no route for ${req.method} ${req.path}`));
   });
   app.use(problemMiddleware(options.log));
   return app;

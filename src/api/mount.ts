@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Router } from 'express';
 import type { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorCode } from '../errors.js';
 import { fieldErrors } from './problem.js';
 import { toExpressPath, type Principal, type RouteSpec } from './route.js';
 
@@ -30,22 +30,28 @@ function handlerFor<D>(route: RouteSpec<any, any, any, D>, deps: D, authenticate
 
 function authorize(req: Request, roles: readonly string[], authenticate: Authenticator): Principal {
   const header = req.get('authorization');
-  if (!header) throw new AppError('GW_ERR_AUTH_MISSING', 401, 'missing Authorization: Bearer <api key> header');
+  if (!header) throw new AppError('GW_ERR_AUTH_MISSING', 'missing Authorization: Bearer <api key> header');
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw new AppError('GW_ERR_AUTH_MALFORMED', 401, 'Authorization header must be "Bearer <api key>"');
+  if (!match) throw new AppError('GW_ERR_AUTH_MALFORMED', 'Authorization header must be "Bearer <api key>"');
   const principal = authenticate(match[1]!);
-  if (!principal) throw new AppError('GW_ERR_AUTH_INVALID', 401, 'unknown or disabled API key');
+  if (!principal) throw new AppError('GW_ERR_AUTH_INVALID', 'unknown or disabled API key');
   if (!roles.includes(principal.role)) {
-    throw new AppError('GW_ERR_AUTH_FORBIDDEN', 403, `role ${principal.role} may not ${req.method} ${req.path}`);
+    throw new AppError('GW_ERR_AUTH_FORBIDDEN', `role ${principal.role} may not ${req.method} ${req.path}`);
   }
   return principal;
 }
+
+const INVALID_PART = {
+  path: 'GW_ERR_API_INVALID_PATH',
+  query: 'GW_ERR_API_INVALID_QUERY',
+  body: 'GW_ERR_API_INVALID_BODY',
+} as const satisfies Record<string, ErrorCode>;
 
 function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, part: 'path' | 'query' | 'body'): T {
   if (!schema) return (part === 'body' ? undefined : {}) as T;
   const parsed = schema.safeParse(part === 'body' && value === undefined ? undefined : value);
   if (parsed.success) return parsed.data;
-  throw new AppError(`GW_ERR_API_INVALID_${part.toUpperCase()}`, 400, `invalid request ${part}`, {
+  throw new AppError(INVALID_PART[part], `invalid request ${part}`, {
     errors: fieldErrors(part, parsed.error),
   });
 }

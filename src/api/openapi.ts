@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ERROR_CATALOGUE } from '../errors.js';
 import type { RouteSpec } from './route.js';
 
 type JsonObject = Record<string, unknown>;
@@ -54,31 +55,32 @@ export function buildOpenApi(routes: readonly RouteSpec<any, any, any, any>[], i
     info,
     paths,
     components: {
-      schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),
+      schemas: Object.fromEntries(Object.entries({ ...components, Problem: problemSchema }).sort(([a], [b]) => a.localeCompare(b))),
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key' } },
+      // The error catalogue (src/errors.ts): every `code` a problem+json can carry.
+      'x-error-codes': ERROR_CATALOGUE,
     },
   };
 }
 
-const problemContent = {
-  'application/problem+json': {
-    schema: {
-      type: 'object',
-      properties: {
-        type: { type: 'string' },
-        title: { type: 'string' },
-        status: { type: 'integer' },
-        detail: { type: 'string' },
-        code: { type: 'string' },
-        errors: {
-          type: 'array',
-          items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
-        },
-      },
-      required: ['type', 'title', 'status'],
+/** RFC 9457 problem details; `code` is one of the error catalogue's codes (`x-error-codes`). */
+const problemSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string', enum: Object.keys(ERROR_CATALOGUE) },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
     },
   },
+  required: ['type', 'title', 'status'],
 };
+
+const problemContent = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
 
 function parameters(
   schema: z.ZodType | undefined,

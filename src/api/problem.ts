@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 export function sendProblem(res: Response, err: AppError): void {
   const body: Record<string, unknown> = {
     type: `urn:gateway:error:${err.code}`,
-    title: titleFor(err.httpStatus),
+    title: err.title,
     status: err.httpStatus,
     detail: err.message,
     code: err.code,
@@ -40,34 +40,15 @@ function fromExpressError(err: unknown): AppError | undefined {
   const e = err as { type: string; message: string; limit?: number };
   switch (e.type) {
     case 'entity.parse.failed':
-      return new AppError('GW_ERR_API_MALFORMED_JSON', 400, `request body is not valid JSON: ${e.message}`, {
+      return new AppError('GW_ERR_API_MALFORMED_JSON', `request body is not valid JSON: ${e.message}`, {
         errors: [{ path: 'body', message: 'malformed JSON' }],
       });
     case 'entity.too.large':
-      return new AppError('GW_ERR_API_BODY_TOO_LARGE', 413, `request body exceeds the ${e.limit} byte limit`);
+      return new AppError('GW_ERR_API_BODY_TOO_LARGE', `request body exceeds the ${e.limit} byte limit`);
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new AppError('GW_ERR_API_UNSUPPORTED_ENCODING', 415, e.message);
+      return new AppError('GW_ERR_API_UNSUPPORTED_ENCODING', e.message);
     default:
       return undefined;
   }
-}
-
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-function titleFor(status: number): string {
-  return TITLES[status] ?? 'Error';
 }

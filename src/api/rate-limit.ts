@@ -66,7 +66,7 @@ export function authFailureThrottle(deps: { clock: Clock; limits: Readonly<AuthT
       res.set('Retry-After', String(Math.max(1, Math.ceil((bannedUntil - now) / 1000))));
       return sendProblem(
         res,
-        new AppError('GW_ERR_AUTH_THROTTLED', 429, 'too many failed API-key attempts from this address; retry later'),
+        new AppError('GW_ERR_AUTH_THROTTLED', 'too many failed API-key attempts from this address; retry later'),
       );
     }
     res.once('finish', () => {

@@ -147,7 +147,7 @@ export function createApiKeys(ctx: RegistryContext): ApiKeys {
           if (!row) {
             insertKey(configuredKey, 'admin', null, SYSTEM_ACTOR, 'api-key.bootstrap');
           } else if (row.role !== 'admin') {
-            throw new AppError('GW_ERR_REGISTRY_ADMIN_KEY', 500, `GATEWAY_ADMIN_KEY is registered as a ${row.role} key`);
+            throw new AppError('GW_ERR_REGISTRY_ADMIN_KEY', `GATEWAY_ADMIN_KEY is registered as a ${row.role} key`);
           } else if (row.revoked_at !== null) {
             // The operator configured this key, so it is meant to work; reinstating is recorded.
             reinstate.run(row.id);

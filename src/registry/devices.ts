@@ -174,7 +174,7 @@ export function createDevices(ctx: RegistryContext): Devices {
             registered.size > 0 ? `already registered by this supplier: ${[...registered].join(', ')}` : '',
             repeated.size > 0 ? `repeated in the request: ${[...repeated].join(', ')}` : '',
           ].filter(Boolean);
-          throw new AppError('GW_ERR_REGISTRY_DUPLICATE_SERIAL', 409, `duplicate serials (${parts.join('; ')})`, {
+          throw new AppError('GW_ERR_REGISTRY_DUPLICATE_SERIAL', `duplicate serials (${parts.join('; ')})`, {
             errors: serials.map((serial) => ({
               path: 'body.devices',
               message: `serial ${serial} is ${registered.has(serial) ? 'already registered by this supplier' : 'repeated in the request'}`,

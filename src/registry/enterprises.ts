@@ -1,4 +1,4 @@
-import { badRequest, conflict } from '../errors.js';
+import { AppError, badRequest } from '../errors.js';
 import { toShanghaiIso } from '../time/shanghai.js';
 import type { Actor, RegistryContext } from './context.js';
 import { creditCodeProblem } from './credit-code.js';
@@ -107,7 +107,7 @@ export function createEnterprises(ctx: RegistryContext): Enterprises {
       return db.transaction(() => {
         const existing = getByCreditCode(creditCode);
         if (existing) {
-          throw conflict('GW_ERR_REGISTRY_DUPLICATE_CREDIT_CODE', `an enterprise with credit code ${creditCode} exists: ${existing.id}`);
+          throw new AppError('GW_ERR_REGISTRY_DUPLICATE_CREDIT_CODE', `an enterprise with credit code ${creditCode} exists: ${existing.id}`);
         }
         const id = newId('ent');
         insert.run(id, input.name, creditCode, city.code, city.name, input.clusterPilot ? 1 : 0, JSON.stringify(priorVouchers), clock.now());

@@ -84,7 +84,7 @@ export function createSuppliers(ctx: RegistryContext, reallocate: (program: numb
         const before = get(id);
         if (!before) throw notFound('supplier', id);
         if (!Number.isSafeInteger(quotaFen) || quotaFen < 0) {
-          throw new AppError('GW_ERR_REGISTRY_BAD_QUOTA', 400, 'quota must be a non-negative integer of fen');
+          throw new AppError('GW_ERR_REGISTRY_BAD_QUOTA', 'quota must be a non-negative integer of fen');
         }
         updateQuota.run(quotaFen, id);
         audit.append(actor, 'supplier.quota.set', id, { fromFen: before.quotaFen, toFen: quotaFen });

@@ -33,7 +33,7 @@ const route = <P = Record<string, never>, Q = Record<string, never>, B = undefin
 
 /** Non-public routes always have a principal; mount.ts guarantees it. */
 function principalOf(ctx: RouteContext<unknown, unknown, unknown, RegistryRouteDeps>): Principal {
-  if (!ctx.principal) throw new AppError('GW_ERR_AUTH_MISSING', 401, 'missing API key');
+  if (!ctx.principal) throw new AppError('GW_ERR_AUTH_MISSING', 'missing API key');
   return ctx.principal;
 }
 

@@ -28,6 +28,7 @@ import { HEARTBEAT_MEASUREMENT } from './points.js';
 import { ACTIVITY_MEASUREMENT, RollupState, mergeRollups, type DayRollup } from './rollup.js';
 import { parseInfluxUrl } from './url.js';
 import { monotonicMs, systemClock } from '../../clock.js';
+import type { ErrorCode } from '../../errors.js';
 
 export interface InfluxTelemetryStoreOptions {
   /** `http://host:8086/<database>` (GATEWAY_INFLUX_URL). */
@@ -77,7 +78,7 @@ export interface InfluxTelemetryStore extends TelemetryStore {
 
 /** Thrown (as the append rejection) when the bounded buffer cannot take a batch. */
 export class InfluxBufferFullError extends Error {
-  readonly code = 'GW_ERR_TELEMETRY_BUFFER_FULL';
+  readonly code: ErrorCode = 'GW_ERR_TELEMETRY_BUFFER_FULL';
   constructor(message: string) {
     super(message);
     this.name = 'InfluxBufferFullError';

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../../../src/api/routes/index.js';
+import { ERROR_CATALOGUE, isErrorCode } from '../../../src/errors.js';
 import { FUZZ_SEED, figure, sized, storeViolations } from '../../support/fuzz.js';
 import { spawnGateway, type ChildGateway } from '../../support/child-gateway.js';
 import { TEST_ADMIN_KEY } from '../../support/gateway.js';
@@ -193,7 +194,7 @@ function judge(res: { status: number; type: string; text: string }): string | un
   if (res.status < 200 || (res.status >= 300 && res.status < 400)) return `unexpected status ${res.status}`;
   if (res.status < 300) return undefined;
   if (!res.type.startsWith('application/problem+json')) return `${res.status} with content-type ${res.type}`;
-  let problem: { type?: unknown; title?: unknown; status?: unknown; detail?: unknown; errors?: { path?: unknown; message?: unknown }[] };
+  let problem: { type?: unknown; title?: unknown; status?: unknown; detail?: unknown; code?: unknown; errors?: { path?: unknown; message?: unknown }[] };
   try {
     problem = JSON.parse(res.text);
   } catch {
@@ -202,6 +203,9 @@ function judge(res: { status: number; type: string; text: string }): string | un
   if (typeof problem.type !== 'string' || typeof problem.title !== 'string' || problem.status !== res.status || typeof problem.detail !== 'string') {
     return `${res.status} problem lacks type/title/status/detail: ${res.text.slice(0, 200)}`;
   }
+  if (!isErrorCode(problem.code)) return `${res.status} with an uncatalogued code ${String(problem.code)}`;
+  const catalogued = ERROR_CATALOGUE[problem.code];
+  if (catalogued.status !== res.status || catalogued.title !== problem.title) return `${problem.code} answered ${res.status} "${String(problem.title)}", catalogued ${catalogued.status} "${catalogued.title}"`;
   if (res.status === 400) {
     if (!Array.isArray(problem.errors) || problem.errors.length === 0) return `400 without errors[]: ${res.text.slice(0, 200)}`;
     for (const e of problem.errors) {
