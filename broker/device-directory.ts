@@ -1,3 +1,5 @@
+import type { ConnectionKind } from '../src/telemetry/index.js';
+
 /** What the broker needs from the registry: token checks and a device's contract facts. */
 export type TokenVerdict = 'ok' | 'unknown-device' | 'disabled' | 'bad-token';
 
@@ -12,8 +14,7 @@ export interface DeviceDirectory {
   facts(deviceId: string): DeviceFacts | undefined;
 }
 
-export type ConnectionEventKind = 'connect' | 'disconnect' | 'takeover' | 'auth-failed';
 
 export interface ConnectionLog {
-  recordConnection(event: { deviceId: string; at: number; kind: ConnectionEventKind; source: string }): void;
+  recordConnection(event: { deviceId: string; at: number; kind: ConnectionKind; source: string }): void;
 }

@@ -1,14 +1,9 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
+import type { Principal, Role } from '../registry/index.js';
 
-/** Who is calling: resolved from the bearer API key (src/api/auth.ts). */
-export type Role = 'admin' | 'reviewer' | 'supplier';
-export interface Principal {
-  keyId: string;
-  role: Role;
-  /** Set for supplier keys: the only supplier whose contracts and devices this key can see. */
-  supplierId?: string;
-}
+export type { Principal, Role };
+
 
 export interface RouteContext<P, Q, B, D> {
   params: P;

@@ -19,6 +19,11 @@ export function openDatabase(file: string): SqliteDb {
   return db;
 }
 
+/** `'a', 'b'` for `CHECK (col IN (…))`, so a CHECK is derived from the `as const` list it guards. */
+export function sqlList(values: readonly string[]): string {
+  return values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ');
+}
+
 export interface Migration {
   version: number;
   description: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RejectionReason } from '../telemetry/index.js';
 
 /**
  * The heartbeat payload of ../shared/API.md: JSON ≤ 4 KiB, only `seq` required.
@@ -24,7 +25,7 @@ export const heartbeatPayloadSchema = z.object({
 
 export type HeartbeatPayload = z.infer<typeof heartbeatPayloadSchema>;
 
-export type RejectReason = 'payload-too-large' | 'invalid-json' | 'invalid-payload';
+export type RejectReason = Extract<RejectionReason, 'payload-too-large' | 'invalid-json' | 'invalid-payload'>;
 
 export type ParseResult =
   | { ok: true; payload: HeartbeatPayload; deviceTs: number | undefined }

@@ -1,8 +1,8 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { Heartbeat } from '../telemetry/types.js';
+import type { Heartbeat, RejectionReason } from '../telemetry/index.js';
 import type { LockstepTracker } from './lockstep.js';
-import { parseHeartbeat, type RejectReason } from './payload.js';
+import { parseHeartbeat } from './payload.js';
 import { checkSeq, type SeqSession } from './session.js';
 
 /** What the broker knows about the connection a heartbeat arrived on. */
@@ -15,7 +15,7 @@ export interface IngestContext {
   session: SeqSession;
 }
 
-export type IngestRejection = RejectReason | 'duplicate-seq' | 'seq-replay' | 'rate-limited' | 'store-unavailable';
+export type IngestRejection = RejectionReason;
 
 /** Where accepted heartbeats go: a group committer calling `done` once the batch is durable. */
 export interface HeartbeatSink {
@@ -23,7 +23,7 @@ export interface HeartbeatSink {
 }
 
 export interface RejectionCounter {
-  countRejection(deviceId: string, atMs: number, reason: string): void;
+  countRejection(deviceId: string, atMs: number, reason: RejectionReason): void;
 }
 
 export interface IngestHooks {

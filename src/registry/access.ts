@@ -1,4 +1,4 @@
-import type { Principal } from '../api/route.js';
+import type { Principal } from './roles.js';
 
 /**
  * The one place that decides what an API key may see (API.md, SPEC "API keys with roles").

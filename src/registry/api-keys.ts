@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Principal, Role } from '../api/route.js';
+import type { Principal, Role } from './roles.js';
 import { AppError, badRequest } from '../errors.js';
 import { toShanghaiIso } from '../time/shanghai.js';
 import { SYSTEM_ACTOR, type Actor, type RegistryContext } from './context.js';

@@ -68,6 +68,7 @@ export { DEVICE_ID_RE } from './ids.js';
 export { MAX_DEVICES_PER_REQUEST } from './devices.js';
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './pagination.js';
 export { registryMigrations } from './schema.js';
+export { ROLES, roleSchema, type Principal, type Role } from './roles.js';
 export type { ApiKeyInfo, ApiKeyInput, ApiKeys, IssuedApiKey } from './api-keys.js';
 export type { AuditEntry, AuditFilter } from './audit.js';
 export type { Contract, ContractFilter, ContractInput, ContractStatus, Contracts } from './contracts.js';

@@ -1,5 +1,6 @@
 import { redemptionsMigration } from './redemptions.js';
-import type { Migration } from '../db/sqlite.js';
+import { sqlList, type Migration } from '../db/sqlite.js';
+import { ROLES } from './roles.js';
 
 /**
  * Registry tables, versioned under the `registry` component (src/db/sqlite.ts `migrate`).
@@ -83,7 +84,7 @@ export const registryMigrations: readonly Migration[] = [
       CREATE TABLE api_keys (
         id TEXT PRIMARY KEY,
         key_sha256 BLOB NOT NULL UNIQUE CHECK (length(key_sha256) = 32),
-        role TEXT NOT NULL CHECK (role IN ('admin', 'reviewer', 'supplier')),
+        role TEXT NOT NULL CHECK (role IN (${sqlList(ROLES)})),
         supplier_id TEXT REFERENCES suppliers (id),
         created_at INTEGER NOT NULL,
         revoked_at INTEGER,

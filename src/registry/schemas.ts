@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { creditCodeProblem } from './credit-code.js';
 import { MAX_DEVICES_PER_REQUEST } from './devices.js';
 import { MAX_PAGE_LIMIT } from './pagination.js';
+import { roleSchema } from './roles.js';
 
 // Generic pieces (reasons, cities, enums) carry no component id, so they cannot collide with
 // the rules engine's components of the same name in the one OpenAPI document.
@@ -20,7 +21,6 @@ const idSchema = z.string().min(1).max(64);
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 export const supplierKindSchema = z.enum(['platform', 'other']);
-export const roleSchema = z.enum(['admin', 'reviewer', 'supplier']);
 export const contractStatusSchema = z.enum(['admitted', 'waitlisted', 'rejected']);
 export const decisionSchema = z.enum(['approved', 'reduced', 'rejected']);
 

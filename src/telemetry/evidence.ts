@@ -1,4 +1,5 @@
-import { migrate, type Migration, type SqliteDb } from '../db/sqlite.js';
+import { migrate, sqlList, type Migration, type SqliteDb } from '../db/sqlite.js';
+import { connectionKindSchema, CONNECTION_KINDS, type ConnectionKind, type RejectionReason } from './evidence-kinds.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../time/shanghai.js';
 
 /**
@@ -6,8 +7,6 @@ import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber
  * (sources, session take-overs) and per-device counts of rejected messages. Always SQLite —
  * even when heartbeats go to InfluxDB — in the gateway's shared file (component 'evidence').
  */
-
-export type ConnectionKind = 'connect' | 'disconnect' | 'takeover' | 'auth-failed';
 
 export interface ConnectionEvent {
   deviceId: string;
@@ -31,17 +30,6 @@ export interface ConnectionSummary {
   takeoverSources: string[];
   lastConnectAt: number | null;
 }
-
-/** Reasons a message was rejected; open-ended so the pipeline can add one without touching storage. */
-export type RejectionReason =
-  | 'invalid-json'
-  | 'invalid-payload'
-  | 'payload-too-large'
-  | 'duplicate-seq'
-  | 'seq-replay'
-  | 'rate-limited'
-  | 'wrong-topic'
-  | (string & {});
 
 export interface RejectionCount {
   deviceId: string;
@@ -86,7 +74,7 @@ export const evidenceMigrations: readonly Migration[] = [
         id        INTEGER PRIMARY KEY,
         device_id TEXT    NOT NULL,
         at        INTEGER NOT NULL,
-        kind      TEXT    NOT NULL CHECK (kind IN ('connect', 'disconnect', 'takeover', 'auth-failed')),
+        kind      TEXT    NOT NULL CHECK (kind IN (${sqlList(CONNECTION_KINDS)})),
         source    TEXT    NOT NULL
       );
       CREATE INDEX evidence_connection_device_at ON evidence_connection (device_id, at);
@@ -100,8 +88,6 @@ export const evidenceMigrations: readonly Migration[] = [
     `,
   },
 ];
-
-const CONNECTION_KINDS: ReadonlySet<string> = new Set(['connect', 'disconnect', 'takeover', 'auth-failed']);
 
 interface PendingRejection {
   deviceId: string;
@@ -183,7 +169,7 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
 
   return {
     recordConnection(event) {
-      if (!CONNECTION_KINDS.has(event.kind)) throw new RangeError(`unknown connection event kind: ${String(event.kind)}`);
+      if (!connectionKindSchema.safeParse(event.kind).success) throw new RangeError(`unknown connection event kind: ${String(event.kind)}`);
       if (!Number.isFinite(event.at)) throw new RangeError(`connection event of ${event.deviceId} has no finite time`);
       pendingConnections.push({ deviceId: event.deviceId, at: event.at, kind: event.kind, source: event.source });
     },

@@ -19,9 +19,8 @@ export {
   createEvidenceStore,
   type EvidenceStore,
   type ConnectionEvent,
-  type ConnectionKind,
   type ConnectionSummary,
   type RejectionCount,
-  type RejectionReason,
 } from './evidence.js';
+export { CONNECTION_KINDS, REJECTION_REASONS, type ConnectionKind, type RejectionReason } from './evidence-kinds.js';
 export { createMinuteMap, setMinute, isMinuteSet, countMinutes, countMinutesUpTo, orInto } from './minute-map.js';

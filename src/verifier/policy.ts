@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fraudSignalCodeSchema } from './signal-codes.js';
 
 /**
  * The activity policy: what counts as an online minute, an active day and an active device,
@@ -27,7 +28,7 @@ export const activityPolicySchema = z
     /** SESSION_TAKEOVER: at least this many take-overs of one device id, from at least two sources. */
     takeoverMinCount: z.number().int().min(1),
     /** Signals whose devices are not counted as active for the contract. */
-    excludingSignals: z.array(z.enum(['DUPLICATE_SERIAL', 'LOCKSTEP', 'SESSION_TAKEOVER', 'SEQ_REPLAY', 'CLOCK_SKEW'])),
+    excludingSignals: z.array(fraudSignalCodeSchema),
   })
   .meta({ id: 'ActivityPolicy' });
 

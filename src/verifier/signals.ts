@@ -1,13 +1,6 @@
 import type { ActivityPolicy } from './policy.js';
 
-export type SignalCode =
-  | 'DUPLICATE_SERIAL'
-  | 'CLOCK_SKEW'
-  | 'SEQ_REPLAY'
-  | 'LOCKSTEP'
-  | 'SESSION_TAKEOVER'
-  | 'NEVER_SEEN'
-  | 'SILENT';
+import type { SignalCode } from './signal-codes.js';
 
 export interface Signal {
   code: SignalCode;

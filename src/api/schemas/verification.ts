@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { activityPolicySchema } from '../../verifier/index.js';
+import { activityPolicySchema, signalCodeSchema } from '../../verifier/index.js';
 
 /** Response schema of a verification report (documentation and OpenAPI; the verifier builds it). */
 export const signalSchema = z
   .object({
-    code: z.enum(['DUPLICATE_SERIAL', 'CLOCK_SKEW', 'SEQ_REPLAY', 'LOCKSTEP', 'SESSION_TAKEOVER', 'NEVER_SEEN', 'SILENT']),
+    code: signalCodeSchema,
     severity: z.enum(['high', 'medium', 'low']),
     message: z.string(),
     data: z.record(z.string(), z.union([z.number(), z.string(), z.array(z.string())])),

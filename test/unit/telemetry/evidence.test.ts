@@ -47,14 +47,14 @@ describe('evidence store: rejection counters', () => {
   it('counts by Asia/Shanghai day and returns the day range inclusively', () => {
     const { db } = useTempDatabase();
     const evidence = createEvidenceStore(db);
-    evidence.countRejection('dev-1', at('2020-10-09T15:59:59Z'), 'wrong-topic'); // 2020-10-09 23:59:59 +08:00
-    evidence.countRejection('dev-1', at('2020-10-09T16:00:00Z'), 'wrong-topic'); // 2020-10-10 00:00:00 +08:00
-    evidence.countRejection('dev-1', at('2020-10-11T04:00:00Z'), 'wrong-topic');
+    evidence.countRejection('dev-1', at('2020-10-09T15:59:59Z'), 'rate-limited'); // 2020-10-09 23:59:59 +08:00
+    evidence.countRejection('dev-1', at('2020-10-09T16:00:00Z'), 'rate-limited'); // 2020-10-10 00:00:00 +08:00
+    evidence.countRejection('dev-1', at('2020-10-11T04:00:00Z'), 'rate-limited');
     evidence.countRejection('dev-2', at('2020-10-10T04:00:00Z'), 'payload-too-large');
     evidence.flush();
     expect(evidence.rejections(['dev-2', 'dev-1'], '2020-10-09', '2020-10-10')).toEqual([
-      { deviceId: 'dev-1', day: '2020-10-09', reason: 'wrong-topic', count: 1 },
-      { deviceId: 'dev-1', day: '2020-10-10', reason: 'wrong-topic', count: 1 },
+      { deviceId: 'dev-1', day: '2020-10-09', reason: 'rate-limited', count: 1 },
+      { deviceId: 'dev-1', day: '2020-10-10', reason: 'rate-limited', count: 1 },
       { deviceId: 'dev-2', day: '2020-10-10', reason: 'payload-too-large', count: 1 },
     ]);
     expect(evidence.rejections(['dev-1'], '2020-10-11', '2020-10-11')).toHaveLength(1);

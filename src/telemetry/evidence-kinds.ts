@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+/** Connection events kept as evidence: the one list; type, zod enum and SQL CHECK come from it. */
+export const CONNECTION_KINDS = ['connect', 'disconnect', 'takeover', 'auth-failed'] as const;
+export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
+export const connectionKindSchema = z.enum(CONNECTION_KINDS);
+
+/** Why a heartbeat was refused; each is counted per device-day (evidence) and in /metrics. */
+export const REJECTION_REASONS = [
+  'payload-too-large',
+  'invalid-json',
+  'invalid-payload',
+  'rate-limited',
+  'duplicate-seq',
+  'seq-replay',
+  'store-unavailable',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+export const rejectionReasonSchema = z.enum(REJECTION_REASONS);
