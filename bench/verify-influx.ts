@@ -78,7 +78,7 @@ try {
   const bytes = du(join(server.dataDir, 'data')) + du(join(server.dataDir, 'wal'));
   console.log(`disk: ${bytes} bytes data+wal = ${(bytes / written).toFixed(1)} bytes/heartbeat`);
 
-  const reader = await createInfluxTelemetryStore({ url: `${server.url}/bench`, retentionDays: 0, pingIntervalMs: 0 });
+  const reader = await createInfluxTelemetryStore({ url: `${server.url}/bench`, retentionDays: 0, bufferMax: 200_000, pingIntervalMs: 0 });
   let rollupRows: Awaited<ReturnType<typeof reader.dailyActivity>> = [];
   for (let run = 1; run <= 3; run++) {
     const q0 = performance.now();

@@ -1,5 +1,5 @@
 import type { Client, PublishPacket } from 'aedes';
-import type { HeartbeatPipeline, IngestContext } from '../src/ingest/pipeline.js';
+import type { AdmitHeartbeat, IngestContext } from '../src/services/admit-heartbeat.js';
 import type { Logger } from '../src/log.js';
 import type { Metrics } from '../src/metrics.js';
 import { heartbeatTopic } from './topics.js';
@@ -7,16 +7,16 @@ import { heartbeatTopic } from './topics.js';
 /**
  * aedes `authorizePublish` hook: a device may publish only `v1/devices/{ownId}/heartbeat`.
  * Anything else is refused, which closes the connection [MQTT-3.3.5-2]. An authorised
- * heartbeat goes through the pipeline, and the callback — which releases the QoS 1 PUBACK —
+ * heartbeat goes to the admission use-case (src/services/admit-heartbeat.ts), and the callback — which releases the QoS 1 PUBACK —
  * runs only after the heartbeat's batch is durably committed.
  */
 export function createAuthorizePublish(deps: {
-  pipeline: HeartbeatPipeline;
+  admitHeartbeat: AdmitHeartbeat;
   contextOf: (client: Client) => IngestContext | undefined;
   metrics: Metrics;
   log: Logger;
 }) {
-  const { pipeline, contextOf, metrics, log } = deps;
+  const { admitHeartbeat, contextOf, metrics, log } = deps;
   return function authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
     if (!client) return done(new Error('server-side publishes are not accepted'));
     const ctx = contextOf(client);
@@ -30,6 +30,6 @@ export function createAuthorizePublish(deps: {
       metrics.publishDenied.inc({ reason: 'retain' });
       return done(new Error('retained heartbeats are not accepted'));
     }
-    pipeline.handle(ctx, packet.payload as Buffer, done);
+    admitHeartbeat(ctx, packet.payload as Buffer, done);
   };
 }

@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../src/clock.js';
-import type { HeartbeatPipeline, IngestContext } from '../src/ingest/pipeline.js';
+import type { AdmitHeartbeat, IngestContext } from '../src/services/admit-heartbeat.js';
 import { createSeqSession } from '../src/ingest/session.js';
 import type { Logger } from '../src/log.js';
 import type { Metrics } from '../src/metrics.js';
@@ -21,7 +21,7 @@ export interface BrokerDeps {
   clock: Clock;
   directory: DeviceDirectory;
   connections: ConnectionLog;
-  pipeline: HeartbeatPipeline;
+  admitHeartbeat: AdmitHeartbeat;
   metrics: Metrics;
   log: Logger;
   /** Decides at TCP accept / CONNECT time whether an address may connect (flood control). */
@@ -30,12 +30,12 @@ export interface BrokerDeps {
   flapping?: Pick<FloodControl, 'deviceBanned' | 'recordDeviceConnect'>;
 }
 
+/** The broker's limits; their defaults live in src/config.ts (GATEWAY_MQTT_*). */
 export interface BrokerOptions {
-  connectTimeoutMs?: number;
-  drainTimeoutMs?: number;
-  keepaliveLimitS?: number;
-  /** Largest remaining length a packet header may declare (broker/packet-guard.ts); default 8 KiB. */
-  maxPacketBytes?: number;
+  connectTimeoutMs: number;
+  drainTimeoutMs: number;
+  /** Largest remaining length a packet header may declare (broker/packet-guard.ts). */
+  maxPacketBytes: number;
 }
 
 export interface GatewayBroker {
@@ -47,7 +47,7 @@ export interface GatewayBroker {
 }
 
 /** Builds the aedes broker with the gateway's hooks; `listen` starts the TCP (and TLS) listeners. */
-export async function createGatewayBroker(deps: BrokerDeps, options: BrokerOptions = {}): Promise<GatewayBroker> {
+export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<BrokerOptions>): Promise<GatewayBroker> {
   const { clock, directory, metrics, log } = deps;
   // The connection log writes to the database from event handlers: a full or read-only disk
   // must cost the evidence row, never crash the broker with an exception thrown in an emitter.
@@ -97,16 +97,17 @@ export async function createGatewayBroker(deps: BrokerDeps, options: BrokerOptio
 
   const aedes = await Aedes.createBroker({
     authenticate: guardedAuthenticate,
-    authorizePublish: createAuthorizePublish({ pipeline: deps.pipeline, contextOf: (c) => contexts.get(c), metrics, log }),
+    authorizePublish: createAuthorizePublish({ admitHeartbeat: deps.admitHeartbeat, contextOf: (c) => contexts.get(c), metrics, log }),
     authorizeSubscribe: createAuthorizeSubscribe({ metrics }),
     // Address admission happens at TCP accept (handleConnection), before aedes reads a byte.
     preConnect(_client, _packet, done) {
       done(null, true);
     },
     maxTopicLevels: MAX_TOPIC_LEVELS,
-    connectTimeout: options.connectTimeoutMs ?? 10_000,
-    drainTimeout: options.drainTimeoutMs ?? 30_000,
-    keepaliveLimit: options.keepaliveLimitS ?? 3600,
+    connectTimeout: options.connectTimeoutMs,
+    drainTimeout: options.drainTimeoutMs,
+    // [MQTT-3.1.2-24]: a client may ask for up to an hour between packets.
+    keepaliveLimit: 3600,
     maxClientsIdLength: 64,
     // Heartbeats never fan out to subscribers; the in-broker $SYS beat is not needed.
     heartbeatInterval: 24 * 3600_000,
@@ -131,7 +132,7 @@ export async function createGatewayBroker(deps: BrokerDeps, options: BrokerOptio
   });
 
   const servers: Server[] = [];
-  const maxPacketBytes = options.maxPacketBytes ?? 8192;
+  const { maxPacketBytes } = options;
 
   /** TCP accept: address admission, then aedes, then the packet guard on the same socket. */
   const handleConnection = (socket: Socket) => {

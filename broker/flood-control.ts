@@ -1,15 +1,11 @@
 import type { Clock } from '../src/clock.js';
-import type { IngestContext } from '../src/ingest/pipeline.js';
 import type { Metrics } from '../src/metrics.js';
 
 /**
- * Flood control (SECURITY.md "Outside attacker", "Leaked device token"), all on the injected
- * Clock so tests drive it with a VirtualClock:
+ * Connection flood control (SECURITY.md "Outside attacker", "Leaked device token"), all on the
+ * injected Clock so tests drive it with a VirtualClock (the per-device heartbeat rate is
+ * src/ingest/heartbeat-rate.ts, a step of the heartbeat admission):
  *
- * - per device: a token bucket of heartbeats. Above `deviceRatePerMin` (with `deviceBurst` of
- *   slack) heartbeats are dropped and counted as `rate-limited`. Online minutes could not be
- *   inflated by a flood anyway (a minute is online or not); this bounds the work and the
- *   `heartbeats` counter a device can cause.
  * - per remote address: a sliding window of TCP connection attempts; more than
  *   `connectsPerAddress` within `connectWindowMs` bans the address for `banMs`.
  * - per device (flapping): more than `flapConnects` *successful* CONNECTs of one device id
@@ -17,10 +13,6 @@ import type { Metrics } from '../src/metrics.js';
  *   so nobody without the token can get an honest device banned.
  */
 export interface FloodLimits {
-  /** Heartbeats per minute per device; 0 = unlimited. */
-  deviceRatePerMin: number;
-  /** Bucket size: heartbeats a device may send back to back before the rate applies. */
-  deviceBurst: number;
   /** TCP connections per address per window; 0 = unlimited. */
   connectsPerAddress: number;
   connectWindowMs: number;
@@ -33,8 +25,6 @@ export interface FloodLimits {
 export type BanReason = 'connection-rate' | 'flapping';
 
 export interface FloodControl {
-  /** Pipeline `allow` hook: false drops the heartbeat (counted as rate-limited). */
-  allowHeartbeat(ctx: Pick<IngestContext, 'deviceId'>, receivedAt: number): boolean;
   /** Called at TCP accept: counts the attempt, false when the address is (or just became) banned. */
   admitAddress(source: string): boolean;
   /** Called before authentication: true while the device id is banned for flapping. */
@@ -47,11 +37,6 @@ export interface FloodControl {
 
 /** Entries kept per table before expired ones are swept (bounds memory under address spraying). */
 const SWEEP_AT = 10_000;
-
-interface Bucket {
-  tokens: number;
-  at: number;
-}
 
 interface Window {
   /** Attempt times inside the window, oldest first. */
@@ -67,11 +52,8 @@ export function createFloodControl(deps: {
   onBan?: (reason: BanReason, subject: string, until: number) => void;
 }): FloodControl {
   const { clock, metrics, limits } = deps;
-  const buckets = new Map<string, Bucket>();
   const addresses = new Map<string, Window>();
   const devices = new Map<string, Window>();
-  const refillPerMs = limits.deviceRatePerMin / 60_000;
-  const burst = Math.max(1, limits.deviceBurst);
 
   /** Counts one event in a sliding window; returns true when it crosses the limit (ban starts). */
   function countIn(table: Map<string, Window>, key: string, now: number, max: number, windowMs: number, reason: BanReason): boolean {
@@ -119,19 +101,6 @@ export function createFloodControl(deps: {
   }
 
   return {
-    allowHeartbeat(ctx, receivedAt) {
-      if (limits.deviceRatePerMin <= 0) return true;
-      let b = buckets.get(ctx.deviceId);
-      if (b === undefined) buckets.set(ctx.deviceId, (b = { tokens: burst, at: receivedAt }));
-      // A clock that steps backwards (a VirtualClock set back) refills nothing.
-      const elapsed = Math.max(0, receivedAt - b.at);
-      b.tokens = Math.min(burst, b.tokens + elapsed * refillPerMs);
-      b.at = Math.max(b.at, receivedAt);
-      if (b.tokens < 1) return false;
-      b.tokens -= 1;
-      return true;
-    },
-
     admitAddress(source) {
       const now = clock.now();
       if (banned(addresses, source, now)) return false;

@@ -5,9 +5,6 @@ import { z } from 'zod';
  * This is the only module that reads `process.env`. Names follow ../shared/API.md.
  */
 const port = z.coerce.number().int().min(0).max(65535);
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 export const configSchema = z
   .object({
@@ -30,9 +27,11 @@ export const configSchema = z
     GATEWAY_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(100_000).default(2000),
     /** Raw heartbeats kept in SQLite as evidence for this many days (0 = none kept). */
     GATEWAY_RAW_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
-    GATEWAY_PROGRAM_YEAR: z.coerce.number().int().default(2020),
     GATEWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    GATEWAY_PRETTY_LOGS: bool.default(false),
+    /** Connection events and rejection counters are queued and stored together this often (src/services/flush-evidence.ts). */
+    GATEWAY_EVIDENCE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /** LOCKSTEP fingerprint: heartbeats of one source within this many ms arrive "together" (src/ingest/lockstep.ts). */
+    GATEWAY_LOCKSTEP_WINDOW_MS: z.coerce.number().int().min(1).max(1000).default(5),
     /** Flood control (broker/flood-control.ts, SECURITY.md); 0 turns a limit off. */
     GATEWAY_DEVICE_MAX_RATE_PER_MIN: z.coerce.number().int().min(0).default(120),
     GATEWAY_DEVICE_BURST: z.coerce.number().int().min(1).default(20),
@@ -75,8 +74,9 @@ export interface Config {
     | { kind: 'influx'; url: string; retentionDays: number; bufferMax: number };
   commit: { intervalMs: number; maxBatch: number };
   rawRetentionDays: number;
-  programYear: number;
-  log: { level: string; pretty: boolean };
+  evidenceFlushMs: number;
+  lockstepWindowMs: number;
+  log: { level: string };
   floodControl: {
     deviceRatePerMin: number;
     deviceBurst: number;
@@ -131,8 +131,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : { kind: 'sqlite' },
     commit: { intervalMs: c.GATEWAY_COMMIT_INTERVAL_MS, maxBatch: c.GATEWAY_COMMIT_MAX_BATCH },
     rawRetentionDays: c.GATEWAY_RAW_RETENTION_DAYS,
-    programYear: c.GATEWAY_PROGRAM_YEAR,
-    log: { level: c.GATEWAY_LOG_LEVEL, pretty: c.GATEWAY_PRETTY_LOGS },
+    evidenceFlushMs: c.GATEWAY_EVIDENCE_FLUSH_MS,
+    lockstepWindowMs: c.GATEWAY_LOCKSTEP_WINDOW_MS,
+    log: { level: c.GATEWAY_LOG_LEVEL },
     floodControl: {
       deviceRatePerMin: c.GATEWAY_DEVICE_MAX_RATE_PER_MIN,
       deviceBurst: c.GATEWAY_DEVICE_BURST,

@@ -36,7 +36,7 @@ async function makeSqliteStore(): Promise<StoreUnderTest> {
 /** A fresh database per test on the shared server; retention INF because the scenarios live in 2020. */
 async function makeInfluxStore(): Promise<StoreUnderTest & { store: InfluxTelemetryStore }> {
   const database = `contract_${process.pid}_${++databaseCounter}_${Date.now()}`;
-  const store = await createInfluxTelemetryStore({ url: `${influxUrl}/${database}`, retentionDays: 0, pingIntervalMs: 0 });
+  const store = await createInfluxTelemetryStore({ url: `${influxUrl}/${database}`, retentionDays: 0, bufferMax: 200_000, pingIntervalMs: 0 });
   return {
     store,
     async cleanup() {

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock, type Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
-import { startGateway, type Gateway } from '../../src/gateway.js';
+import { startGateway, type ListeningGateway } from '../../src/gateway.js';
 import type { Logger } from '../../src/log.js';
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
 export interface TestGateway {
-  gateway: Gateway;
+  gateway: ListeningGateway;
   httpUrl: string;
   mqttUrl: string;
   mqttPort: number;

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInfluxTelemetryStore, type InfluxTelemetryStore } from '../../src/telemetry/influx/index.js';
 import type { Heartbeat, StoreHealth } from '../../src/telemetry/types.js';
-import { systemClock } from '../../src/clock.js';
+import { systemClock, VirtualClock } from '../../src/clock.js';
 import { startTestGateway } from './gateway.js';
 import { startInfluxd, type InfluxdServer } from './influxd.js';
 import { publishUntilStopped } from './qos1-load.js';
@@ -35,6 +35,7 @@ export function describeInfluxOutage(): void {
         pingIntervalMs: 200,
         requestTimeoutMs: 2_000,
         closeTimeoutMs: 15_000,
+        clock: new VirtualClock('2020-10-09T08:00:00+08:00'),
       });
       const devices = Array.from({ length: 10 }, (_, i) => `dev${i}`);
       const acknowledged = new Map<string, number>(devices.map((d) => [d, 0]));
@@ -85,6 +86,8 @@ export function describeInfluxOutage(): void {
       // Degraded from the first second of the outage on, with a reason.
       expect(healthDuringOutage.slice(2).every((h) => h.status === 'degraded')).toBe(true);
       expect(healthDuringOutage.at(-1)!.detail).toMatch(/InfluxDB/);
+      // Times shown to people come from the injected clock (here 2020-10-09), never the stopwatch (a 1970 date).
+      expect(healthDuringOutage.at(-1)!.detail).toMatch(/failing since 2020-10-09T00:00:00/);
       expect(store.health().status).toBe('ok');
       expect(store.bufferedHeartbeats()).toBe(0);
 

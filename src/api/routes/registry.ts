@@ -14,12 +14,17 @@ import {
   type Registry,
 } from '../../registry/index.js';
 import * as s from '../../registry/schemas.js';
+import { rotateDeviceToken, setDeviceEnabled, type SessionCloser } from '../../services/index.js';
 import { defineRoute, type Principal, type Role, type RouteContext, type RouteSpec } from '../route.js';
 
 /** What the registry routes need from the app's deps. */
 export interface RegistryRouteDeps {
   registry: Registry;
+  /** Live MQTT sessions, closed when a device's credentials change. */
+  sessions: SessionCloser;
 }
+
+const credentialDeps = (deps: RegistryRouteDeps) => ({ devices: deps.registry.devices, sessions: deps.sessions });
 
 const ADMIN: readonly Role[] = ['admin'];
 const STAFF: readonly Role[] = ['admin', 'reviewer'];
@@ -235,7 +240,7 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     responses: { 200: { description: 'the device', schema: s.deviceSchema }, 403: FORBIDDEN, 404: NOT_FOUND },
     handler: (ctx) => {
       const device = visibleDevice(ctx);
-      return { status: 200, body: ctx.deps.registry.devices.setEnabled(device.id, ctx.body.enabled, principalOf(ctx).keyId) };
+      return { status: 200, body: setDeviceEnabled(credentialDeps(ctx.deps), device.id, ctx.body.enabled, principalOf(ctx).keyId) };
     },
   }),
   route({
@@ -248,7 +253,7 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     responses: { 200: { description: 'the new credential', schema: s.issuedDeviceSchema }, 403: FORBIDDEN, 404: NOT_FOUND },
     handler: (ctx) => {
       const device = visibleDevice(ctx);
-      return { status: 200, body: ctx.deps.registry.devices.rotateToken(device.id, principalOf(ctx).keyId) };
+      return { status: 200, body: rotateDeviceToken(credentialDeps(ctx.deps), device.id, principalOf(ctx).keyId) };
     },
   }),
 

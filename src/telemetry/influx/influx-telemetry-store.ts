@@ -27,7 +27,7 @@ import { LineEncoder } from './line-protocol.js';
 import { HEARTBEAT_MEASUREMENT } from './points.js';
 import { ACTIVITY_MEASUREMENT, RollupState, mergeRollups, type DayRollup } from './rollup.js';
 import { parseInfluxUrl } from './url.js';
-import { monotonicMs, systemClock } from '../../clock.js';
+import { monotonicMs, systemClock, type Clock } from '../../clock.js';
 import type { ErrorCode } from '../../errors.js';
 
 export interface InfluxTelemetryStoreOptions {
@@ -38,10 +38,12 @@ export interface InfluxTelemetryStoreOptions {
    * them forever (`INF`) — for tests and replays on virtual clocks in the past, since
    * InfluxDB drops points older than the retention at write time.
    */
-  retentionDays?: number;
-  /** Most heartbeats held in memory while InfluxDB is unreachable (GATEWAY_INFLUX_BUFFER_MAX, default 200,000). */
-  bufferMax?: number;
+  retentionDays: number;
+  /** Most heartbeats held in memory while InfluxDB is unreachable (GATEWAY_INFLUX_BUFFER_MAX). */
+  bufferMax: number;
   log?: Logger;
+  /** Times shown to people (health, logs) come from this clock; default the system clock. */
+  clock?: Clock;
   /** Name of the retention policy created (or altered) at start-up and written to; default `gateway`. */
   retentionPolicy?: string;
   /** Most points per HTTP write; queued batches are coalesced up to this. Default 10,000. */
@@ -99,13 +101,13 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
   const log = options.log ?? silentLogger;
   const database = connection.database;
   const retentionPolicy = options.retentionPolicy ?? 'gateway';
-  const retentionDays = options.retentionDays ?? 400;
-  const bufferMax = options.bufferMax ?? 200_000;
+  const { retentionDays, bufferMax } = options;
+  const clock = options.clock ?? systemClock;
   const maxPointsPerWrite = options.maxPointsPerWrite ?? 10_000;
   // One write in flight: rollup snapshots of a device-day must reach InfluxDB in order.
   // Throughput comes from coalescing queued batches into large writes instead.
   const writeConcurrency = 1;
-  const rollups = new RollupState(systemClock.now(), options.rollupCacheSize ?? 50_000);
+  const rollups = new RollupState(clock.now(), options.rollupCacheSize ?? 50_000);
   const backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 };
   const pingIntervalMs = options.pingIntervalMs ?? 5_000;
   const queryChunkSize = Math.max(1, options.queryChunkSize ?? 200);
@@ -142,7 +144,8 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
   let buffered = 0;
   const queue: PendingWrite[] = [];
   let writersRunning = 0;
-  let writeFailingSince: number | null = null;
+  /** When writes started failing: `at` (injected clock) to show, `mono` (stopwatch) to measure the outage. */
+  let writeFailingSince: { at: number; mono: number } | null = null;
   let lastWriteError = '';
   let pingFailure: string | null = null;
   let abandoned = false;
@@ -180,7 +183,7 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
       if (buffered + batch.length > bufferMax) {
         const err = new InfluxBufferFullError(
           `influx buffer full: ${buffered} heartbeats already waiting for InfluxDB at ${connection.display}` +
-            `${writeFailingSince !== null ? ` (writes failing since ${new Date(writeFailingSince).toISOString()}: ${lastWriteError})` : ''}` +
+            `${writeFailingSince !== null ? ` (writes failing since ${new Date(writeFailingSince.at).toISOString()}: ${lastWriteError})` : ''}` +
             `, GATEWAY_INFLUX_BUFFER_MAX=${bufferMax}; refusing a batch of ${batch.length} — not stored, not acknowledged`,
         );
         log.error({ buffered, bufferMax, batch: batch.length }, err.message);
@@ -229,7 +232,7 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
         return {
           status: 'degraded',
           detail:
-            `InfluxDB writes failing since ${new Date(writeFailingSince).toISOString()} (${lastWriteError}); ` +
+            `InfluxDB writes failing since ${new Date(writeFailingSince.at).toISOString()} (${lastWriteError}); ` +
             `${buffered} heartbeats buffered of ${bufferMax}`,
         };
       }
@@ -350,7 +353,7 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
         try {
           await writeLines(body);
           if (writeFailingSince !== null) {
-            log.warn({ downForMs: monotonicMs() - writeFailingSince }, 'InfluxDB writes succeed again');
+            log.warn({ downForMs: monotonicMs() - writeFailingSince.mono }, 'InfluxDB writes succeed again');
             writeFailingSince = null;
             pingFailure = null;
           }
@@ -370,7 +373,7 @@ export async function createInfluxTelemetryStore(options: InfluxTelemetryStoreOp
             break;
           }
           if (writeFailingSince === null) {
-            writeFailingSince = monotonicMs();
+            writeFailingSince = { at: clock.now(), mono: monotonicMs() };
             log.error({ err: message, buffered }, 'InfluxDB unreachable; buffering heartbeats and retrying');
           }
           lastWriteError = message;

@@ -199,7 +199,7 @@ describe('the 1.x store write request', () => {
     const batch = [hb({ seq: 3, deviceTs: t + 1500, metrics: { rpm: 3, temp: 36.5 }, status: 'running' }), hb({ deviceId: 'd 2', seq: 4, coincident: true })];
     for (const url of [`http://127.0.0.1:${port}/${DB}`, `http://user:p%40ss@127.0.0.1:${port}/${DB}`]) {
       writes.length = 0;
-      const store = await createInfluxTelemetryStore({ url, retentionDays: 0, pingIntervalMs: 0 });
+      const store = await createInfluxTelemetryStore({ url, retentionDays: 0, bufferMax: 200_000, pingIntervalMs: 0 });
       await store.append(batch);
       await store.close();
       expect(writes).toHaveLength(1);

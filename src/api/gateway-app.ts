@@ -1,0 +1,31 @@
+import type { Express } from 'express';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import { buildApp } from './app.js';
+import type { Authenticator } from './mount.js';
+import { authFailureThrottle, type AuthThrottleLimits } from './rate-limit.js';
+import { allRoutes, type ApiDeps } from './routes/index.js';
+import { securityHeaders } from './security.js';
+import { mountWebPage } from './static.js';
+
+/** The gateway's HTTP app: security headers, the API-key brute-force brake, the web page, every v1 route. */
+export function buildGatewayApp(options: {
+  deps: ApiDeps;
+  authenticate: Authenticator;
+  clock: Clock;
+  throttle: Readonly<AuthThrottleLimits>;
+  onThrottleBan: (address: string, until: number) => void;
+  log: Logger;
+}): Express {
+  return buildApp({
+    routes: allRoutes,
+    deps: options.deps,
+    authenticate: options.authenticate,
+    log: options.log,
+    before(app) {
+      securityHeaders(app);
+      app.use(authFailureThrottle({ clock: options.clock, limits: options.throttle, onBan: options.onThrottleBan }));
+      mountWebPage(app);
+    },
+  });
+}

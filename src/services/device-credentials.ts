@@ -1,0 +1,28 @@
+import type { Actor, Device, Devices, IssuedDevice } from '../registry/index.js';
+
+/** Closes a device's live MQTT session, if it has one (the broker). */
+export interface SessionCloser {
+  disconnect(deviceId: string): boolean;
+}
+
+export interface DeviceCredentialDeps {
+  devices: Pick<Devices, 'rotateToken' | 'setEnabled'>;
+  sessions: SessionCloser;
+}
+
+/**
+ * Rotates a device's token and drops the session opened with the old one: a leaked token must
+ * stop working at once, not at the device's next reconnect (SECURITY.md "Leaked device token").
+ */
+export function rotateDeviceToken(deps: DeviceCredentialDeps, deviceId: string, actor: Actor): IssuedDevice {
+  const issued = deps.devices.rotateToken(deviceId, actor);
+  deps.sessions.disconnect(deviceId);
+  return issued;
+}
+
+/** Enables or disables a device; disabling also drops its live session (it is refused at CONNECT from then on). */
+export function setDeviceEnabled(deps: DeviceCredentialDeps, deviceId: string, enabled: boolean, actor: Actor): Device {
+  const device = deps.devices.setEnabled(deviceId, enabled, actor);
+  if (!enabled) deps.sessions.disconnect(deviceId);
+  return device;
+}
