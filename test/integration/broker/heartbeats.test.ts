@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../../src/clock.js';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
 import { seedContract, type SeededDevice } from '../../support/seed.js';
@@ -50,12 +50,18 @@ describe('heartbeats over real MQTT clients', () => {
     await client.publishAsync(`v1/devices/${devices[0]!.id}/heartbeat`, JSON.stringify({ seq: 1 }), { qos: 1 });
     clock.advance(60_000);
     await client.publishAsync(`v1/devices/${devices[0]!.id}/heartbeat`, JSON.stringify({ seq: 2, status: 'running' }), { qos: 0 });
+    // QoS 0 has no acknowledgement: wait until the gateway holds it before the clock moves on.
+    await vi.waitFor(async () => {
+      await gw.gateway.flush();
+      expect((await today(devices[0]!.id))?.heartbeats).toBe(2);
+    });
     clock.advance(60_000);
     await client.publishAsync(`v1/devices/${devices[0]!.id}/heartbeat`, JSON.stringify({ seq: 3 }), { qos: 1 });
     await client.endAsync();
     await gw.gateway.flush();
     const row = await today(devices[0]!.id);
-    expect(row).toMatchObject({ heartbeats: 3, lastSeq: 3 });
+    // One heartbeat in each of three consecutive minutes: three online minutes.
+    expect(row).toMatchObject({ heartbeats: 3, lastSeq: 3, onlineMinutes: 3 });
   });
 
   it('acknowledges a QoS 1 heartbeat only after it is durable', async () => {
@@ -87,12 +93,18 @@ describe('heartbeats over real MQTT clients', () => {
     expect(await today(devices[2]!.id)).toBeUndefined();
   });
 
-  it('refuses subscriptions to heartbeat topics', async () => {
+  it('refuses subscriptions to heartbeat topics by closing the connection, counted in /metrics', async () => {
     const client = await connect(devices[2]!);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    client.subscribe('v1/devices/+/heartbeat', { qos: 0 }, () => undefined);
+    let granted: unknown;
+    client.subscribe('v1/devices/+/heartbeat', { qos: 0 }, (err, grants) => {
+      granted = err ?? grants;
+    });
     await closed;
     client.end(true);
+    expect(Array.isArray(granted) && granted.some((g: { qos: number }) => g.qos !== 128)).toBe(false);
+    const metrics = await (await gw.api('/metrics', { key: null })).text();
+    expect(metrics).toMatch(/gateway_mqtt_publish_denied_total\{reason="subscribe-denied"\} [1-9]/);
   });
 
   it('rejects and counts a 5 KiB payload, non-JSON, a negative seq and a NaN metric, and keeps serving', async () => {
