@@ -1,3 +1,4 @@
+import { DAY_MS, HOUR_MS, MINUTE_MS, shanghaiDayStartOf, shanghaiWeekday } from '../src/time/shanghai.js';
 import type { FleetSpec } from './scenario.js';
 
 /**
@@ -7,10 +8,6 @@ import type { FleetSpec } from './scenario.js';
  */
 
 export const SECOND_MS = 1000;
-export const MINUTE_MS = 60_000;
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
-const SHANGHAI_OFFSET_MS = 8 * HOUR_MS;
 
 export type DeviceStatus = 'running' | 'idle' | 'fault';
 
@@ -57,16 +54,6 @@ export function deriveSeed(...parts: Array<string | number>): number {
 
 // ── calendar (Asia/Shanghai) ─────────────────────────────────────────────────────────────
 
-/** Start (epoch ms) of the Asia/Shanghai calendar day containing `ms`. */
-export function shanghaiDayStartOf(ms: number): number {
-  return Math.floor((ms + SHANGHAI_OFFSET_MS) / DAY_MS) * DAY_MS - SHANGHAI_OFFSET_MS;
-}
-
-/** ISO weekday (1 = Monday … 7 = Sunday) of the Shanghai day starting at `dayStart`. */
-export function shanghaiWeekday(dayStart: number): number {
-  const d = new Date(dayStart + SHANGHAI_OFFSET_MS).getUTCDay();
-  return d === 0 ? 7 : d;
-}
 
 function minutesOf(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number) as [number, number];

@@ -1,5 +1,5 @@
 import type { FleetStats } from './fleet.js';
-import { DAY_MS } from './profiles.js';
+import { DAY_MS } from '../src/time/shanghai.js';
 import { monotonicMs } from '../src/clock.js';
 
 /**

@@ -1,7 +1,6 @@
 import type { Registry } from '../registry/index.js';
-import type { EvidenceStore } from '../telemetry/evidence.js';
-import type { TelemetryStore } from '../telemetry/types.js';
-import { addDays, shanghaiDay, shanghaiDayStart } from '../time/shanghai.js';
+import type { EvidenceStore, TelemetryStore } from '../telemetry/index.js';
+import { shanghaiDayStart } from '../time/shanghai.js';
 import {
   resolvePolicy,
   verifyContract,
@@ -11,6 +10,7 @@ import {
   type VerificationContract,
   type VerificationDevice,
   type VerificationReport,
+  verificationWindow,
 } from '../verifier/index.js';
 import { monotonicMs } from '../clock.js';
 
@@ -44,8 +44,7 @@ export function createVerificationService(deps: {
     const policy = resolvePolicy(defaultPolicy, override);
     const devices = sources.devices(contractId);
     const ids = devices.map((d) => d.id);
-    const toDay = shanghaiDay(at);
-    const fromDay = addDays(toDay, -(policy.windowDays - 1));
+    const { firstDay: fromDay, lastDay: toDay } = verificationWindow(at, policy.windowDays);
     // Closed days come as counts; only the day containing `at` needs its minute map (verify.ts).
     const activity = ids.length ? await store.dailyActivity(ids, fromDay, toDay, { minuteMapsFrom: toDay }) : [];
     const report = verifyContract({

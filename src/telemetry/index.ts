@@ -23,4 +23,4 @@ export {
   type RejectionCount,
 } from './evidence.js';
 export { CONNECTION_KINDS, REJECTION_REASONS, type ConnectionKind, type RejectionReason } from './evidence-kinds.js';
-export { createMinuteMap, setMinute, isMinuteSet, countMinutes, countMinutesUpTo, orInto } from './minute-map.js';
+export { createMinuteMap, setMinute, isMinuteSet, countMinutes, countMinutesUpTo, orInto } from '../activity/index.js';

@@ -3,8 +3,10 @@
  * saving since 1991, so a fixed offset is exact for every date this program can see
  * (37号 §一 states its windows in Beijing time). Pure functions of their arguments.
  */
-export const SHANGHAI_OFFSET_MS = 8 * 3600_000;
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
+export const SHANGHAI_OFFSET_MS = 8 * HOUR_MS;
 
 /** Days since 1970-01-01 (Shanghai) of an epoch-ms instant. */
 export function shanghaiDayNumber(ms: number): number {
@@ -19,7 +21,18 @@ export function shanghaiDay(ms: number): string {
 /** Minute of the Shanghai day (0..1439) containing the instant. */
 export function shanghaiMinuteOfDay(ms: number): number {
   const msOfDay = (ms + SHANGHAI_OFFSET_MS) - shanghaiDayNumber(ms) * DAY_MS;
-  return Math.floor(msOfDay / 60_000);
+  return Math.floor(msOfDay / MINUTE_MS);
+}
+
+/** Epoch ms of 00:00 Shanghai of the day containing the instant. */
+export function shanghaiDayStartOf(ms: number): number {
+  return shanghaiDayNumber(ms) * DAY_MS - SHANGHAI_OFFSET_MS;
+}
+
+/** ISO weekday (1 = Monday … 7 = Sunday) of the Shanghai day containing the instant. */
+export function shanghaiWeekday(ms: number): number {
+  const d = new Date(shanghaiDayStartOf(ms) + SHANGHAI_OFFSET_MS).getUTCDay();
+  return d === 0 ? 7 : d;
 }
 
 /** Epoch ms of 00:00 Shanghai on the given `YYYY-MM-DD`. */
@@ -50,6 +63,7 @@ function dayStringToNumber(day: string): number {
   return Math.floor(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / DAY_MS);
 }
 
-function dayNumberToString(n: number): string {
+/** `YYYY-MM-DD` of a Shanghai day number (shanghaiDayNumber). */
+export function dayNumberToString(n: number): string {
   return new Date(n * DAY_MS).toISOString().slice(0, 10);
 }

@@ -13,3 +13,4 @@ export type {
   VerificationReport,
 } from './verify.js';
 export { canonicalJson, reportDigest, verifyDigest } from './digest.js';
+export { verificationWindow } from './window.js';

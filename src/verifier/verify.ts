@@ -1,9 +1,9 @@
-import { countMinutesUpTo } from '../telemetry/minute-map.js';
-import { MINUTES_PER_DAY, type DeviceDayActivity } from '../telemetry/types.js';
-import { addDays, shanghaiDay, shanghaiDayStart, shanghaiMinuteOfDay, toShanghaiIso } from '../time/shanghai.js';
+import { countMinutesUpTo, MINUTES_PER_DAY, type DeviceDayActivity } from '../activity/index.js';
+import { shanghaiDayStart, shanghaiMinuteOfDay, toShanghaiIso } from '../time/shanghai.js';
 import { reportDigest } from './digest.js';
 import type { ActivityPolicy } from './policy.js';
 import { deviceSignals, type DeviceEvidence, type Signal } from './signals.js';
+import { verificationWindow } from './window.js';
 
 export interface VerificationContract {
   id: string;
@@ -81,9 +81,7 @@ export interface VerificationReport {
  */
 export function verifyContract(input: VerificationInput): VerificationReport {
   const { policy, at } = input;
-  const lastDay = shanghaiDay(at);
-  const firstDay = addDays(lastDay, -(policy.windowDays - 1));
-  const days = Array.from({ length: policy.windowDays }, (_, i) => addDays(firstDay, i));
+  const { firstDay, lastDay, days } = verificationWindow(at, policy.windowDays);
   const dayIndex = new Map(days.map((d, i) => [d, i]));
   const minuteOfAt = shanghaiMinuteOfDay(at);
 

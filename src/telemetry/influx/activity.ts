@@ -3,11 +3,9 @@
  * receive time (the point's time, returned at `epoch=ms`), with the same Shanghai arithmetic
  * as the SQLite store, so both stores give identical rows for identical heartbeats.
  */
-import { DAY_MS, SHANGHAI_OFFSET_MS } from '../../time/shanghai.js';
-import { countMinutes } from '../minute-map.js';
+import { dayNumberToString, shanghaiDayNumber, shanghaiMinuteOfDay } from '../../time/shanghai.js';
+import { countMinutes } from '../../activity/index.js';
 import { MINUTE_MAP_BYTES, type DeviceDayActivity } from '../types.js';
-
-const MINUTE_MS = 60_000;
 
 /** One raw heartbeat as the activity query returns it. */
 export interface RawActivityPoint {
@@ -27,15 +25,14 @@ export class ActivityFolder {
   readonly #rows = new Map<string, RowInProgress>();
 
   add(deviceId: string, point: RawActivityPoint): void {
-    const shifted = point.time + SHANGHAI_OFFSET_MS;
-    const dayNumber = Math.floor(shifted / DAY_MS);
-    const minute = Math.floor((shifted - dayNumber * DAY_MS) / MINUTE_MS);
+    const dayNumber = shanghaiDayNumber(point.time);
+    const minute = shanghaiMinuteOfDay(point.time);
     const key = `${deviceId}|${dayNumber}`;
     let row = this.#rows.get(key);
     if (row === undefined) {
       row = {
         deviceId,
-        day: new Date(dayNumber * DAY_MS).toISOString().slice(0, 10),
+        day: dayNumberToString(dayNumber),
         dayNumber,
         minuteMap: new Uint8Array(MINUTE_MAP_BYTES),
         heartbeats: 0,

@@ -1,6 +1,6 @@
 /**
- * InfluxDB telemetry store (GATEWAY_STORE=influx): 1.x through `influx`, plus an optional
- * 2.x writer through `@influxdata/influxdb-client` (loaded only when used).
+ * InfluxDB telemetry store (GATEWAY_STORE=influx) through the `influx` package: InfluxDB 1.x's
+ * /write and /query API, which InfluxDB 2.x and 3.x also serve as their v1 compatibility API.
  */
 export {
   createInfluxTelemetryStore,
@@ -14,5 +14,3 @@ export { HEARTBEAT_MEASUREMENT } from './points.js';
 export { LineEncoder } from './line-protocol.js';
 export { parseInfluxUrl, type InfluxConnection } from './url.js';
 export { RollupState, mergeRollups, ACTIVITY_MEASUREMENT, type DayRollup, type RollupRow } from './rollup.js';
-// The 2.x writer module loads @influxdata/influxdb-client itself, only when called.
-export { createInflux2Writer, type Influx2Writer, type Influx2WriterOptions } from './influx2-writer.js';

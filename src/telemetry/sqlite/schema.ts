@@ -1,5 +1,5 @@
 import type { Migration } from '../../db/sqlite.js';
-import { countMinutes } from '../minute-map.js';
+import { countMinutes } from '../../activity/index.js';
 
 /**
  * Telemetry tables in the gateway's one SQLite file (component 'telemetry').

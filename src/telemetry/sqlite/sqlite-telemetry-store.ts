@@ -4,7 +4,7 @@ import { migrate, type SqliteDb } from '../../db/sqlite.js';
 import { dayAndMinute, emptyDay, foldHeartbeat, type DayAccumulator } from '../day-accumulator.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../../time/shanghai.js';
 import { MINUTE_MAP_BYTES, type ActivityOptions, type DeviceDayActivity, type Heartbeat, type StoreHealth, type TelemetryStore } from '../types.js';
-import { countMinutes, orInto } from '../minute-map.js';
+import { countMinutes, orInto } from '../../activity/index.js';
 import { telemetryMigrations } from './schema.js';
 
 export interface SqliteTelemetryStoreOptions {

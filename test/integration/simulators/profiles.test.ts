@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deviceSchedule, DAY_MS, MINUTE_MS } from '../../../simulators/profiles.js';
+import { deviceSchedule } from '../../../simulators/profiles.js';
+import { DAY_MS, MINUTE_MS } from '../../../src/time/shanghai.js';
 import { simulateVirtual, verifyContract, type VirtualSession } from '../../../simulators/run.js';
 import { parseScenario, type ScenarioInput } from '../../../simulators/scenario.js';
 import type { DeviceDayActivity } from '../../../src/telemetry/types.js';

@@ -7,7 +7,7 @@ import {
   isMinuteSet,
   orInto,
   setMinute,
-} from '../../../src/telemetry/minute-map.js';
+} from '../../../src/activity/index.js';
 import { MINUTE_MAP_BYTES } from '../../../src/telemetry/types.js';
 
 describe('minute map', () => {

@@ -4,7 +4,7 @@ import { telemetryMigrations } from '../../../src/telemetry/sqlite/schema.js';
 import { MINUTE_MAP_BYTES } from '../../../src/telemetry/types.js';
 import { shanghaiDayNumber } from '../../../src/time/shanghai.js';
 import { createSqliteTelemetryStore, type SqliteTelemetryStoreOptions } from '../../../src/telemetry/sqlite/index.js';
-import { countMinutes } from '../../../src/telemetry/minute-map.js';
+import { countMinutes } from '../../../src/activity/index.js';
 import { buildHeartbeat, useTempDatabase } from './fixtures.js';
 import { describeTelemetryStore, type MakeStore } from '../../support/telemetry-store-contract.js';
 
