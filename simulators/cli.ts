@@ -1,12 +1,10 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { emptyStats } from './fleet.js';
-import { creditCodeCheckChar } from './in-process.js';
 import { buildPlan } from './plan.js';
 import { createProgress } from './progress.js';
 import {
   assertMatchesScenario,
-  createApiClient,
   provisionScenario,
   readCredentials,
   writeCredentials,
@@ -14,6 +12,7 @@ import {
 } from './provision.js';
 import { runRealtime } from './realtime-driver.js';
 import { contractsTable, runSummary, simulateVirtual, verifyContract } from './run.js';
+import { createApiClient } from '../src/provisioning/index.js';
 import { toShanghaiIso } from '../src/time/shanghai.js';
 import { loadScenario, ScenarioError, type Scenario } from './scenario.js';
 import { systemClock } from '../src/clock.js';
@@ -100,7 +99,7 @@ async function main(argv: string[]): Promise<void> {
 
   if (command === 'provision') {
     if (!url || !adminKey || !values.out) fail('provision needs --url, --admin-key and --out');
-    const provisioned = await provisionScenario(createApiClient(url, adminKey), scenario, { runId: runIdNow(), checkChar: creditCodeCheckChar });
+    const provisioned = await provisionScenario(createApiClient(url, adminKey), scenario, { runId: runIdNow() });
     writeCredentials(values.out, provisioned);
     process.stdout.write(`provisioned ${provisioned.contracts.length} contracts, ${provisioned.fleets.reduce((n, f) => n + f.devices.length, 0)} devices → ${values.out}\n`);
     return;
@@ -144,7 +143,7 @@ async function runRealtimeCommand(
     provisioned = readCredentials(o.credentials);
     assertMatchesScenario(provisioned, scenario);
   } else {
-    provisioned = await provisionScenario(api, scenario, { runId: runIdNow(), checkChar: creditCodeCheckChar });
+    provisioned = await provisionScenario(api, scenario, { runId: runIdNow() });
     if (o.credentials) writeCredentials(o.credentials, provisioned);
   }
   let mqttUrl = o.mqtt;

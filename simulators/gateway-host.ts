@@ -1,7 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { monotonicMs, type Clock } from '../src/clock.js';
-import { loadConfig } from '../src/config.js';
-import { startGateway } from '../src/gateway.js';
+import { startLocalGateway } from '../src/provisioning/index.js';
 import type { DeviceDayActivity } from '../src/telemetry/types.js';
 
 /**
@@ -36,8 +35,7 @@ export const SETTLE_TIMEOUT_MS = 5000;
  * ports) on the given clock, in the calling thread.
  */
 export async function hostGateway(env: Record<string, string | undefined>, clock: Clock): Promise<GatewayHost> {
-  const config = loadConfig(env);
-  const gateway = await startGateway({ config, clock });
+  const { gateway, httpUrl } = await startLocalGateway({ env, clock });
 
   async function processed(): Promise<number> {
     const [accepted, rejected] = await Promise.all([gateway.metrics.heartbeatsAccepted.get(), gateway.metrics.heartbeatsRejected.get()]);
@@ -50,7 +48,7 @@ export async function hostGateway(env: Record<string, string | undefined>, clock
   return {
     mqttPort: gateway.mqttPort,
     httpPort: gateway.httpPort,
-    httpHost: config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host,
+    httpHost: new URL(httpUrl).hostname,
     flush: () => gateway.flush(),
     processed,
     async settle(published, timeoutMs = SETTLE_TIMEOUT_MS) {

@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { VirtualClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
-import { creditCodeCheckChar } from '../src/registry/index.js';
 import {
   fromWorkerError,
   hostGateway,
@@ -18,9 +17,8 @@ import {
   type WorkerMethod,
   type WorkerRequest,
 } from './gateway-host.js';
-import { createApiClient, type ApiClient } from './provision.js';
+import { createApiClient, type ApiClient } from '../src/provisioning/index.js';
 
-export { creditCodeCheckChar };
 export type { GatewayHost };
 
 /**

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import { buildCreditCode, type ApiClient } from '../src/provisioning/index.js';
 import type { Scenario } from './scenario.js';
 
 /**
@@ -7,31 +8,6 @@ import type { Scenario } from './scenario.js';
  * HTTP API (the same calls a supplier's integration would make), and keeps the issued device
  * tokens — they are returned once only — in a credentials file a later run can read.
  */
-
-export interface ApiClient {
-  readonly baseUrl: string;
-  json<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T>;
-}
-
-export function createApiClient(baseUrl: string, apiKey: string): ApiClient {
-  const base = baseUrl.replace(/\/+$/, '');
-  return {
-    baseUrl: base,
-    async json<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-      const res = await fetch(base + path, {
-        method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-        headers: {
-          authorization: `Bearer ${apiKey}`,
-          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-      });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${init.method ?? (init.body === undefined ? 'GET' : 'POST')} ${path} → ${res.status}: ${text.slice(0, 500)}`);
-      return (text ? JSON.parse(text) : undefined) as T;
-    },
-  };
-}
 
 // ── credentials file ─────────────────────────────────────────────────────────────────────
 
@@ -80,12 +56,11 @@ export function assertMatchesScenario(provisioned: Provisioned, scenario: Scenar
 
 // ── provisioning ─────────────────────────────────────────────────────────────────────────
 
-/** Digits only, so the id fits a credit code's body; the same run id gives the same codes. */
-function creditCode(runId: string, n: number, checkChar: (first17: string) => string | undefined): string {
+/** The same run id gives the same codes; different runs against one gateway (almost always) differ. */
+function creditCode(runId: string, n: number): string {
   let h = 0;
   for (const ch of runId) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
-  const body = `91440600MA${String((h % 9000) + 1000)}${String(n).padStart(3, '0')}`;
-  return body + checkChar(body)!;
+  return buildCreditCode(((h % 9000) + 1000) * 1000 + n);
 }
 
 const APPLIED_AT = '2020-06-01T10:00:00+08:00'; // inside the 2020 application window (37号 §一)
@@ -95,7 +70,7 @@ const DEVICE_BATCH = 5000;
 export async function provisionScenario(
   api: ApiClient,
   scenario: Scenario,
-  options: { runId: string; checkChar: (first17: string) => string | undefined },
+  options: { runId: string },
 ): Promise<Provisioned> {
   const { runId } = options;
   const supplierIds = new Map<string, string>();
@@ -112,7 +87,7 @@ export async function provisionScenario(
       supplierIds.set(c.supplier, supplierId);
     }
     const enterprise = await api.json<{ id: string }>('/v1/enterprises', {
-      body: { name: `${c.enterprise ?? `${c.name} 企业`} (${runId})`, creditCode: creditCode(runId, ci, options.checkChar), city: c.city, clusterPilot: false },
+      body: { name: `${c.enterprise ?? `${c.name} 企业`} (${runId})`, creditCode: creditCode(runId, ci), city: c.city, clusterPilot: false },
     });
     const contract = await api.json<{ id: string; voucherFen: number; requiredDevices: number | null }>('/v1/contracts', {
       body: {

@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import type { verificationReportSchema } from '../src/api/schemas/verification.js';
 import { emptyStats, type FleetStats } from './fleet.js';
-import { creditCodeCheckChar, startInProcessGateway, type GatewayThread, type InProcessGateway } from './in-process.js';
+import { startInProcessGateway, type GatewayThread, type InProcessGateway } from './in-process.js';
 import { buildPlan, type DeviceInfo } from './plan.js';
 import { createProgress } from './progress.js';
-import { provisionScenario, type ApiClient, type Provisioned } from './provision.js';
+import type { ApiClient } from '../src/provisioning/index.js';
+import { provisionScenario, type Provisioned } from './provision.js';
 import { scenarioEndMs, scenarioStartMs, type Scenario } from './scenario.js';
 import { runVirtual } from './virtual-driver.js';
 import { monotonicMs } from '../src/clock.js';
@@ -60,7 +61,7 @@ export async function simulateVirtual(
     thread: options.thread ?? defaultGatewayThread(scenario),
   });
   try {
-    const provisioned = await provisionScenario(gw.api, scenario, { runId: `s${scenario.seed}`, checkChar: creditCodeCheckChar });
+    const provisioned = await provisionScenario(gw.api, scenario, { runId: `s${scenario.seed}` });
     const stats = emptyStats();
     const { devices, info } = buildPlan(scenario, provisioned, { target: { host: '127.0.0.1', port: gw.gateway.mqttPort }, stats, start, end });
     const progress = createProgress({ stats, devices: devices.length, start, end, enabled: options.progress ?? false });

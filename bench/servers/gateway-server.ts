@@ -1,5 +1,5 @@
 /**
- * The gateway under test, in its own process: `startGateway` with the bench's environment
+ * The gateway under test, in its own process: `startLocalGateway` with the bench's environment
  * (GATEWAY_* from the parent), `BENCH_DEVICES` devices seeded through the registry, their
  * credentials written to a temp JSON file for the load generator.
  *
@@ -7,25 +7,15 @@
  *
  * Profile it with `node --cpu-prof --import tsx bench/servers/gateway-server.ts` (see BENCHMARKS.md).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.js';
-import { startGateway } from '../../src/gateway.js';
+import { startLocalGateway } from '../../src/provisioning/index.js';
 import { serve } from './ipc.js';
 import { seedContract, seedSupplier, type BenchDevice } from './seed-registry.js';
 
 const devices = Number(process.env.BENCH_DEVICES ?? 5000);
-const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
-const config = loadConfig({
-  GATEWAY_HTTP_PORT: '0',
-  GATEWAY_MQTT_PORT: '0',
-  GATEWAY_DATA_DIR: dataDir,
-  GATEWAY_ADMIN_KEY: 'bench-admin-key-0123456789abcdef',
-  GATEWAY_LOG_LEVEL: 'silent',
-  ...process.env,
-});
-const gateway = await startGateway({ config });
+const local = await startLocalGateway({ env: { GATEWAY_LOG_LEVEL: 'silent', ...process.env } });
+const { gateway, dataDir } = local;
 
 const seedStarted = performance.now();
 const supplierId = seedSupplier(gateway.registry);
@@ -42,8 +32,7 @@ const committed = async () => (await gateway.metrics.heartbeatsAccepted.get()).v
 serve({
   stats: async () => ({ messages: await committed(), connections: gateway.broker.aedes.connectedClients }),
   async stop() {
-    await gateway.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await local.close();
   },
 });
 process.send?.({ type: 'ready', port: gateway.mqttPort, credentialsFile, devices: credentials.length, seedMs });

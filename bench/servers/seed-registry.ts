@@ -2,7 +2,8 @@
  * Seeds devices straight through the registry (not the HTTP API: 20,000 devices in a second,
  * not a minute). Contracts are real ones on the 2020 rules engine (catalog item 5).
  */
-import { creditCodeCheckChar, type Registry } from '../../src/registry/index.js';
+import { buildCreditCode } from '../../src/provisioning/index.js';
+import type { Registry } from '../../src/registry/index.js';
 
 export interface BenchDevice {
   id: string;
@@ -12,12 +13,6 @@ export interface BenchDevice {
 const ACTOR = 'bench';
 let enterprises = 0;
 
-function creditCode(): string {
-  enterprises += 1;
-  const body = `91440600MA${String(enterprises).padStart(7, '0')}`;
-  return body + creditCodeCheckChar(body)!;
-}
-
 export function seedSupplier(registry: Registry): string {
   return registry.suppliers.create({ name: 'Bench supplier', kind: 'platform' }, ACTOR).id;
 }
@@ -25,7 +20,7 @@ export function seedSupplier(registry: Registry): string {
 /** One contract with `devices` devices (registered in chunks of at most 10,000). */
 export function seedContract(registry: Registry, supplierId: string, devices: number): { contractId: string; devices: BenchDevice[] } {
   const enterprise = registry.enterprises.create(
-    { name: `基准企业 ${enterprises + 1}`, creditCode: creditCode(), city: '佛山', clusterPilot: false },
+    { name: `基准企业 ${enterprises + 1}`, creditCode: buildCreditCode(++enterprises), city: '佛山', clusterPilot: false },
     ACTOR,
   );
   const contract = registry.contracts.create(

@@ -1,4 +1,4 @@
-import { creditCodeCheckChar } from '../../src/registry/index.js';
+import { buildCreditCode as creditCodeOf } from '../../src/provisioning/index.js';
 
 /** Minimal HTTP client a seeder needs (TestGateway fits, so does a remote gateway). */
 export interface SeedTarget {
@@ -25,8 +25,7 @@ let enterpriseCounter = 0;
 
 /** A valid 统一社会信用代码 (GB 32100-2015), different on every call. */
 export function buildCreditCode(n = ++enterpriseCounter): string {
-  const body = `91440600MA${String(n).padStart(7, '0')}`;
-  return body + creditCodeCheckChar(body)!;
+  return creditCodeOf(n);
 }
 
 /** Creates supplier → enterprise → contract → devices through the real API. */
