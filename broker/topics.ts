@@ -1,6 +1,4 @@
 /** MQTT topic names of the v1 interface (../shared/API.md), in one place. */
-export const HEARTBEAT_TOPIC_PATTERN = 'v1/devices/+/heartbeat';
-
 export function heartbeatTopic(deviceId: string): string {
   return `v1/devices/${deviceId}/heartbeat`;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`): installs the system packages the tests need when
-# they are missing (real MQTT clients, a real InfluxDB, a real browser), type-checks, and
-# runs every vitest project. Nothing is skipped.
+# they are missing (real MQTT clients, a real InfluxDB, a real browser), type-checks, looks for
+# unused files, exports and dependencies (knip), and runs every vitest project. Nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +20,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 npx tsc -p tsconfig.json --noEmit
+# An unused file, export or dependency fails the run (knip.json lists the entry points).
+npx knip
 # Through the test command every real service is required: a missing one fails the run (as in CI).
 GATEWAY_TEST_REQUIRE_SERVICES=1 npx vitest run "$@"

@@ -32,7 +32,6 @@ export const provisionedSchema = z.object({
 });
 
 export type Provisioned = z.infer<typeof provisionedSchema>;
-export type ProvisionedFleet = Provisioned['fleets'][number];
 
 export function writeCredentials(file: string, provisioned: Provisioned): void {
   writeFileSync(file, JSON.stringify(provisioned, null, 2) + '\n', { mode: 0o600 });

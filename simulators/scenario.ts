@@ -116,7 +116,6 @@ export const scenarioSchema = z
   });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
-export type ContractSpec = z.infer<typeof contractSchema>;
 export type FleetSpec = z.infer<typeof fleetSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 

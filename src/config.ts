@@ -62,7 +62,6 @@ export const configSchema = z
     }
   });
 
-export type RawConfig = z.infer<typeof configSchema>;
 
 export interface Config {
   http: { host: string; port: number };

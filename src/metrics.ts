@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { REJECTION_REASONS } from './telemetry/index.js';
 
 /**
  * Every Prometheus metric of one gateway instance, on its own registry (several gateways
@@ -8,7 +9,7 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const opts = { registers: [registry] };
-  return {
+  const metrics = {
     registry,
     mqttConnections: new Gauge({ name: 'gateway_mqtt_connections', help: 'connected MQTT clients', ...opts }),
     authFailures: new Counter({
@@ -70,6 +71,9 @@ export function createMetrics() {
       ...opts,
     }),
   };
+  // Every rejection reason is listed from the start (at 0), so a dashboard sees the full set.
+  for (const reason of REJECTION_REASONS) metrics.heartbeatsRejected.inc({ reason }, 0);
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

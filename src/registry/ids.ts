@@ -28,7 +28,6 @@ export function newDeviceId(): string {
 }
 
 export const DEVICE_ID_RE = /^d[0-9a-f]{16}$/;
-export const ENTITY_ID_RE = /^(sup|ent|ctr|key)_[a-z2-7]{12}$/;
 
 /** 128-bit device token, 32 lowercase hex chars (returned once, stored as SHA-256). */
 export function newDeviceToken(): string {

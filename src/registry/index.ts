@@ -63,21 +63,18 @@ export function createRegistry(options: RegistryOptions): Registry {
 }
 
 export { canSeeContract, canSeeDevice, canSeeSupplier, supplierScope } from './access.js';
-export { creditCodeCheckChar, creditCodeProblem, isValidCreditCode } from './credit-code.js';
+export { creditCodeCheckChar } from './credit-code.js';
 export { DEVICE_ID_RE } from './ids.js';
-export { MAX_DEVICES_PER_REQUEST } from './devices.js';
-export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './pagination.js';
 export { registryMigrations } from './schema.js';
-export { ROLES, roleSchema, type Principal, type Role } from './roles.js';
-export type { ApiKeyInfo, ApiKeyInput, ApiKeys, IssuedApiKey } from './api-keys.js';
+export { ROLES, type Principal, type Role } from './roles.js';
+export type { ApiKeys } from './api-keys.js';
 export { createAuditLog } from './audit.js';
-export type { AuditEntry, AuditFilter, AuditLog } from './audit.js';
-export type { Contract, ContractFilter, ContractInput, ContractStatus, Contracts } from './contracts.js';
+export type { AuditLog } from './audit.js';
+export type { Contract, ContractInput, Contracts } from './contracts.js';
 export type { Actor } from './context.js';
-export type { Device, DeviceAuthInfo, DeviceInput, Devices, IssuedDevice, TokenVerdict } from './devices.js';
-export type { CityRef, Enterprise, EnterpriseInput, Enterprises, PriorVoucher } from './enterprises.js';
-export type { Page, PageRequest } from './pagination.js';
-export type { ProgramQuotas, Quotas } from './quotas.js';
-export type { RedemptionInput, RedemptionRecord, Redemptions } from './redemptions.js';
-export type { Supplier, SupplierInput, SupplierKind, Suppliers } from './suppliers.js';
-export type { AllocationOutcome, ContractEvaluation, Decision, Reason, VoucherEngine } from './vouchers.js';
+export type { Device, Devices, IssuedDevice } from './devices.js';
+export type { EnterpriseInput, Enterprises } from './enterprises.js';
+export type { Quotas } from './quotas.js';
+export type { Redemptions } from './redemptions.js';
+export type { Suppliers } from './suppliers.js';
+export type { VoucherEngine } from './vouchers.js';

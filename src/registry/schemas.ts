@@ -164,13 +164,6 @@ export const contractSchema = z
   })
   .meta({ id: 'Contract' });
 
-export const contractListQuerySchema = pageQuerySchema.extend({
-  enterpriseId: idSchema.optional(),
-  supplierId: idSchema.optional(),
-  program: z.coerce.number().int().min(2000).max(2100).optional(),
-  status: contractStatusSchema.optional(),
-});
-
 // ── devices ──────────────────────────────────────────────────────────────────────────────
 
 export const deviceInputSchema = z
@@ -280,7 +273,6 @@ export const auditEntrySchema = z
 
 export const supplierPageSchema = pageOf(supplierSchema, 'SupplierPage');
 export const enterprisePageSchema = pageOf(enterpriseSchema, 'EnterprisePage');
-export const contractPageSchema = pageOf(contractSchema, 'ContractPage');
 export const devicePageSchema = pageOf(deviceSchema, 'DevicePage');
 export const apiKeyPageSchema = pageOf(apiKeySchema, 'ApiKeyPage');
 export const auditPageSchema = pageOf(auditEntrySchema, 'AuditPage');

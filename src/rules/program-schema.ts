@@ -138,7 +138,6 @@ export type Program = z.output<typeof programSchema>;
 export type ProgramData = z.input<typeof programSchema>;
 export type CatalogItem = z.output<typeof catalogItemSchema>;
 export type City = z.output<typeof citySchema>;
-export type Region = z.output<typeof regionSchema>;
 export type SupplierKind = z.output<typeof supplierKindSchema>;
 export type ExclusionGroup = z.output<typeof exclusionGroupSchema>;
 export type ProductCondition = z.output<typeof productConditionSchema>;

@@ -125,5 +125,3 @@ export interface Reason {
 export function reason(code: ReasonCode, clause: string, message: string): Reason {
   return { code, clause, effect: EFFECT[code], message };
 }
-
-export const effectOf = (code: ReasonCode): ReasonEffect => EFFECT[code];

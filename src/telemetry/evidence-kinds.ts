@@ -16,4 +16,3 @@ export const REJECTION_REASONS = [
   'store-unavailable',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
-export const rejectionReasonSchema = z.enum(REJECTION_REASONS);

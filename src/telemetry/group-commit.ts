@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
 import type { Heartbeat, TelemetryStore } from './types.js';
 import { monotonicMs } from '../clock.js';

@@ -5,7 +5,7 @@
  */
 import type { DeviceDayActivity } from '../activity/index.js';
 
-export { MINUTE_MAP_BYTES, MINUTES_PER_DAY, type DeviceDayActivity } from '../activity/index.js';
+export { MINUTE_MAP_BYTES, type DeviceDayActivity } from '../activity/index.js';
 
 export type HeartbeatStatus = 'running' | 'idle' | 'fault' | 'off';
 

@@ -8,7 +8,6 @@ export const FRAUD_SIGNAL_CODES = ['DUPLICATE_SERIAL', 'LOCKSTEP', 'SESSION_TAKE
 /** Every signal a report can carry: the fraud signals and the plain observations. */
 export const SIGNAL_CODES = [...FRAUD_SIGNAL_CODES, 'NEVER_SEEN', 'SILENT'] as const;
 
-export type FraudSignalCode = (typeof FRAUD_SIGNAL_CODES)[number];
 export type SignalCode = (typeof SIGNAL_CODES)[number];
 export const fraudSignalCodeSchema = z.enum(FRAUD_SIGNAL_CODES);
 export const signalCodeSchema = z.enum(SIGNAL_CODES);

@@ -6,8 +6,7 @@ import { program2020Data } from './2020.js';
  * Built-in program years. Adding a year = adding a data file here; the engine reads only data.
  * Each is validated by loadProgram at import time, so bad data fails at start-up, not mid-request.
  */
-export { loadProgram, safeLoadProgram, checkProgramIntegrity, ProgramDataError } from '../load-program.js';
-export type { ProgramIssue, LoadResult } from '../load-program.js';
+export { loadProgram, safeLoadProgram, ProgramDataError } from '../load-program.js';
 export { program2020Data } from './2020.js';
 
 export const programs: ReadonlyMap<number, Program> = new Map<number, Program>([

@@ -4,13 +4,5 @@
  */
 export {
   createInfluxTelemetryStore,
-  InfluxBufferFullError,
-  activityQuery,
-  rollupQuery,
   type InfluxTelemetryStore,
-  type InfluxTelemetryStoreOptions,
 } from './influx-telemetry-store.js';
-export { HEARTBEAT_MEASUREMENT } from './points.js';
-export { LineEncoder } from './line-protocol.js';
-export { parseInfluxUrl, type InfluxConnection } from './url.js';
-export { RollupState, mergeRollups, ACTIVITY_MEASUREMENT, type DayRollup, type RollupRow } from './rollup.js';

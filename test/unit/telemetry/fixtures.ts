@@ -19,13 +19,6 @@ export function buildHeartbeat(overrides: Partial<Heartbeat> = {}): Heartbeat {
   };
 }
 
-/** A temp directory removed when the current test finishes. */
-export function useTempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'telemetry-test-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 /** A real SQLite file (WAL, synchronous=FULL) in a temp directory; closed and removed when the test finishes. */
 export function useTempDatabase(): { db: SqliteDb; file: string; reopen: () => SqliteDb } {
   const dir = mkdtempSync(join(tmpdir(), 'telemetry-test-'));
