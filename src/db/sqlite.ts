@@ -6,7 +6,7 @@ export type SqliteDb = Database.Database;
 
 /**
  * Opens the gateway's one SQLite file (registry, audit log and per-device-day activity).
- * WAL lets readers (the verifier, the API) proceed while the heartbeat pipeline commits;
+ * WAL lets readers (the verifier, the API) proceed while heartbeats are committed;
  * synchronous=FULL makes each commit durable before the QoS 1 PUBACK is released.
  */
 export function openDatabase(file: string): SqliteDb {

@@ -31,7 +31,7 @@ export type ParseResult =
   | { ok: true; payload: HeartbeatPayload; deviceTs: number | undefined }
   | { ok: false; reason: RejectReason; detail: string };
 
-/** Step 1–2 of the pipeline: bytes → JSON → validated payload, or a precise reason. */
+/** The parse step of the heartbeat admission: bytes → JSON → validated payload, or a precise reason. */
 export function parseHeartbeat(bytes: Uint8Array): ParseResult {
   if (bytes.length > MAX_PAYLOAD_BYTES) {
     return { ok: false, reason: 'payload-too-large', detail: `${bytes.length} bytes > ${MAX_PAYLOAD_BYTES}` };

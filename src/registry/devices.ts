@@ -117,8 +117,8 @@ export function createDevices(ctx: RegistryContext): Devices {
   const setEnabledStmt = db.prepare('UPDATE devices SET enabled = ? WHERE id = ?');
   const setToken = db.prepare('UPDATE devices SET token_sha256 = ? WHERE id = ?');
   const auth = db.prepare('SELECT id, token_sha256, enabled, contract_id, supplier_id FROM devices WHERE id = ?');
-  // Only rows whose serial is also under another contract come back: a 1,000-device verification
-  // used to materialise 1,000 rows to find the few duplicates.
+  // Only rows whose serial is also under another contract come back, so a 1,000-device
+  // verification does not materialise 1,000 rows to find the few duplicates.
   const serialContracts = db.prepare(`
     SELECT d.serial, d.contract_id FROM devices d
     WHERE d.serial IN (SELECT DISTINCT value FROM json_each(?))

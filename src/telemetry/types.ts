@@ -1,5 +1,5 @@
 /**
- * The telemetry contract shared by the heartbeat pipeline, the stores (SQLite, InfluxDB) and
+ * The telemetry contract shared by the heartbeat admission (src/services), the stores (SQLite, InfluxDB) and
  * the verifier. Activity is stored as minutes, not messages (ARCHITECTURE.md): a device-day
  * is a 1440-bit minute map plus counters.
  */
@@ -9,7 +9,7 @@ export { MINUTE_MAP_BYTES, type DeviceDayActivity } from '../activity/index.js';
 
 export type HeartbeatStatus = 'running' | 'idle' | 'fault' | 'off';
 
-/** An accepted heartbeat, as the pipeline hands it to a store. */
+/** An accepted heartbeat, as the heartbeat admission hands it to a store. */
 export interface Heartbeat {
   deviceId: string;
   contractId: string;
@@ -23,7 +23,7 @@ export interface Heartbeat {
   metrics?: Record<string, number>;
   /** Remote address of the connection it came over (`ip` or `ip:port`-less host). */
   source: string;
-  /** Set by the pipeline: arrived within the lock-step window of another device's heartbeat from the same source. */
+  /** Set by the heartbeat admission: arrived within the lock-step window of another device's heartbeat from the same source. */
   coincident: boolean;
 }
 

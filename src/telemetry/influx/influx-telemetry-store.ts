@@ -11,7 +11,7 @@
  * retries with back-off (100 ms doubling to 5 s); nothing in the buffer has been
  * acknowledged, so a crash there loses nothing that a device was told is stored. Once the
  * buffer would exceed `bufferMax` heartbeats, `append` rejects at once with
- * "influx buffer full: …" — the pipeline then withholds the QoS 1 PUBACK and the device
+ * "influx buffer full: …" — the heartbeat admission then withholds the QoS 1 PUBACK and the device
  * resends later.
  */
 import { InfluxDB, type IPoolOptions } from 'influx';

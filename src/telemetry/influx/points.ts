@@ -10,11 +10,11 @@
  * heartbeats of one device received in the same millisecond would overwrite each other at ms
  * precision. Writing at ns precision with `seq mod 10⁶` in the sub-millisecond digits keeps
  * both, keeps receivedAt exact (queries use `epoch=ms`, which truncates the offset away), and
- * orders same-millisecond heartbeats by seq — the order the pipeline accepts them in (seq
+ * orders same-millisecond heartbeats by seq — the order the heartbeat admission accepts them in (seq
  * strictly increases per session), so `last(seq)` agrees with SQLite's lastSeq. Within a
  * batch, a remaining collision (same device, ms and seq mod 10⁶) is moved to the next free
  * nanosecond. Across batches it can only be a duplicate seq in the same ms, which the
- * pipeline rejects before the store.
+ * admission rejects before the store.
  *
  * Metrics are always written as floats (no `i` suffix): InfluxDB 1.x rejects a point whose
  * field type differs from the shard's, so a metric sent once as 3 and once as 3.5 must not
