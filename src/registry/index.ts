@@ -66,6 +66,8 @@ export { canSeeContract, canSeeDevice, canSeeSupplier, supplierScope } from './a
 export { creditCodeCheckChar } from './credit-code.js';
 export { DEVICE_ID_RE } from './ids.js';
 export { registryMigrations } from './schema.js';
+/** The registry's request and response schemas (zod), for the routes and the OpenAPI document. */
+export * as registrySchemas from './schemas.js';
 export { ROLES, type Principal, type Role } from './roles.js';
 export type { ApiKeys } from './api-keys.js';
 export { createAuditLog } from './audit.js';

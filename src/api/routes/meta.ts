@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Metrics } from '../../metrics.js';
-import type { StoreHealth } from '../../telemetry/types.js';
+import type { StoreHealth } from '../../telemetry/index.js';
 import { routesWith } from '../route.js';
 
 export interface MetaRouteDeps {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Clock } from '../../clock.js';
 import { supplierScope, type Contract, type Registry } from '../../registry/index.js';
-import * as rs from '../../registry/schemas.js';
+import { registrySchemas as rs } from '../../registry/index.js';
 import { getCatalogItem, getProgram, redeem, redemptionEvidenceSchema, redemptionSchema, resolveCity } from '../../rules/index.js';
-import type { VerificationService } from '../../services/verification.js';
+import type { VerificationService } from '../../services/index.js';
 import { toShanghaiIso } from '../../time/shanghai.js';
 import type { VerificationReport } from '../../verifier/index.js';
 import { routesWith, type Principal } from '../route.js';

@@ -12,8 +12,8 @@ import {
   type Contract,
   type Device,
   type Registry,
+  registrySchemas as s,
 } from '../../registry/index.js';
-import * as s from '../../registry/schemas.js';
 import { rotateDeviceToken, setDeviceEnabled, type SessionCloser } from '../../services/index.js';
 import { defineRoute, type Principal, type Role, type RouteContext, type RouteSpec } from '../route.js';
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Clock } from '../../clock.js';
 import { notFound } from '../../errors.js';
-import { canSeeContract } from '../../registry/access.js';
-import type { VerificationService } from '../../services/verification.js';
+import { canSeeContract } from '../../registry/index.js';
+import type { VerificationService } from '../../services/index.js';
 import type { VerificationReport } from '../../verifier/index.js';
 import { toCsv } from '../csv.js';
 import { routesWith, type Principal } from '../route.js';
