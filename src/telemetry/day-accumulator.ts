@@ -1,4 +1,4 @@
-import { DAY_MS, SHANGHAI_OFFSET_MS } from '../time/shanghai.js';
+import { shanghaiDayNumber, shanghaiMinuteOfDay } from '../time/shanghai.js';
 import { MINUTE_MAP_BYTES, type Heartbeat } from './types.js';
 
 /**
@@ -21,13 +21,9 @@ export interface DayAccumulator {
   coincident: number;
 }
 
-const MINUTE_MS = 60_000;
-
-/** Shanghai day number and minute of day of a receive time (same arithmetic as src/time/shanghai.ts, once). */
+/** Shanghai day number and minute of day of a receive time. */
 export function dayAndMinute(receivedAt: number): { dayNumber: number; minute: number } {
-  const shifted = receivedAt + SHANGHAI_OFFSET_MS;
-  const dayNumber = Math.floor(shifted / DAY_MS);
-  return { dayNumber, minute: Math.floor((shifted - dayNumber * DAY_MS) / MINUTE_MS) };
+  return { dayNumber: shanghaiDayNumber(receivedAt), minute: shanghaiMinuteOfDay(receivedAt) };
 }
 
 export function emptyDay(hb: Heartbeat, dayNumber: number): DayAccumulator {

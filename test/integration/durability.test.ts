@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnGateway } from '../support/child-gateway.js';
-import { publishUntilStopped, stopAfterReady, storedSeqs } from '../support/qos1-load.js';
+import { countedHeartbeats, publishUntilStopped, stopAfterReady, storedSeqs } from '../support/qos1-load.js';
 import { seedContract } from '../support/seed.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gw-durable-'));
@@ -32,14 +32,11 @@ describe('durability', () => {
     const db = new Database(join(dataDir, 'gateway.db'), { readonly: true });
     try {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      const countOf = db.prepare(
-        `SELECT sum(heartbeats) AS n FROM telemetry_device_day dd JOIN telemetry_device d ON d.device_key = dd.device_key WHERE d.device_id = ?`,
-      );
       for (const device of devices) {
         const stored = storedSeqs(db, device.id);
         const missing = [...acked.get(device.id)!].filter((s) => !stored.has(s));
         expect(missing, `acknowledged but lost for ${device.id}`).toEqual([]);
-        expect((countOf.get(device.id) as { n: number }).n).toBe(stored.size);
+        expect(countedHeartbeats(db, device.id)).toBe(stored.size);
       }
     } finally {
       db.close();

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import net from 'node:net';
+import { decodeDayCounters, viewOf } from '../../src/telemetry/sqlite/day-counters.js';
 
 // ── sizes: CI by default, larger under `npm run soak` (scripts/soak.sh sets GW_SOAK=1) ─────────
 
@@ -455,10 +456,17 @@ export function storeViolations(db: Database.Database): string[] {
   if (integrity !== 'ok') problems.push(`integrity_check: ${String(integrity)}`);
   const fk = db.pragma('foreign_key_check') as unknown[];
   if (fk.length) problems.push(`foreign_key_check: ${fk.length} rows`);
-  const rows = db
-    .prepare('SELECT day_number, device_key, minute_map, heartbeats, first_seen, last_seen FROM telemetry_device_day')
-    .all() as { day_number: number; device_key: number; minute_map: Buffer; heartbeats: number; first_seen: number; last_seen: number }[];
-  for (const r of rows) {
+  const stored = db.prepare('SELECT day_number, device_key, minute_map, counters FROM telemetry_device_day').all() as {
+    day_number: number;
+    device_key: number;
+    minute_map: Buffer;
+    counters: Uint8Array;
+  }[];
+  for (const { counters, ...keys } of stored) {
+    const c = decodeDayCounters(viewOf(counters));
+    const r = { ...keys, heartbeats: c.heartbeats, first_seen: c.firstSeen, last_seen: c.lastSeen };
+    if (c.deviceKey !== r.device_key || c.dayNumber !== r.day_number) problems.push(`device ${r.device_key} day ${r.day_number}: counters name device ${c.deviceKey} day ${c.dayNumber}`);
+    if (c.onlineMinutes !== popcount(r.minute_map)) problems.push(`device ${r.device_key} day ${r.day_number}: ${c.onlineMinutes} online minutes stored, ${popcount(r.minute_map)} in the map`);
     const where = `device ${r.device_key} day ${r.day_number}`;
     const online = popcount(r.minute_map);
     if (online > r.heartbeats) problems.push(`${where}: ${online} online minutes > ${r.heartbeats} heartbeats`);

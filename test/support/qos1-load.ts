@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import type { SeededDevice } from './seed.js';
+import { decodeDayCounters, viewOf } from '../../src/telemetry/sqlite/day-counters.js';
 
 /**
  * QoS 1 load for the kill tests (test/integration/durability.test.ts, reliability/*):
@@ -43,12 +44,12 @@ export function storedSeqs(db: Database.Database, deviceId: string): Set<number>
   return new Set(rows.map((r) => r.seq));
 }
 
-/** Sum of the per-day heartbeat counters of a device. */
+/** Sum of the per-day heartbeat counters of a device (read from the stored counter records). */
 export function countedHeartbeats(db: Database.Database, deviceId: string): number {
-  const row = db
-    .prepare('SELECT coalesce(sum(heartbeats), 0) AS n FROM telemetry_device_day dd JOIN telemetry_device d ON d.device_key = dd.device_key WHERE d.device_id = ?')
-    .get(deviceId) as { n: number };
-  return row.n;
+  const rows = db
+    .prepare('SELECT dd.counters FROM telemetry_device_day dd JOIN telemetry_device d ON d.device_key = dd.device_key WHERE d.device_id = ?')
+    .all(deviceId) as { counters: Uint8Array }[];
+  return rows.reduce((n, r) => n + decodeDayCounters(viewOf(r.counters)).heartbeats, 0);
 }
 
 /** Acknowledged seqs that are not in the store: must always be empty. */

@@ -1,5 +1,6 @@
 import type { Migration } from '../../db/sqlite.js';
 import { countMinutes } from '../../activity/index.js';
+import { DAY_COUNTERS_BYTES, encodeDayCounters } from './day-counters.js';
 
 /**
  * Telemetry tables in the gateway's one SQLite file (component 'telemetry').
@@ -14,8 +15,10 @@ import { countMinutes } from '../../activity/index.js';
  *   page per device (device first measured 3.4× slower to append once a month of days had
  *   accumulated, at the same size on disk). Reads give both key lists, one seek per device-day.
  *   `day_number` is days since 1970-01-01 Shanghai (`shanghaiDayNumber`), 2 bytes on disk
- *   instead of a 10-byte text day. `first_seen`/`last_seen` are gateway receive times (epoch
- *   ms). Measured ≈ 260 bytes on disk per device-day (bench/telemetry-sqlite-size.ts).
+ *   instead of a 10-byte text day. Since migration 3 the counters (online minutes, heartbeats,
+ *   first/last seen as gateway receive times, last seq, skew, coincident) are one fixed-width
+ *   blob (`day-counters.ts`) beside the minute map. Measured ≈ 260 bytes on disk per device-day
+ *   (`npm run bench -- storage`).
  * - `telemetry_heartbeat` holds raw heartbeats only when a retention is configured: evidence,
  *   never the basis of counting.
  */
@@ -72,6 +75,43 @@ export const telemetryMigrations: readonly Migration[] = [
       const counted: Array<[number, number, number]> = [];
       for (const row of rows) counted.push([countMinutes(row.minute_map), row.day_number, row.device_key]);
       for (const args of counted) update.run(...args);
+    },
+  },
+  {
+    version: 3,
+    description: 'device-day counters as one fixed-width blob, so the activity query returns one buffer',
+    up(db) {
+      db.exec(`
+        CREATE TABLE telemetry_device_day_v3 (
+          day_number INTEGER NOT NULL,
+          device_key INTEGER NOT NULL,
+          minute_map BLOB    NOT NULL CHECK (length(minute_map) = 180),
+          counters   BLOB    NOT NULL CHECK (length(counters) = ${DAY_COUNTERS_BYTES}),
+          PRIMARY KEY (day_number, device_key)
+        ) WITHOUT ROWID`);
+      const insert = db.prepare('INSERT INTO telemetry_device_day_v3 (day_number, device_key, minute_map, counters) VALUES (?, ?, ?, ?)');
+      const rows = db
+        .prepare(
+          `SELECT day_number, device_key, minute_map, online_minutes, heartbeats, first_seen, last_seen, last_seq,
+                  skew_samples, skew_abs_sum_ms, coincident FROM telemetry_device_day`,
+        )
+        .all() as Array<Record<string, number> & { minute_map: Uint8Array }>;
+      for (const r of rows) {
+        const counters = encodeDayCounters({
+          deviceKey: r.device_key!,
+          dayNumber: r.day_number!,
+          onlineMinutes: r.online_minutes!,
+          heartbeats: r.heartbeats!,
+          firstSeen: r.first_seen!,
+          lastSeen: r.last_seen!,
+          lastSeq: r.last_seq!,
+          skewSamples: r.skew_samples!,
+          skewAbsSumMs: r.skew_abs_sum_ms!,
+          coincident: r.coincident!,
+        });
+        insert.run(r.day_number, r.device_key, r.minute_map, counters);
+      }
+      db.exec('DROP TABLE telemetry_device_day; ALTER TABLE telemetry_device_day_v3 RENAME TO telemetry_device_day');
     },
   },
 ];

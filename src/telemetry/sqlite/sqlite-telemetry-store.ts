@@ -5,6 +5,7 @@ import { dayAndMinute, emptyDay, foldHeartbeat, type DayAccumulator } from '../d
 import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../../time/shanghai.js';
 import { MINUTE_MAP_BYTES, type ActivityOptions, type DeviceDayActivity, type Heartbeat, type StoreHealth, type TelemetryStore } from '../types.js';
 import { countMinutes, orInto } from '../../activity/index.js';
+import { DAY_COUNTER_FIELDS, DAY_COUNTERS_BYTES, decodeDayCounters, encodeDayCounters, viewOf } from './day-counters.js';
 import { telemetryMigrations } from './schema.js';
 
 export interface SqliteTelemetryStoreOptions {
@@ -46,20 +47,11 @@ type DayRow = Omit<DayAccumulator, 'deviceId' | 'dayNumber'>;
 
 interface DbDayRow {
   minute_map: Uint8Array;
-  heartbeats: number;
-  first_seen: number;
-  last_seen: number;
-  last_seq: number;
-  skew_samples: number;
-  skew_abs_sum_ms: number;
-  coincident: number;
+  counters: Uint8Array;
 }
 
 /** Devices per activity query: bounds the JSON and blob one statement builds (1,000 × 30 days ≈ 5.4 MB of maps). */
 const ACTIVITY_CHUNK = 1000;
-
-/** Numbers per row in the activity query's flat list: device_key, day_number, online_minutes, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident. */
-const COUNTERS = 10;
 
 /**
  * The embedded TelemetryStore: per device per Asia/Shanghai day a 1440-bit minute map plus
@@ -85,34 +77,23 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
     'INSERT INTO telemetry_device (device_id) VALUES (?) RETURNING device_key',
   );
   const selectDay = db.prepare<[number, number], DbDayRow>(
-    `SELECT minute_map, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident
-       FROM telemetry_device_day WHERE device_key = ? AND day_number = ?`,
+    'SELECT minute_map, counters FROM telemetry_device_day WHERE device_key = ? AND day_number = ?',
   );
-  const upsertDay = db.prepare<[number, number, Uint8Array, number, number, number, number, number, number, number, number]>(
-    `INSERT INTO telemetry_device_day
-       (device_key, day_number, minute_map, online_minutes, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (day_number, device_key) DO UPDATE SET
-       minute_map = excluded.minute_map, online_minutes = excluded.online_minutes, heartbeats = excluded.heartbeats,
-       first_seen = excluded.first_seen, last_seen = excluded.last_seen, last_seq = excluded.last_seq,
-       skew_samples = excluded.skew_samples, skew_abs_sum_ms = excluded.skew_abs_sum_ms,
-       coincident = excluded.coincident`,
+  const upsertDay = db.prepare<[number, number, Uint8Array, Uint8Array]>(
+    `INSERT INTO telemetry_device_day (day_number, device_key, minute_map, counters) VALUES (?, ?, ?, ?)
+     ON CONFLICT (day_number, device_key) DO UPDATE SET minute_map = excluded.minute_map, counters = excluded.counters`,
   );
   // One statement per chunk of devices and only two values back, because better-sqlite3 spends
   // most of a row's cost converting columns (a Buffer per blob, an object per row): the rows'
-  // counters as one flat comma-separated list (COUNTERS numbers per row, one JSON.parse), and
-  // the minute maps of the days from the first parameter on, concatenated in the same row order
-  // (group_concat skips the NULLs of earlier days, whose online_minutes is all a verification
-  // needs). Both aggregates step once per row in the same pass, so their orders agree.
-  // first_seen/last_seen travel as offsets from the day number's UTC midnight (8 digits, not 13):
-  // the text is a sixth shorter, and building and parsing it is most of the query's cost.
-  // Both keys are given as lists, so the plan is one primary-key seek per (day, device) pair:
-  // a day range (BETWEEN) would scan every device's row of each day, however few were asked —
-  // measured 9× slower for a 100-device contract in a 20,000-device fleet.
-  const selectActivity = db.prepare<[number, string, string], [string | null, Uint8Array | null]>(
-    `SELECT group_concat(device_key || ',' || day_number || ',' || online_minutes || ',' || heartbeats || ',' ||
-                         (first_seen - day_number * ${DAY_MS}) || ',' || (last_seen - day_number * ${DAY_MS}) || ',' ||
-                         last_seq || ',' || skew_samples || ',' || skew_abs_sum_ms || ',' || coincident, ','),
+  // fixed-width counter records (day-counters.ts, which carry their own keys) concatenated into
+  // one buffer, and the minute maps of the days from the first parameter on, concatenated in the
+  // same row order (group_concat skips the NULLs of earlier days, whose online minutes are all a
+  // verification needs). Both aggregates step once per row in the same pass, so their orders
+  // agree. Both keys are given as lists, so the plan is one primary-key seek per (day, device)
+  // pair: a day range (BETWEEN) would scan every device's row of each day, however few were
+  // asked — measured 9× slower for a 100-device contract in a 20,000-device fleet.
+  const selectActivity = db.prepare<[number, string, string], [Uint8Array | null, Uint8Array | null]>(
+    `SELECT CAST(group_concat(counters, '') AS BLOB),
             CAST(group_concat(CASE WHEN day_number >= ? THEN minute_map END, '') AS BLOB)
        FROM telemetry_device_day
       WHERE day_number IN (SELECT value FROM json_each(?)) AND device_key IN (SELECT value FROM json_each(?))`,
@@ -173,17 +154,10 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
       const existing = rowCache.get(cacheKey) ?? fromDb(selectDay.get(deviceKey, acc.dayNumber));
       const merged = existing === undefined ? accumulatorRow(acc) : mergeRows(existing, acc);
       upsertDay.run(
-        deviceKey,
         acc.dayNumber,
+        deviceKey,
         merged.minuteMap,
-        countMinutes(merged.minuteMap),
-        merged.heartbeats,
-        merged.firstSeen,
-        merged.lastSeen,
-        merged.lastSeq,
-        merged.skewSamples,
-        merged.skewAbsSumMs,
-        merged.coincident,
+        encodeDayCounters({ ...merged, deviceKey, dayNumber: acc.dayNumber, onlineMinutes: countMinutes(merged.minuteMap) }),
       );
       written.push([cacheKey, merged]);
     }
@@ -254,45 +228,34 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
         if (deviceKey !== undefined) chunkKeys.push(deviceKey);
       }
       if (chunkKeys.length === 0) continue;
-      const [countersText, maps] = selectActivity.get(mapsFromNumber, dayNumbersJson, JSON.stringify(chunkKeys))!;
-      if (countersText === null) continue;
-      const c = JSON.parse(`[${countersText}]`) as number[];
-      const rowCount = c.length / COUNTERS;
+      const [counters, maps] = selectActivity.get(mapsFromNumber, dayNumbersJson, JSON.stringify(chunkKeys))!;
+      if (counters === null) continue;
+      const view = viewOf(counters);
+      const rowCount = counters.byteLength / DAY_COUNTERS_BYTES;
+      const keyOfRow = (r: number): number => view.getUint32(r * DAY_COUNTERS_BYTES + DAY_COUNTER_FIELDS.deviceKey, true);
+      const dayOfRow = (r: number): number => view.getUint16(r * DAY_COUNTERS_BYTES + DAY_COUNTER_FIELDS.dayNumber, true);
       // Group row indexes by device (emitted in id order, each device's days in order), and note
       // where each mapped row's minute map starts in the concatenated blob.
       const rowsOfKey = new Map<number, number[]>();
       const mapStart = new Int32Array(rowCount).fill(-1);
       let mapped = 0;
       for (let r = 0; r < rowCount; r++) {
-        const deviceKey = c[r * COUNTERS]!;
+        const deviceKey = keyOfRow(r);
         const rows = rowsOfKey.get(deviceKey);
         if (rows === undefined) rowsOfKey.set(deviceKey, [r]);
         else rows.push(r);
-        if (c[r * COUNTERS + 1]! >= mapsFromNumber) mapStart[r] = MINUTE_MAP_BYTES * mapped++;
+        if (dayOfRow(r) >= mapsFromNumber) mapStart[r] = MINUTE_MAP_BYTES * mapped++;
       }
       if ((maps?.byteLength ?? 0) !== mapped * MINUTE_MAP_BYTES) {
         throw new Error(`telemetry activity query returned ${maps?.byteLength ?? 0} map bytes for ${mapped} mapped rows`);
       }
-      const dayOfRow = (r: number): number => c[r * COUNTERS + 1]!;
       for (const deviceId of chunkIds) {
         const deviceKey = committedKeyOf(deviceId);
         const rows = deviceKey === undefined ? undefined : rowsOfKey.get(deviceKey);
         if (rows === undefined) continue;
         if (!isSortedBy(rows, dayOfRow)) rows.sort((a, b) => dayOfRow(a) - dayOfRow(b));
         for (const r of rows) {
-          const at = r * COUNTERS;
-          const row: DeviceDayActivity = {
-            deviceId,
-            day: dayString(c[at + 1]!),
-            onlineMinutes: c[at + 2]!,
-            heartbeats: c[at + 3]!,
-            firstSeen: c[at + 1]! * DAY_MS + c[at + 4]!,
-            lastSeen: c[at + 1]! * DAY_MS + c[at + 5]!,
-            lastSeq: c[at + 6]!,
-            skewSamples: c[at + 7]!,
-            skewAbsSumMs: c[at + 8]!,
-            coincidentHeartbeats: c[at + 9]!,
-          };
+          const row = activityRow(deviceId, view, r * DAY_COUNTERS_BYTES, dayString);
           if (mapStart[r]! >= 0) row.minuteMap = new Uint8Array(maps!.buffer, maps!.byteOffset + mapStart[r]!, MINUTE_MAP_BYTES);
           out.push(row);
         }
@@ -398,17 +361,36 @@ function mergeRows(stored: DayRow, acc: DayAccumulator): DayRow {
   };
 }
 
+/** The record at `at` as an activity row, read straight from the view (the hot loop of a verification: no intermediate object). */
+function activityRow(deviceId: string, view: DataView, at: number, dayString: (dayNumber: number) => string): DeviceDayActivity {
+  const dayNumber = view.getUint16(at + DAY_COUNTER_FIELDS.dayNumber, true);
+  const base = dayNumber * DAY_MS;
+  return {
+    deviceId,
+    day: dayString(dayNumber),
+    onlineMinutes: view.getUint16(at + DAY_COUNTER_FIELDS.onlineMinutes, true),
+    heartbeats: view.getUint32(at + DAY_COUNTER_FIELDS.heartbeats, true),
+    firstSeen: base + view.getInt32(at + DAY_COUNTER_FIELDS.firstSeen, true),
+    lastSeen: base + view.getInt32(at + DAY_COUNTER_FIELDS.lastSeen, true),
+    lastSeq: view.getFloat64(at + DAY_COUNTER_FIELDS.lastSeq, true),
+    skewSamples: view.getUint32(at + DAY_COUNTER_FIELDS.skewSamples, true),
+    skewAbsSumMs: view.getFloat64(at + DAY_COUNTER_FIELDS.skewAbsSumMs, true),
+    coincidentHeartbeats: view.getUint32(at + DAY_COUNTER_FIELDS.coincident, true),
+  };
+}
+
 function fromDb(row: DbDayRow | undefined): DayRow | undefined {
   if (row === undefined) return undefined;
+  const c = decodeDayCounters(viewOf(row.counters));
   return {
     minuteMap: row.minute_map,
-    heartbeats: row.heartbeats,
-    firstSeen: row.first_seen,
-    lastSeen: row.last_seen,
-    lastSeq: row.last_seq,
-    skewSamples: row.skew_samples,
-    skewAbsSumMs: row.skew_abs_sum_ms,
-    coincident: row.coincident,
+    heartbeats: c.heartbeats,
+    firstSeen: c.firstSeen,
+    lastSeen: c.lastSeen,
+    lastSeq: c.lastSeq,
+    skewSamples: c.skewSamples,
+    skewAbsSumMs: c.skewAbsSumMs,
+    coincident: c.coincident,
   };
 }
 

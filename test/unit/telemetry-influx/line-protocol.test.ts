@@ -143,7 +143,7 @@ describe('line protocol of the 1.x store', () => {
       const want = await referenceBody(batch, rollups);
       if (got !== want) expect({ round, batch, got }).toEqual({ round, batch, got: want });
     }
-  });
+  }, 60_000); // 2,000 batches: seconds on a busy 2-core machine
 
   it('moves many same-millisecond heartbeats of one device to free nanoseconds as before', async () => {
     // Beyond the linear scan: the per-device set takes over and must agree.

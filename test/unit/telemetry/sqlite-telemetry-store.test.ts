@@ -143,7 +143,7 @@ describe('sqlite telemetry store', () => {
 });
 
 describe('sqlite telemetry schema', () => {
-  it('counts the online minutes of device-days written before the column existed (migration 2)', async () => {
+  it('counts the online minutes of device-days written before the column existed (migration 2) and carries every counter into the blob (migration 3)', async () => {
     const db = openDatabase(':memory:');
     onTestFinished(() => {
       db.close();
@@ -154,11 +154,21 @@ describe('sqlite telemetry schema', () => {
     db.prepare("INSERT INTO telemetry_device (device_key, device_id) VALUES (1, 'dev-old')").run();
     db.prepare(
       `INSERT INTO telemetry_device_day (day_number, device_key, minute_map, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident)
-       VALUES (?, 1, ?, 9, 0, 0, 9, 0, 0, 0)`,
-    ).run(shanghaiDayNumber(t0), map);
+       VALUES (?, 1, ?, 9, ?, ?, 9, 4, 480000, 2)`,
+    ).run(shanghaiDayNumber(t0), map, t0, t0 + 3_600_000);
 
     const store = createSqliteTelemetryStore({ db });
     const [row] = await store.dailyActivity(['dev-old'], '2020-10-09', '2020-10-09');
-    expect(row).toMatchObject({ deviceId: 'dev-old', onlineMinutes: 5, heartbeats: 9 });
+    expect(row).toMatchObject({
+      deviceId: 'dev-old',
+      onlineMinutes: 5,
+      heartbeats: 9,
+      firstSeen: t0,
+      lastSeen: t0 + 3_600_000,
+      lastSeq: 9,
+      skewSamples: 4,
+      skewAbsSumMs: 480_000,
+      coincidentHeartbeats: 2,
+    });
   });
 });
