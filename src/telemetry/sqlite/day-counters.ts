@@ -1,4 +1,5 @@
 import { DAY_MS } from '../../time/shanghai.js';
+import type { DayAccumulator } from '../day-accumulator.js';
 
 /**
  * A device-day's counters as one fixed-width little-endian blob (`telemetry_device_day.counters`,
@@ -36,18 +37,8 @@ export const DAY_COUNTER_FIELDS = {
 } as const;
 const F = DAY_COUNTER_FIELDS;
 
-export interface DayCounters {
-  deviceKey: number;
-  dayNumber: number;
-  onlineMinutes: number;
-  heartbeats: number;
-  firstSeen: number;
-  lastSeen: number;
-  lastSeq: number;
-  skewSamples: number;
-  skewAbsSumMs: number;
-  coincident: number;
-}
+/** A stored device-day's counters: the accumulator's, keyed by the device's integer key, with the online minutes counted. */
+export type DayCounters = Omit<DayAccumulator, 'deviceId' | 'minuteMap'> & { deviceKey: number; onlineMinutes: number };
 
 export function encodeDayCounters(c: DayCounters): Uint8Array {
   const bytes = new Uint8Array(DAY_COUNTERS_BYTES);

@@ -255,7 +255,19 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
         if (rows === undefined) continue;
         if (!isSortedBy(rows, dayOfRow)) rows.sort((a, b) => dayOfRow(a) - dayOfRow(b));
         for (const r of rows) {
-          const row = activityRow(deviceId, view, r * DAY_COUNTERS_BYTES, dayString);
+          const c = decodeDayCounters(view, r * DAY_COUNTERS_BYTES);
+          const row: DeviceDayActivity = {
+            deviceId,
+            day: dayString(c.dayNumber),
+            onlineMinutes: c.onlineMinutes,
+            heartbeats: c.heartbeats,
+            firstSeen: c.firstSeen,
+            lastSeen: c.lastSeen,
+            lastSeq: c.lastSeq,
+            skewSamples: c.skewSamples,
+            skewAbsSumMs: c.skewAbsSumMs,
+            coincidentHeartbeats: c.coincident,
+          };
           if (mapStart[r]! >= 0) row.minuteMap = new Uint8Array(maps!.buffer, maps!.byteOffset + mapStart[r]!, MINUTE_MAP_BYTES);
           out.push(row);
         }
@@ -361,37 +373,10 @@ function mergeRows(stored: DayRow, acc: DayAccumulator): DayRow {
   };
 }
 
-/** The record at `at` as an activity row, read straight from the view (the hot loop of a verification: no intermediate object). */
-function activityRow(deviceId: string, view: DataView, at: number, dayString: (dayNumber: number) => string): DeviceDayActivity {
-  const dayNumber = view.getUint16(at + DAY_COUNTER_FIELDS.dayNumber, true);
-  const base = dayNumber * DAY_MS;
-  return {
-    deviceId,
-    day: dayString(dayNumber),
-    onlineMinutes: view.getUint16(at + DAY_COUNTER_FIELDS.onlineMinutes, true),
-    heartbeats: view.getUint32(at + DAY_COUNTER_FIELDS.heartbeats, true),
-    firstSeen: base + view.getInt32(at + DAY_COUNTER_FIELDS.firstSeen, true),
-    lastSeen: base + view.getInt32(at + DAY_COUNTER_FIELDS.lastSeen, true),
-    lastSeq: view.getFloat64(at + DAY_COUNTER_FIELDS.lastSeq, true),
-    skewSamples: view.getUint32(at + DAY_COUNTER_FIELDS.skewSamples, true),
-    skewAbsSumMs: view.getFloat64(at + DAY_COUNTER_FIELDS.skewAbsSumMs, true),
-    coincidentHeartbeats: view.getUint32(at + DAY_COUNTER_FIELDS.coincident, true),
-  };
-}
-
 function fromDb(row: DbDayRow | undefined): DayRow | undefined {
   if (row === undefined) return undefined;
-  const c = decodeDayCounters(viewOf(row.counters));
-  return {
-    minuteMap: row.minute_map,
-    heartbeats: c.heartbeats,
-    firstSeen: c.firstSeen,
-    lastSeen: c.lastSeen,
-    lastSeq: c.lastSeq,
-    skewSamples: c.skewSamples,
-    skewAbsSumMs: c.skewAbsSumMs,
-    coincident: c.coincident,
-  };
+  const { deviceKey: _key, dayNumber: _day, onlineMinutes: _online, ...counters } = decodeDayCounters(viewOf(row.counters));
+  return { minuteMap: row.minute_map, ...counters };
 }
 
 function isSortedBy(rows: readonly number[], key: (row: number) => number): boolean {
