@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -100,6 +101,8 @@ function writeSecret(file: string, text: string): void {
 export function loadOrCreateKeyFile(file: string): { keys: KeySet; created: boolean } {
   if (!existsSync(file)) {
     const text = `${JSON.stringify({ keys: [generateJwk()] }, null, 2)}\n`;
+    // First start: the data dir (the default home of the key) may not exist yet.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     try {
       // 'wx': two nodes starting at once on a shared volume must not both create a key.
       const fd = openSync(file, 'wx', 0o600);
