@@ -67,8 +67,9 @@ export const verificationRoutes = [
       if (wanted === 'application/jose') {
         res
           .status(200)
-          .type('application/jose')
+          // attachment() would set the type from the .jws extension (unknown: octet-stream); type after it.
           .attachment(`verification-${report.contractId}.jws`)
+          .type('application/jose')
           .set('X-Report-Digest', report.digest)
           .send(deps.trust.log.signReport(report));
         return undefined;
