@@ -112,6 +112,6 @@ describe('tampering with the audit log in the database', () => {
     const lines: string[] = [];
     const code = await run(['verify-log', '--from', savedFile, '--url', g.httpUrl, '--jwks', jwksFile], (s) => lines.push(s));
     expect(code).toBe(1);
-    expect(lines.join("\n")).toMatch(/INCONSISTENT: the first \d+ entries are not a prefix of the current log: history was rewritten/);
+    expect(lines.join('\n')).toMatch(/INCONSISTENT: the first \d+ entries are not a prefix of the current log: history was rewritten/);
   });
 });
