@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as digest } from 'node:crypto';
 
 /**
  * RFC 9162 §2.1 Merkle tree algorithms, over a tree whose complete ("perfect") subtrees are
@@ -14,16 +14,19 @@ export type Hash = Buffer;
 export type PerfectNode = (level: number, index: number) => Hash;
 
 const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
+/** 0x01 ‖ left ‖ right, reused: the one-shot hash of a 65-byte buffer is the cheapest form in Node. */
+const nodeInput = Buffer.alloc(65, 0x01);
 
 /** RFC 9162 §2.1.1: MTH({d(0)}) = SHA-256(0x00 || d(0)). */
 export function leafHash(entry: Uint8Array): Hash {
-  return createHash('sha256').update(LEAF_PREFIX).update(entry).digest();
+  return digest('sha256', Buffer.concat([LEAF_PREFIX, entry]), 'buffer');
 }
 
 /** RFC 9162 §2.1.1: SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n])). */
 export function nodeHash(left: Hash, right: Hash): Hash {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  left.copy(nodeInput, 1);
+  right.copy(nodeInput, 33);
+  return digest('sha256', nodeInput, 'buffer');
 }
 
 /** RFC 9162 §2.1.1: MTH of the empty tree is the hash of the empty string. */
@@ -102,9 +105,14 @@ export function consistencyPath(perfect: PerfectNode, from: number, to: number):
   return proof;
 }
 
+function isSha256(h: Hash): boolean {
+  return h.length === 32;
+}
+
 /** RFC 9162 §2.1.3.2: does `auditPath` prove `leaf` at `leafIndex` in the tree of `treeSize` with `root`? */
 export function verifyInclusion(leaf: Hash, leafIndex: number, treeSize: number, auditPath: readonly Hash[], root: Hash): boolean {
   if (!(leafIndex >= 0 && leafIndex < treeSize)) return false;
+  if (![leaf, root, ...auditPath].every(isSha256)) return false;
   let fn = leafIndex;
   let sn = treeSize - 1;
   let r = leaf;
@@ -136,6 +144,7 @@ export function verifyConsistency(
   secondRoot: Hash,
 ): boolean {
   if (!(first >= 1 && first <= second)) return false;
+  if (![firstRoot, secondRoot, ...proof].every(isSha256)) return false;
   if (first === second) return proof.length === 0 && firstRoot.equals(secondRoot);
   if (proof.length === 0) return false;
   // Step 2: a power-of-two first tree is itself the first node of the proof.
