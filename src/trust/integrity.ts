@@ -44,6 +44,32 @@ interface LeafJoin extends Partial<AuditRow> {
  * Only an attacker holding the signing key and rewriting the heads too gets past this check —
  * and not past an auditor's saved head (`gateway verify-log`).
  */
+/**
+ * The perfect subtrees of the leaves pushed so far, largest first; root() folds them (RFC 9162
+ * MTH). `completed` receives each interior node as it completes: (level, index, hash).
+ */
+function createFrontier(completed?: (level: number, index: number, hash: Hash) => void) {
+  const stack: Array<{ level: number; index: number; hash: Hash }> = [];
+  return {
+    push(hash: Hash, leafIndex: number) {
+      stack.push({ level: 0, index: leafIndex, hash });
+      while (stack.length >= 2 && stack[stack.length - 1]!.level === stack[stack.length - 2]!.level) {
+        const right = stack.pop()!;
+        const left = stack.pop()!;
+        const node = { level: left.level + 1, index: left.index / 2, hash: nodeHash(left.hash, right.hash) };
+        completed?.(node.level, node.index, node.hash);
+        stack.push(node);
+      }
+    },
+    root(): Hash {
+      if (stack.length === 0) return EMPTY_ROOT;
+      let r = stack[stack.length - 1]!.hash;
+      for (let i = stack.length - 2; i >= 0; i--) r = nodeHash(stack[i]!.hash, r);
+      return r;
+    },
+  };
+}
+
 export function createIntegrityChecker(options: { db: SqliteDb; clock: Clock; log: Logger; tree: AuditTree }): IntegrityChecker {
   const { db, clock, log, tree } = options;
   const rowCount = db.prepare('SELECT count(*) FROM audit_log').pluck();
@@ -51,6 +77,7 @@ export function createIntegrityChecker(options: { db: SqliteDb; clock: Clock; lo
     SELECT l.leaf_index AS leafIndex, l.audit_id AS auditId, l.hash, a.id, a.at, a.actor, a.action, a.subject, a.details
     FROM audit_leaves l LEFT JOIN audit_log a ON a.id = l.audit_id
     WHERE l.leaf_index >= ? ORDER BY l.leaf_index LIMIT ?`);
+  const nodeRange = db.prepare('SELECT idx, hash FROM audit_tree_nodes WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx');
   const heads = db.prepare('SELECT tree_size AS treeSize, root_hash AS rootHash FROM audit_tree_heads ORDER BY tree_size');
   let state: IntegrityState = { status: 'unchecked', problems: [] };
   let running: Promise<IntegrityState> | undefined;
@@ -68,18 +95,30 @@ export function createIntegrityChecker(options: { db: SqliteDb; clock: Clock; lo
     const pending = signed.filter((h) => h.treeSize <= size);
     let nextHead = 0;
 
-    // RFC 9162 MTH of the first c leaves as they are now: a stack of perfect subtrees, largest first.
-    const stack: Array<{ size: number; hash: Hash }> = [];
-    const rootOfStack = (): Hash => {
-      if (stack.length === 0) return EMPTY_ROOT;
-      let r = stack[stack.length - 1]!.hash;
-      for (let i = stack.length - 2; i >= 0; i--) r = nodeHash(stack[i]!.hash, r);
-      return r;
+    // RFC 9162 MTH of the first c leaves as the rows are now, and as the stored leaves are.
+    const fromRows = createFrontier();
+    // Proofs are served from the stored interior nodes: each must be the hash of the stored leaves below it.
+    let computedNodes: Array<{ level: number; index: number; hash: Hash }> = [];
+    const fromLeaves = createFrontier((level, index, hash) => computedNodes.push({ level, index, hash }));
+    const compareNodes = () => {
+      const byLevel = new Map<number, Array<{ index: number; hash: Hash }>>();
+      for (const n of computedNodes) (byLevel.get(n.level) ?? byLevel.set(n.level, []).get(n.level)!).push(n);
+      for (const [level, nodes] of byLevel) {
+        const stored = new Map(
+          (nodeRange.all(level, nodes[0]!.index, nodes[nodes.length - 1]!.index) as Array<{ idx: number; hash: Buffer }>).map((r) => [r.idx, r.hash]),
+        );
+        for (const n of nodes) {
+          const s = stored.get(n.index);
+          if (!s) problem(`tree node (${level}, ${n.index}) is missing`);
+          else if (!s.equals(n.hash)) problem(`tree node (${level}, ${n.index}) disagrees with the stored leaves below it`);
+        }
+      }
+      computedNodes = [];
     };
     const checkHeadsAt = (count: number) => {
       while (nextHead < pending.length && pending[nextHead]!.treeSize === count) {
         const head = pending[nextHead++]!;
-        if (!rootOfStack().equals(head.rootHash)) problem(`the first ${count} audit rows no longer hash to the signed tree head of size ${count}`);
+        if (!fromRows.root().equals(head.rootHash)) problem(`the first ${count} audit rows no longer hash to the signed tree head of size ${count}`);
       }
     };
 
@@ -98,18 +137,15 @@ export function createIntegrityChecker(options: { db: SqliteDb; clock: Clock; lo
           hash = leafHash(auditEntryBytes(leaf as AuditRow));
           if (!hash.equals(leaf.hash)) problem(`leaf ${leaf.leafIndex}: audit row ${leaf.auditId} differs from the entry logged`);
         }
-        stack.push({ size: 1, hash });
-        while (stack.length >= 2 && stack[stack.length - 1]!.size === stack[stack.length - 2]!.size) {
-          const right = stack.pop()!;
-          const left = stack.pop()!;
-          stack.push({ size: left.size * 2, hash: nodeHash(left.hash, right.hash) });
-        }
+        fromRows.push(hash, leaf.leafIndex);
+        fromLeaves.push(leaf.hash, leaf.leafIndex);
         count = leaf.leafIndex + 1;
         checkHeadsAt(count);
       }
+      compareNodes();
       await yieldToEventLoop();
     }
-    if (size > 0 && !tree.root(size).equals(rootOfStack())) problem('the stored tree nodes disagree with the audit rows');
+    if (!tree.root(size).equals(fromLeaves.root())) problem('the root from the stored tree nodes disagrees with the stored leaves');
 
     const result: IntegrityState = {
       status: problems.length === 0 ? 'ok' : 'tampered',

@@ -83,6 +83,15 @@ describe('tampering with the audit log in the database', () => {
     expect(result.problems).toEqual(expect.arrayContaining(['leaf 1: audit row 2 differs from the entry logged', 'leaf 2: audit row 3 differs from the entry logged']));
   });
 
+  it('a rewritten interior node of the tree (which proofs are served from) is caught', async () => {
+    const g = await seededGateway();
+    dropTriggers(attacker!);
+    attacker!.prepare('UPDATE audit_tree_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 1').run();
+    const result = await check(g);
+    expect(result.status).toBe('tampered');
+    expect(result.problems).toContain('tree node (1, 1) disagrees with the stored leaves below it');
+  });
+
   it('a row edited with the whole tree rebuilt to match is caught by the signed heads, and an auditor\'s saved head exposes even a rewrite of those', async () => {
     const g = await seededGateway();
     const savedText = await (await g.api('/v1/audit/tree-head', { key: null })).text();
