@@ -21,7 +21,7 @@ export const configSchema = z
     /** Ed25519 JWK Set that signs reports, decisions and tree heads (src/trust); default <data dir>/signing-key.jwk. */
     GATEWAY_SIGNING_KEY_FILE: z.string().min(1).optional(),
     /** How often the audit log is held to its Merkle tree and signed heads (src/trust/integrity.ts); 0 = only at start. */
-    GATEWAY_AUDIT_CHECK_INTERVAL_S: z.coerce.number().int().min(0).default(600),
+    GATEWAY_AUDIT_CHECK_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
     GATEWAY_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     GATEWAY_STORE: z.enum(['sqlite', 'influx']).default('sqlite'),
     GATEWAY_INFLUX_URL: z.url().optional(),

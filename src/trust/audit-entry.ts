@@ -1,5 +1,3 @@
-import { canonicalJson } from '../verifier/index.js';
-
 /** An audit_log row as stored: times in epoch ms, details as JSON text. */
 export interface AuditRow {
   id: number;
@@ -14,23 +12,19 @@ export interface AuditRow {
 export const AUDIT_ENTRY_VERSION = 1;
 
 /**
- * The bytes of an audit entry as a leaf of the transparency log (RFC 9162 §2.1: d(m)): UTF-8
- * of the canonical JSON (keys sorted at every level, no whitespace; src/verifier/digest.ts) of
- * `{v, id, at, actor, action, subject, details}` — `at` in epoch milliseconds, `details` the
- * stored object. The row id is inside the bytes, so moving a row to another position changes
- * its leaf hash.
+ * The bytes of an audit entry as a leaf of the transparency log (RFC 9162 §2.1: d(m)): UTF-8 of
+ *
+ *   {"action":…,"actor":…,"at":<epoch ms>,"details":<stored details JSON>,"id":<row id>,"subject":…,"v":1}
+ *
+ * — the row's columns in that order, strings written by JSON.stringify, `details` exactly as
+ * stored (it was written by JSON.stringify). A deterministic function of the stored row, so the
+ * gateway's integrity check and an auditor recompute the same bytes without parsing anything;
+ * the entry is still JSON for a reader. The row id is inside the bytes, so moving a row to
+ * another position changes its leaf hash.
  */
 export function auditEntryBytes(row: AuditRow): Buffer {
   return Buffer.from(
-    canonicalJson({
-      v: AUDIT_ENTRY_VERSION,
-      id: row.id,
-      at: row.at,
-      actor: row.actor,
-      action: row.action,
-      subject: row.subject,
-      details: JSON.parse(row.details) as unknown,
-    }),
+    `{"action":${JSON.stringify(row.action)},"actor":${JSON.stringify(row.actor)},"at":${row.at},"details":${row.details},"id":${row.id},"subject":${JSON.stringify(row.subject)},"v":${AUDIT_ENTRY_VERSION}}`,
     'utf8',
   );
 }
