@@ -72,8 +72,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? silentLogger;
   const metrics = createMetrics();
 
-  const signer = createSigner({ file: config.signingKeyFile, log: log.child({ component: 'trust' }) });
-  const { db, value: registry } = openDataDir(config.dataDir, (db) => createRegistry({ db, clock, log, signer }));
+  // The key file lives in the data dir by default: created after the database, so a read-only or full dir is named as such.
+  const { db, value: { registry, signer } } = openDataDir(config.dataDir, (db) => {
+    const signer = createSigner({ file: config.signingKeyFile, log: log.child({ component: 'trust' }) });
+    return { registry: createRegistry({ db, clock, log, signer }), signer };
+  });
   const trust = createTrust({ db, clock, log, signer, checkIntervalMs: config.auditCheckIntervalMs });
   const generatedAdminKey = registry.apiKeys.bootstrapAdmin(config.adminKey).key;
   const { store, prune } = await openTelemetryStore(config, db, log);
