@@ -1,9 +1,8 @@
 import { sign as ed25519Sign } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { canonicalJson } from '../verifier/index.js';
 import { loadOrCreateKeyFile, parseKeySet, type KeySet, type PublicJwk } from './keys.js';
-import { readFileSync } from 'node:fs';
 
 /** JWS `typ` of each kind of signed document, so one kind is never accepted as another. */
 export const JWS_TYPES = {

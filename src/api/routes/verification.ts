@@ -68,7 +68,7 @@ export const verificationRoutes = [
         res
           .status(200)
           // attachment() would set the type from the .jws extension (unknown: octet-stream); type after it.
-          .attachment(`verification-${report.contractId}.jws`)
+          .attachment(reportFileName(report, 'jws'))
           .type('application/jose')
           .set('X-Report-Digest', report.digest)
           .send(deps.trust.log.signReport(report));
@@ -78,7 +78,7 @@ export const verificationRoutes = [
         res
           .status(200)
           .type('text/csv; charset=utf-8')
-          .attachment(`verification-${report.contractId}.csv`)
+          .attachment(reportFileName(report, 'csv'))
           .set('X-Report-Digest', report.digest)
           .send(reportCsv(report));
         return undefined;
@@ -87,6 +87,11 @@ export const verificationRoutes = [
     },
   }),
 ];
+
+/** `verification-<contract>-<first 12 hex of the digest>.<ext>`: a saved file names the report it holds. */
+export function reportFileName(report: VerificationReport, ext: 'csv' | 'jws'): string {
+  return `verification-${report.contractId}-${report.digest.slice('sha256:'.length, 'sha256:'.length + 12)}.${ext}`;
+}
 
 export function reportCsv(report: VerificationReport): string {
   const header = ['contractId', 'deviceId', 'serial', 'active', 'counted', 'activeDays', 'onlineMinutes', 'heartbeats', 'firstSeen', 'lastSeen', 'sources', 'signals', ...report.window.days];

@@ -105,7 +105,9 @@ describe('signed reports', () => {
     const res = await gw.api(`/v1/contracts/${contract.contractId}/verification`, { headers: { accept: 'application/jose' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/jose/);
-    return { jws: await res.text(), digest: res.headers.get('x-report-digest') };
+    const digest = res.headers.get('x-report-digest');
+    expect(res.headers.get('content-disposition')).toContain(`verification-${contract.contractId}-${digest!.slice(7, 19)}.jws`);
+    return { jws: await res.text(), digest };
   };
 
   it('returns the report as a compact EdDSA JWS naming the current tree head', async () => {
@@ -117,6 +119,13 @@ describe('signed reports', () => {
     expect(report).toEqual(json);
     expect(report.digest).toBe(digest);
     expect(protectedHeader).toMatchObject({ alg: 'EdDSA', kid: head.kid, typ: 'gateway-report+json', treeHead: { treeSize: head.treeSize, rootHash: head.rootHash } });
+  });
+
+  it('names the CSV export after the report digest, which its #digest row also carries', async () => {
+    const res = await gw.api(`/v1/contracts/${contract.contractId}/verification`, { headers: { accept: 'text/csv' } });
+    const digest = res.headers.get('x-report-digest')!;
+    expect(res.headers.get('content-disposition')).toContain(`verification-${contract.contractId}-${digest.slice(7, 19)}.csv`);
+    expect(await res.text()).toContain(`#digest,${digest}`);
   });
 
   it('verify-report accepts the signed report and rejects a changed body or an unknown key', async () => {
