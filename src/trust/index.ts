@@ -5,32 +5,14 @@
  * tree head can prove offline that no earlier entry was changed. Other components import only
  * this module.
  */
-export { AUDIT_ENTRY_VERSION, auditEntryBytes, type AuditRow } from './audit-entry.js';
-export { createIntegrityChecker, type IntegrityChecker, type IntegrityState } from './integrity.js';
-export { jwkThumbprint, KeyFileError, loadOrCreateKeyFile, rotateKeyFile, type PublicJwk } from './keys.js';
-export {
-  consistencyPath,
-  EMPTY_ROOT,
-  inclusionPath,
-  leafHash,
-  nodeHash,
-  rootHash,
-  verifyConsistency,
-  verifyInclusion,
-  type Hash,
-} from './merkle.js';
+export { auditEntryBytes, type AuditRow } from './audit-entry.js';
+export { createIntegrityChecker, type IntegrityState } from './integrity.js';
+export { KeyFileError, loadOrCreateKeyFile, rotateKeyFile } from './keys.js';
+export { inclusionPath, verifyConsistency, verifyInclusion } from './merkle.js';
 export { trustMigration } from './schema.js';
 export { createSignedRecords, type SignedRecords } from './signed-records.js';
-export { createTrust, type Trust, type TrustOptions } from './service.js';
-export { createSigner, JWS_TYPES, type JwsType, type Signer } from './signer.js';
+export { createTrust, type Trust } from './service.js';
+export { createSigner, JWS_TYPES, type Signer } from './signer.js';
 export { createAuditTree, type AuditTree } from './tree-store.js';
-export {
-  createTransparencyLog,
-  type ConsistencyProof,
-  type InclusionProof,
-  type LogEntry,
-  type SignedTreeHead,
-  type TransparencyLog,
-  type TreeHead,
-} from './transparency-log.js';
-export { verifyJws, type VerifiedJws } from './verify.js';
+export { createTransparencyLog } from './transparency-log.js';
+export { verifyJws } from './verify.js';
