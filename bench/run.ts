@@ -3,7 +3,8 @@
  * Prints the table (gateway, the reference measured in the same run, ratio, target) and writes
  * bench/results/<name>-<timestamp>.json and bench/results/latest.json. Method: BENCHMARKS.md.
  *
- * Names: ingest, ingest-influx, connect-storm, memory, verify, rules, storage.
+ * Names: ingest, ingest-influx, connect-storm, memory, verify, rules, storage, trust.
+ * BENCH_TRUST_ENTRIES overrides the audit log size of `trust` (default 1,000,000).
  * BENCH_ROUNDS overrides the rounds per comparison (default 3; 2 for connect-storm, 1 for memory).
  */
 import { influxdAvailable, startInfluxd, type InfluxdServer } from '../test/support/influxd.js';
@@ -12,9 +13,10 @@ import { runIngest, type IngestVariant } from './ingest.js';
 import { formatTable, machine, writeResults, type BenchResult, type ResultRow } from './report.js';
 import { runRules } from './rules.js';
 import { influxBytesPerHeartbeat, sqliteBytesPerDeviceDay } from './storage.js';
+import { runTrust } from './trust.js';
 import { runVerify } from './verify.js';
 
-const ALL = ['ingest', 'ingest-influx', 'connect-storm', 'memory', 'verify', 'rules', 'storage'] as const;
+const ALL = ['ingest', 'ingest-influx', 'connect-storm', 'memory', 'verify', 'rules', 'storage', 'trust'] as const;
 type Name = (typeof ALL)[number];
 
 const requested = process.argv.slice(2).filter((a) => a !== '--');
@@ -176,6 +178,27 @@ try {
         rows.push({ benchmark: 'storage', metric: 'InfluxDB bytes per heartbeat (data+wal)', unit: 'B', gateway: inf.perHeartbeat, target: '(reported)', met: null });
       } else rows.push({ benchmark: 'storage', metric: 'InfluxDB bytes per heartbeat', unit: 'B', gateway: null, target: '(reported)', met: null, note: influxMissing });
       return { rows, details: { sqlite, influx: inf } };
+    });
+  }
+  if (selected.has('trust')) {
+    await bench('trust', async () => {
+      const entries = process.env.BENCH_TRUST_ENTRIES ? Number(process.env.BENCH_TRUST_ENTRIES) : 1_000_000;
+      const run = await runTrust({ entries, samples: 1000, runs: 20, log });
+      const n = run.log.entries.toLocaleString('en');
+      const logN = Math.ceil(Math.log2(run.log.entries));
+      return {
+        rows: [
+          { benchmark: 'trust', metric: `sign a ${run.report.devices.toLocaleString('en')}-device report (JWS EdDSA)`, unit: 'ms', gateway: run.report.signMs, target: '(reported)', met: null, note: `${run.report.jwsBytes} B JWS` },
+          { benchmark: 'trust', metric: `verify it (jose)`, unit: 'ms', gateway: run.report.verifyMs, target: '(reported)', met: null },
+          { benchmark: 'trust', metric: `inclusion proof @ ${n} entries`, unit: 'ms', gateway: run.log.inclusionMs, target: `O(log n): ≤ ${2 * logN + 2} reads`, met: run.log.inclusionMaxReads <= 2 * logN + 2, note: `max ${run.log.inclusionMaxReads} reads` },
+          { benchmark: 'trust', metric: `consistency proof @ ${n} entries`, unit: 'ms', gateway: run.log.consistencyMs, target: '(reported)', met: null },
+          { benchmark: 'trust', metric: `append @ ${n} entries, in a 10,000 batch (vs bare audit INSERT)`, unit: 'µs', gateway: run.log.batchAppendUs, reference: run.log.plainInsertUs, ratio: ratio(run.log.batchAppendUs, run.log.plainInsertUs), target: '(reported)', met: null, note: `log built in ${run.log.buildSeconds.toFixed(0)} s` },
+          { benchmark: 'trust', metric: `append @ ${n} entries, committed alone`, unit: 'ms', gateway: run.log.aloneAppendMs, target: '(reported)', met: null, note: 'one fsync (synchronous=FULL)' },
+          { benchmark: 'trust', metric: `new signed tree head @ ${n} entries`, unit: 'ms', gateway: run.log.treeHeadMs, target: '(reported)', met: null },
+          { benchmark: 'trust', metric: `full integrity check @ ${n} entries`, unit: 's', gateway: run.log.checkSeconds, target: '(reported)', met: null, note: run.log.treeBytesPerEntry === null ? undefined : `tree ${run.log.treeBytesPerEntry.toFixed(0)} B/entry` },
+        ],
+        details: run,
+      };
     });
   }
 } finally {

@@ -23,7 +23,7 @@ import { seedContract, seedSupplier } from './servers/seed-registry.js';
 const FIRST_DAY = '2020-10-01';
 const DAYS = 30;
 /** Verification time: the last minute of the 30th day. */
-const AT = shanghaiDayStart(addDays(FIRST_DAY, DAYS - 1)) + 86_400_000 - 60_000;
+export const AT = shanghaiDayStart(addDays(FIRST_DAY, DAYS - 1)) + 86_400_000 - 60_000;
 
 export interface VerifyTiming {
   devices: number;
@@ -35,8 +35,8 @@ export interface VerifyTiming {
   activeDevices: number;
 }
 
-/** Appends `perDay` heartbeats per device per day (spread over working hours) in batches. */
-async function writeActivity(store: TelemetryStore, deviceIds: readonly string[], perDay: number): Promise<number> {
+/** Appends `perDay` heartbeats per device per day (spread over working hours) in batches; bench/trust.ts builds its report with it too. */
+export async function writeActivity(store: TelemetryStore, deviceIds: readonly string[], perDay: number): Promise<number> {
   let batch: Heartbeat[] = [];
   let written = 0;
   const pending: Promise<void>[] = [];

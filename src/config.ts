@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -17,6 +18,10 @@ export const configSchema = z
     GATEWAY_MQTT_TLS_CERT: z.string().min(1).optional(),
     GATEWAY_MQTT_TLS_KEY: z.string().min(1).optional(),
     GATEWAY_DATA_DIR: z.string().min(1).default('./data'),
+    /** Ed25519 JWK Set that signs reports, decisions and tree heads (src/trust); default <data dir>/signing-key.jwk. */
+    GATEWAY_SIGNING_KEY_FILE: z.string().min(1).optional(),
+    /** How often the audit log is held to its Merkle tree and signed heads (src/trust/integrity.ts); 0 = only at start. */
+    GATEWAY_AUDIT_CHECK_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
     GATEWAY_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     GATEWAY_STORE: z.enum(['sqlite', 'influx']).default('sqlite'),
     GATEWAY_INFLUX_URL: z.url().optional(),
@@ -68,6 +73,8 @@ export interface Config {
   mqtt: { host: string; port: number; tls?: { port: number; certFile: string; keyFile: string } };
   dataDir: string;
   adminKey?: string;
+  signingKeyFile: string;
+  auditCheckIntervalMs: number;
   store:
     | { kind: 'sqlite' }
     | { kind: 'influx'; url: string; retentionDays: number; bufferMax: number };
@@ -118,6 +125,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : {}),
     },
     dataDir: c.GATEWAY_DATA_DIR,
+    signingKeyFile: c.GATEWAY_SIGNING_KEY_FILE ?? join(c.GATEWAY_DATA_DIR, 'signing-key.jwk'),
+    auditCheckIntervalMs: c.GATEWAY_AUDIT_CHECK_INTERVAL_S * 1000,
     ...(c.GATEWAY_ADMIN_KEY ? { adminKey: c.GATEWAY_ADMIN_KEY } : {}),
     store:
       c.GATEWAY_STORE === 'influx'

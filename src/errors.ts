@@ -37,6 +37,8 @@ export const ERROR_CATALOGUE = {
   GW_ERR_REGISTRY_ADMIN_KEY: { status: 500, title: 'Configured admin key has another role' },
   GW_ERR_REGISTRY_BAD_QUOTA: { status: 400, title: 'Invalid quota' },
 
+  GW_ERR_AUDIT_PROOF_RANGE: { status: 400, title: 'No proof for these tree sizes or leaf index' },
+
   GW_ERR_TELEMETRY_BUFFER_FULL: { status: 503, title: 'Telemetry buffer full' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -24,6 +24,7 @@ import {
   registryVerificationSources,
   type VerificationService,
 } from './services/index.js';
+import { createSigner, createTrust, type Trust } from './trust/index.js';
 import { createEvidenceStore, createGroupCommitter, createSqliteTelemetryStore, type TelemetryStore } from './telemetry/index.js';
 import { DEFAULT_ACTIVITY_POLICY } from './verifier/index.js';
 
@@ -39,6 +40,7 @@ export interface Gateway {
   clock: Clock;
   db: SqliteDb;
   registry: Registry;
+  trust: Trust;
   store: TelemetryStore;
   verification: VerificationService;
   metrics: Metrics;
@@ -70,7 +72,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? silentLogger;
   const metrics = createMetrics();
 
-  const { db, value: registry } = openDataDir(config.dataDir, (db) => createRegistry({ db, clock, log }));
+  // The key file lives in the data dir by default: created after the database, so a read-only or full dir is named as such.
+  const { db, value: { registry, signer } } = openDataDir(config.dataDir, (db) => {
+    const signer = createSigner({ file: config.signingKeyFile, log: log.child({ component: 'trust' }) });
+    return { registry: createRegistry({ db, clock, log, signer }), signer };
+  });
+  const trust = createTrust({ db, clock, log, signer, checkIntervalMs: config.auditCheckIntervalMs });
   const generatedAdminKey = registry.apiKeys.bootstrapAdmin(config.adminKey).key;
   const { store, prune } = await openTelemetryStore(config, db, log);
   const evidence = createEvidenceStore(db);
@@ -144,7 +151,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     verification,
     metrics,
     contractOwner: (id) => registry.contracts.get(id),
-    health: () => ({ store: store.health(), mqtt: { connections: broker.aedes.connectedClients } }),
+    health: () => ({ store: store.health(), mqtt: { connections: broker.aedes.connectedClients }, auditLog: trust.integrity.state() }),
+    trust,
     connectionInfo: () => ({ mqtt: { host: config.mqtt.host, ...mqttAddress } }),
     openapi: () => (openapi ??= generateOpenApi()),
   };
@@ -171,6 +179,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     clock,
     db,
     registry,
+    trust,
     store,
     verification,
     metrics,
@@ -192,6 +201,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         rawRetention?.stop();
         evidenceFlusher.stop();
         evidence.flush();
+        await trust.close();
         await store.close();
         db.close();
         log.info('gateway closed');

@@ -11,6 +11,7 @@ import { renderContracts } from './contracts.js';
 import { h, mount } from './dom.js';
 import { currentLang, setLang, t, toggleLang } from './i18n.js';
 import { loading, problemView, resetCaches } from './shared.js';
+import { auditBanner, auditIntegrity } from './signature.js';
 import { renderSupplier } from './supplier.js';
 import { renderWhatIf } from './what-if.js';
 
@@ -111,8 +112,9 @@ async function route() {
   markNav(location.hash);
   mount(loading());
   try {
-    const view = await VIEWS[target.name]({ me, params: target.params, query: target.query });
-    if (seq === renderSeq) mount(view); // a later navigation wins over a slow earlier one
+    const [view, integrity] = await Promise.all([VIEWS[target.name]({ me, params: target.params, query: target.query }), auditIntegrity()]);
+    const banner = auditBanner(integrity);
+    if (seq === renderSeq) mount(banner ? h('div', {}, banner, view) : view); // a later navigation wins over a slow earlier one
   } catch (err) {
     if (seq !== renderSeq) return;
     if (err instanceof ApiError && err.status === 401) return signOut(t('keyInvalid'));

@@ -1,11 +1,13 @@
 // Contract detail: devices × days heat-map, required-vs-active gauge, per-device evidence and
-// signals, the policy in force (with a what-if override), the report digest, CSV export and —
+// signals, the policy in force (with a what-if override), the report digest, CSV export, the
+// report's signature and audit tree head (signature.js) and —
 // for keys allowed to decide — the redemption decision.
 import { api, ApiError, download, fetchAll, fenToInput, fromLocalInput, shanghai, toFen, toLocalInput, yuan } from './api.js';
 import { h, svg } from './dom.js';
 import { heatmap } from './heatmap.js';
 import { t } from './i18n.js';
 import { bySerial, cityLabel, itemLabel, loadCatalog, loadContracts, loadProgram, problemView, reasonList, signalBadge, statusBadge } from './shared.js';
+import { auditIntegrity, signatureCard } from './signature.js';
 import { connectionPanel, shortfallPanel } from './supplier.js';
 
 const POLICY_KEYS = ['at', 'windowDays', 'minActiveDays', 'minOnlineMinutes'];
@@ -218,21 +220,24 @@ export async function renderContractDetail({ me, params, query }) {
   if (!contract) return notFoundView(id);
   const policyQuery = Object.fromEntries(POLICY_KEYS.map((k) => [k, query.get(k) ?? undefined]));
   const path = `/v1/contracts/${encodeURIComponent(id)}/verification`;
-  const [rawReport, registered, catalog, info, program] = await Promise.all([
+  const [rawReport, registered, catalog, info, program, integrity] = await Promise.all([
     api(path, { query: policyQuery }),
     fetchAll(`/v1/contracts/${encodeURIComponent(id)}/devices`).catch(() => []),
     loadCatalog().catch(() => undefined),
     me.role === 'supplier' ? api('/v1/connection-info') : undefined,
     loadProgram(),
+    auditIntegrity(),
   ]);
   const report = { ...rawReport, devices: [...rawReport.devices].sort(bySerial) };
+  const signature = await signatureCard(path, policyQuery, rawReport, integrity).catch((err) => problemView(err));
   const registry = new Map(registered.map((d) => [d.id, d]));
 
   const exportButton = h('button', { type: 'button', id: 'export-csv', onclick: async () => {
     exportButton.disabled = true;
     exportButton.textContent = t('exporting');
     try {
-      await download(path, { query: policyQuery, accept: 'text/csv', filename: `verification-${id}.csv` });
+      // The file name carries the report's digest (as its #digest row does), so a CSV names its report.
+      await download(path, { query: { ...policyQuery, at: report.at }, accept: 'text/csv', filename: `verification-${id}-${report.digest.slice(7, 19)}.csv` });
     } catch (err) {
       exportButton.after(problemView(err));
     } finally {
@@ -264,6 +269,7 @@ export async function renderContractDetail({ me, params, query }) {
     ),
     policyCard(report, query, id),
     h('section', { class: 'card digest-card' }, h('p', { class: 'digest' }, `${t('digest')}: `, h('code', {}, report.digest)), exportButton, signalSummary(report)),
+    signature,
     heatmap(report),
     me.role === 'supplier' ? [shortfallPanel(report), connectionPanel(info, report.devices)] : null,
     devicesTable(report, registry),

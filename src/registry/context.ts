@@ -3,6 +3,7 @@ import type { SqliteDb } from '../db/sqlite.js';
 import type { Logger } from '../log.js';
 import type { AuditLog } from './audit.js';
 import type { VoucherEngine } from './vouchers.js';
+import type { SignedRecords, Signer } from '../trust/index.js';
 
 /** What every registry component is built from (index.ts wires it once). */
 export interface RegistryContext {
@@ -11,6 +12,9 @@ export interface RegistryContext {
   log: Logger;
   audit: AuditLog;
   engine: VoucherEngine;
+  /** Signs decisions (src/trust); absent in tests whose subject is not signatures. */
+  signer?: Signer;
+  signedRecords: SignedRecords;
 }
 
 /** Who made a change, as recorded in the audit log: an API key id, or 'system'. */

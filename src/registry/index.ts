@@ -16,6 +16,7 @@ import { createQuotas, type Quotas } from './quotas.js';
 import { createRedemptions, type Redemptions } from './redemptions.js';
 import { registryMigrations } from './schema.js';
 import { createSuppliers, type Suppliers } from './suppliers.js';
+import { createSignedRecords, type Signer } from '../trust/index.js';
 import { createRulesVoucherEngine, type VoucherEngine } from './vouchers.js';
 
 export interface Registry {
@@ -35,6 +36,8 @@ export interface RegistryOptions {
   log: Logger;
   /** Defaults to the src/rules engine; tests may pass another. */
   engine?: VoucherEngine;
+  /** Signs each redemption decision (stored in signed_records); without it decisions are stored unsigned. */
+  signer?: Signer;
 }
 
 /** Runs the registry's migrations on `db` and returns the facade. The caller owns (and closes) `db`. */
@@ -48,6 +51,8 @@ export function createRegistry(options: RegistryOptions): Registry {
     log,
     audit,
     engine: options.engine ?? createRulesVoucherEngine(),
+    ...(options.signer ? { signer: options.signer } : {}),
+    signedRecords: createSignedRecords(options.db, options.clock),
   };
   const contracts = createContracts(ctx);
   return {

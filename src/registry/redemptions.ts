@@ -2,6 +2,7 @@ import type { Migration } from '../db/sqlite.js';
 import { toShanghaiIso } from '../time/shanghai.js';
 import type { Actor, RegistryContext } from './context.js';
 import { isoToMs } from './context.js';
+import { JWS_TYPES } from '../trust/index.js';
 
 /** A recorded redemption (兑现) decision: the rules outcome, the verification digest and who asked. */
 export interface RedemptionRecord {
@@ -17,6 +18,12 @@ export interface RedemptionRecord {
   reportDigest: string;
   actor: string;
   reasons: unknown[];
+  /**
+   * The decision as a compact JWS (src/trust, typ gateway-decision+json): payload = this record
+   * without `signed`, protected header `treeHead` = the audit log's head including this
+   * decision's own entry. Absent when the registry has no signer.
+   */
+  signed?: string;
 }
 
 export interface RedemptionInput {
@@ -72,12 +79,16 @@ interface Row {
 }
 
 export function createRedemptions(ctx: RegistryContext): Redemptions {
-  const { db, audit, clock } = ctx;
+  const { db, audit, clock, signer, signedRecords } = ctx;
   const insert = db.prepare(`INSERT INTO redemptions
     (contract_id, at, decided_at, decision, voucher_fen, required_devices, active_devices, report_digest, actor, reasons)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const byContract = db.prepare('SELECT * FROM redemptions WHERE contract_id = ? ORDER BY id');
   const byId = db.prepare('SELECT * FROM redemptions WHERE id = ?');
+  const withSigned = (record: RedemptionRecord): RedemptionRecord => {
+    const signed = signedRecords.latest('redemption', String(record.id));
+    return signed ? { ...record, signed } : record;
+  };
   const fromRow = (r: Row): RedemptionRecord => ({
     id: r.id,
     contractId: r.contract_id,
@@ -115,8 +126,12 @@ export function createRedemptions(ctx: RegistryContext): Redemptions {
         activeDevices: input.activeDevices,
         reportDigest: input.reportDigest,
       });
-      return fromRow(byId.get(lastInsertRowid) as Row);
+      const record = fromRow(byId.get(lastInsertRowid) as Row);
+      if (!signer) return record;
+      const signed = signer.signJson(record, JWS_TYPES.decision, { treeHead: audit.head() });
+      signedRecords.add('redemption', String(record.id), signed);
+      return { ...record, signed };
     }),
-    forContract: (contractId) => (byContract.all(contractId) as Row[]).map(fromRow),
+    forContract: (contractId) => (byContract.all(contractId) as Row[]).map(fromRow).map(withSigned),
   };
 }

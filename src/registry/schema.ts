@@ -1,5 +1,6 @@
 import { redemptionsMigration } from './redemptions.js';
 import { sqlList, type Migration } from '../db/sqlite.js';
+import { trustMigration } from '../trust/index.js';
 import { ROLES } from './roles.js';
 
 /**
@@ -108,4 +109,6 @@ export const registryMigrations: readonly Migration[] = [
     `,
   },
   redemptionsMigration,
+  // Versions 3–5 are reserved for other changes in flight; 6 is the transparency log (src/trust/schema.ts).
+  trustMigration,
 ];

@@ -9,5 +9,5 @@ export type {
   VerificationInput,
   VerificationReport,
 } from './verify.js';
-export { verifyDigest } from './digest.js';
+export { canonicalJson, verifyDigest } from './digest.js';
 export { verificationWindow } from './window.js';

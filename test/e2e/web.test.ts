@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as jose from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/sqlite.js';
 import { ARTIFACTS, launchBrowser, signIn, type TestBrowser } from './support/browser.js';
 import { startScenario, SUPPLIER_B_NAME, type Scenario } from './support/scenario.js';
 
@@ -123,7 +125,7 @@ describe('the web page served by the gateway', () => {
     await page.screenshot({ path: shot('contract-detail'), fullPage: true });
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
-    expect(download.suggestedFilename()).toBe(`verification-${s.a.contractId}.csv`);
+    expect(download.suggestedFilename()).toBe(`verification-${s.a.contractId}-${report.digest.slice(7, 19)}.csv`);
     const csv = readFileSync((await download.path())!, 'utf8');
     expect(csv).toContain(report.digest);
     for (const d of s.a.devices) expect(csv).toContain(d.serial);
@@ -217,6 +219,41 @@ describe('the web page served by the gateway', () => {
     await page.waitForSelector('#what-if-output .problem');
     expect(await page.textContent('#what-if-output .problem')).toContain('亚特兰蒂斯');
     expect(seen400()).toBe(1);
+    await page.close();
+  });
+
+  it('shows the report\'s signature and tree head, offers the signed report, and flags a tampered audit log', async () => {
+    const page = await signIn(browser, s.gw.httpUrl, reviewerKey, `#/contracts/${s.b.contractId}`);
+    await page.waitForSelector('.signature-card');
+    expect(await page.getAttribute('.signature-card', 'data-signature')).toBe('valid');
+    const head = await s.gw.json('/v1/audit/tree-head', { key: null });
+    expect(await page.getAttribute('.tree-head', 'data-tree-size')).toBe(String(head.treeSize));
+    expect(await page.getAttribute('.tree-head code', 'title')).toBe(head.rootHash);
+    expect(await page.getAttribute('.audit-integrity', 'data-audit')).not.toBe('tampered');
+    const shownDigest = await page.textContent('.digest code');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-jws')]);
+    const jws = readFileSync((await download.path())!, 'utf8');
+    const jwks = jose.createLocalJWKSet(await s.gw.json('/.well-known/jwks.json', { key: null }));
+    const { payload, protectedHeader } = await jose.compactVerify(jws, jwks, { algorithms: ['EdDSA'] });
+    expect(JSON.parse(new TextDecoder().decode(payload)).digest).toBe(shownDigest);
+    expect(protectedHeader).toMatchObject({ treeHead: { treeSize: head.treeSize, rootHash: head.rootHash } });
+    await page.screenshot({ path: shot('contract-signature'), fullPage: true });
+
+    // Someone with the database file rewrites an audit row: the next check flags it on every view.
+    const attacker = openDatabase(join(s.gw.dataDir, 'gateway.db'));
+    try {
+      attacker.exec('DROP TRIGGER audit_log_no_update');
+      attacker.prepare("UPDATE audit_log SET actor = 'nobody' WHERE id = 1").run();
+    } finally {
+      attacker.close();
+    }
+    expect((await s.gw.json('/v1/audit/check', { method: 'POST' })).status).toBe('tampered');
+    await page.reload();
+    await page.waitForSelector('.audit-banner');
+    expect(await page.getAttribute('.audit-integrity', 'data-audit')).toBe('tampered');
+    expect(await page.textContent('.audit-banner')).toContain('audit row 1');
+    await page.screenshot({ path: shot('audit-tampered'), fullPage: true });
     await page.close();
   });
 

@@ -4,10 +4,11 @@ import { metaRoutes, type MetaRouteDeps } from './meta.js';
 import { overviewRoutes, type OverviewRouteDeps } from './overview.js';
 import { registryRoutes, type RegistryRouteDeps } from './registry.js';
 import { rulesRoutes } from './rules.js';
+import { trustRoutes, type TrustRouteDeps } from './trust.js';
 import { verificationRoutes, type VerificationRouteDeps } from './verification.js';
 
 /** Everything the routes need, wired once in src/gateway.ts. */
-export type ApiDeps = MetaRouteDeps & OverviewRouteDeps & RegistryRouteDeps & VerificationRouteDeps & { config: Readonly<Config> };
+export type ApiDeps = MetaRouteDeps & OverviewRouteDeps & RegistryRouteDeps & VerificationRouteDeps & TrustRouteDeps & { config: Readonly<Config> };
 
 /** Every route of the v1 API; the OpenAPI document is generated from this list. */
 export const allRoutes: readonly RouteSpec<any, any, any, ApiDeps>[] = [
@@ -16,4 +17,5 @@ export const allRoutes: readonly RouteSpec<any, any, any, ApiDeps>[] = [
   ...verificationRoutes,
   ...overviewRoutes,
   ...registryRoutes,
+  ...trustRoutes,
 ];

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { Metrics } from '../../metrics.js';
 import type { StoreHealth } from '../../telemetry/index.js';
+import type { IntegrityState } from '../../trust/index.js';
 import { routesWith } from '../route.js';
+import { integritySchema } from './trust.js';
 
 export interface MetaRouteDeps {
   metrics: Metrics;
-  health(): { store: StoreHealth; mqtt: { connections: number } };
+  health(): { store: StoreHealth; mqtt: { connections: number }; auditLog: IntegrityState };
   connectionInfo(): { mqtt: { host: string; port: number; tlsPort?: number } };
   openapi(): Record<string, unknown>;
 }
@@ -15,6 +17,7 @@ const healthSchema = z
     status: z.enum(['ok', 'degraded']),
     store: z.object({ status: z.enum(['ok', 'degraded']), detail: z.string().optional() }),
     mqtt: z.object({ connections: z.number().int() }),
+    auditLog: integritySchema.describe('last audit log integrity check; tampered makes the status degraded'),
   })
   .meta({ id: 'Health' });
 
@@ -24,13 +27,14 @@ export const metaRoutes = [
   route({
     method: 'get',
     path: '/healthz',
-    summary: 'Liveness and store health (degraded while the telemetry store is unreachable)',
+    summary: 'Liveness, store health and audit log integrity (degraded while the telemetry store is unreachable or the audit log was tampered with)',
     tags: ['meta'],
     auth: 'public',
     responses: { 200: { description: 'healthy or degraded', schema: healthSchema } },
     handler({ deps }) {
       const h = deps.health();
-      return { status: 200, body: { status: h.store.status, ...h } };
+      const status = h.store.status === 'ok' && h.auditLog.status !== 'tampered' ? 'ok' : 'degraded';
+      return { status: 200, body: { ...h, status } };
     },
   }),
   route({

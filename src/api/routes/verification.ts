@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import { notFound } from '../../errors.js';
 import { canSeeContract } from '../../registry/index.js';
 import type { VerificationService } from '../../services/index.js';
+import type { Trust } from '../../trust/index.js';
 import type { VerificationReport } from '../../verifier/index.js';
 import { toCsv } from '../csv.js';
 import { routesWith, type Principal } from '../route.js';
@@ -10,6 +11,8 @@ import { verificationReportSchema } from '../schemas/verification.js';
 
 export interface VerificationRouteDeps {
   clock: Clock;
+  /** Signs reports for `Accept: application/jose` (src/trust). */
+  trust: Pick<Trust, 'log'>;
   verification: VerificationService;
   contractOwner(contractId: string): { supplierId: string } | undefined;
 }
@@ -27,7 +30,7 @@ export const verificationQuery = z.object({
 
 /** Loads the report of a contract the caller may see (others' contracts are 404, not 403). */
 export async function visibleReport(
-  deps: VerificationRouteDeps,
+  deps: Omit<VerificationRouteDeps, 'trust'>,
   principal: Principal | null,
   contractId: string,
   at: number,
@@ -47,23 +50,35 @@ export const verificationRoutes = [
   route({
     method: 'get',
     path: '/v1/contracts/{id}/verification',
-    summary: 'Required vs active devices of a contract, per-device evidence, signals and digest (CSV with Accept: text/csv)',
+    summary:
+      'Required vs active devices of a contract, per-device evidence, signals and digest (CSV with Accept: text/csv; a compact JWS signed with EdDSA, naming the audit tree head, with Accept: application/jose)',
     tags: ['verification'],
     auth: ['admin', 'reviewer', 'supplier'],
     params: contractIdParams,
     query: verificationQuery,
     responses: {
-      200: { description: 'verification report', schema: verificationReportSchema },
+      200: { description: 'verification report (or its CSV, or its compact JWS as application/jose)', schema: verificationReportSchema },
       404: { description: 'no such contract (or not visible to this key)' },
     },
     async handler({ params, query, principal, deps, req, res }) {
             const at = query.at ? Date.parse(query.at) : deps.clock.now();
       const report = await visibleReport(deps, principal, params.id, at, query);
-      if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+      const wanted = req.accepts(['application/json', 'text/csv', 'application/jose']);
+      if (wanted === 'application/jose') {
+        res
+          .status(200)
+          // attachment() would set the type from the .jws extension (unknown: octet-stream); type after it.
+          .attachment(reportFileName(report, 'jws'))
+          .type('application/jose')
+          .set('X-Report-Digest', report.digest)
+          .send(deps.trust.log.signReport(report));
+        return undefined;
+      }
+      if (wanted === 'text/csv') {
         res
           .status(200)
           .type('text/csv; charset=utf-8')
-          .attachment(`verification-${report.contractId}.csv`)
+          .attachment(reportFileName(report, 'csv'))
           .set('X-Report-Digest', report.digest)
           .send(reportCsv(report));
         return undefined;
@@ -72,6 +87,11 @@ export const verificationRoutes = [
     },
   }),
 ];
+
+/** `verification-<contract>-<first 12 hex of the digest>.<ext>`: a saved file names the report it holds. */
+export function reportFileName(report: VerificationReport, ext: 'csv' | 'jws'): string {
+  return `verification-${report.contractId}-${report.digest.slice('sha256:'.length, 'sha256:'.length + 12)}.${ext}`;
+}
 
 export function reportCsv(report: VerificationReport): string {
   const header = ['contractId', 'deviceId', 'serial', 'active', 'counted', 'activeDays', 'onlineMinutes', 'heartbeats', 'firstSeen', 'lastSeen', 'sources', 'signals', ...report.window.days];
