@@ -3,18 +3,19 @@
  * Prints the table (gateway, the reference measured in the same run, ratio, target) and writes
  * bench/results/<name>-<timestamp>.json and bench/results/latest.json. Method: BENCHMARKS.md.
  *
- * Names: ingest, ingest-influx, connect-storm, memory, verify, rules, storage.
+ * Names: ingest, ingest-influx, connect-storm, memory, verify, rules, storage, edge.
  * BENCH_ROUNDS overrides the rounds per comparison (default 3; 2 for connect-storm, 1 for memory).
  */
 import { influxdAvailable, startInfluxd, type InfluxdServer } from '../test/support/influxd.js';
 import { runMemory, runStorm } from './connections.js';
+import { runEdge } from './edge.js';
 import { runIngest, type IngestVariant } from './ingest.js';
 import { formatTable, machine, writeResults, type BenchResult, type ResultRow } from './report.js';
 import { runRules } from './rules.js';
 import { influxBytesPerHeartbeat, sqliteBytesPerDeviceDay } from './storage.js';
 import { runVerify } from './verify.js';
 
-const ALL = ['ingest', 'ingest-influx', 'connect-storm', 'memory', 'verify', 'rules', 'storage'] as const;
+const ALL = ['ingest', 'ingest-influx', 'connect-storm', 'memory', 'verify', 'rules', 'storage', 'edge'] as const;
 type Name = (typeof ALL)[number];
 
 const requested = process.argv.slice(2).filter((a) => a !== '--');
@@ -176,6 +177,20 @@ try {
         rows.push({ benchmark: 'storage', metric: 'InfluxDB bytes per heartbeat (data+wal)', unit: 'B', gateway: inf.perHeartbeat, target: '(reported)', met: null });
       } else rows.push({ benchmark: 'storage', metric: 'InfluxDB bytes per heartbeat', unit: 'B', gateway: null, target: '(reported)', met: null, note: influxMissing });
       return { rows, details: { sqlite, influx: inf } };
+    });
+  }
+  if (selected.has('edge')) {
+    await bench('edge', async () => {
+      const run = await runEdge({ devices: 500, durationMs: 10_000, rounds: roundsOverride ?? 3, log });
+      const { edge, direct } = run;
+      return {
+        rows: [
+          { benchmark: 'edge', metric: '500 devices: heartbeats/s, one edge connection vs 500 direct', unit: '/s', gateway: edge.perSecond, reference: direct.perSecond, ratio: ratio(edge.perSecond, direct.perSecond), target: '(reported)', met: null, note: 'reference = 500 direct device connections' },
+          { benchmark: 'edge', metric: 'server CPU per heartbeat, edge vs direct', unit: 'µs', gateway: edge.cpuUsPerHeartbeat, reference: direct.cpuUsPerHeartbeat, ratio: ratio(edge.cpuUsPerHeartbeat, direct.cpuUsPerHeartbeat), target: '(reported)', met: null },
+          { benchmark: 'edge', metric: 'RSS per device, behind the edge node vs connected', unit: 'KiB', gateway: edge.bytesPerDevice / 1024, reference: direct.bytesPerDevice / 1024, ratio: ratio(edge.bytesPerDevice, direct.bytesPerDevice), target: '(reported)', met: null },
+        ],
+        details: run,
+      };
     });
   }
 } finally {

@@ -1,3 +1,4 @@
+import { edgeNodesMigration } from './edge-nodes.js';
 import { redemptionsMigration } from './redemptions.js';
 import { sqlList, type Migration } from '../db/sqlite.js';
 import { ROLES } from './roles.js';
@@ -108,4 +109,5 @@ export const registryMigrations: readonly Migration[] = [
     `,
   },
   redemptionsMigration,
+  edgeNodesMigration,
 ];
