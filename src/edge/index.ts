@@ -1,7 +1,6 @@
 /** Edge gateways (issue 20): Sparkplug B and the JSON batch over one edge node's connection. */
-export { batchTopic, MAX_BATCH_BYTES, parseBatch } from './batch.js';
-export { createEdgeSession, BIRTH_BURST_MS, type EdgeLiveStatus, type EdgeNodeIdentity, type EdgeSession, type EdgeSessionDeps } from './edge-session.js';
-export { decodeSparkplug, encodeSparkplug, parseSparkplugTopic, SPARKPLUG_NAMESPACE } from './sparkplug.js';
+export { createEdgeSession, type EdgeLiveStatus, type EdgeSession } from './edge-session.js';
+export { encodeSparkplug } from './sparkplug.js';
 
 /**
  * Largest packet an authenticated edge connection may send: a 256 KiB JSON batch plus its

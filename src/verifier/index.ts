@@ -10,7 +10,6 @@ export type {
   VerificationDevice,
   VerificationInput,
   VerificationReport,
-  ReportedVia,
 } from './verify.js';
 export { verifyDigest } from './digest.js';
 export { verificationWindow } from './window.js';
