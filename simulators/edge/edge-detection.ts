@@ -4,6 +4,7 @@
  * with the default policy; per fleet the same outcome as the device fleets', and per edge node
  * the shares the EDGE_FABRICATION signal judges.
  */
+import { monotonicMs } from '../../src/clock.js';
 import { startInProcessGateway } from '../in-process.js';
 import { formatTable, verifyContract } from '../run.js';
 import type { EdgeProfile } from './edge-fleets.js';
@@ -22,9 +23,9 @@ export async function runEdgeDetection(options: { seed: number; days?: number; s
   try {
     const supplier = await gw.api.json<{ id: string }>('/v1/suppliers', { body: { name: '边缘网关供应商', kind: 'other' } });
     const provisioned = await provisionEdgeContract(gw, { supplierId: supplier.id, fleets: EDGE_DETECTION_FLEETS, label: 'EDGE', creditSeed: options.seed });
-    const started = performance.now();
+    const started = monotonicMs();
     const run = await playEdgeFleets(gw, provisioned, { days, seed: options.seed });
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (monotonicMs() - started) / 1000;
     const outcomes = await edgeOutcomes(gw, run);
     const report = await verifyContract(gw.api, run.contractId, run.verifyAt);
     const profileOf = new Map(run.fleets.map((f) => [f.edgeNodeId, f.profile]));

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { creditCodeCheckChar } from '../../src/registry/index.js';
+import { buildCreditCode } from '../../src/provisioning/index.js';
 import type { InProcessGateway } from '../in-process.js';
 import { deriveSeed } from '../profiles.js';
 import { verifyContract, type DeviceVerification } from '../run.js';
@@ -39,9 +39,8 @@ export async function provisionEdgeContract(
   gw: Pick<InProcessGateway, 'api'>,
   options: { supplierId: string; fleets: readonly EdgeFleetSpec[]; label: string; creditSeed: number; contractAmountFen?: number },
 ): Promise<{ contractId: string; fleets: Array<EdgeRunFleet & { token: string }> }> {
-  const body = `91440600MA${String(9_000_000 + (options.creditSeed % 1_000_000)).padStart(7, '0')}`;
   const enterprise = await gw.api.json<{ id: string }>('/v1/enterprises', {
-    body: { name: `${options.label} 企业`, creditCode: body + creditCodeCheckChar(body)!, city: '东莞', clusterPilot: false },
+    body: { name: `${options.label} 企业`, creditCode: buildCreditCode(9_000_000 + (options.creditSeed % 1_000_000)), city: '东莞', clusterPilot: false },
   });
   const contract = await gw.api.json<{ id: string }>('/v1/contracts', {
     body: {
