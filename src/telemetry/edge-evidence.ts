@@ -7,7 +7,7 @@ import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDayNumber, shanghaiDay
  *
  * - per device: how many accepted heartbeats came through which edge node (the report's
  *   "reported directly or through which edge node");
- * - per edge node: the counters the fabrication signal reads (src/edge/fabrication.ts) —
+ * - per edge node: the counters the EDGE_FABRICATION signal reads (src/verifier/edge-signals.ts) —
  *   device messages, messages whose metrics copied a sibling's, device births and deaths that
  *   were the device's own rather than part of its edge node's (re)birth.
  *
