@@ -127,7 +127,7 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
       metrics,
       log,
     }),
-    authorizeSubscribe: createAuthorizeSubscribe({ metrics }),
+    authorizeSubscribe: createAuthorizeSubscribe({ metrics, ...(deps.edge ? { isEdgeNode: deps.edge.isEdgeNode } : {}) }),
     // Address admission happens at TCP accept (handleConnection), before aedes reads a byte.
     preConnect(_client, _packet, done) {
       done(null, true);

@@ -204,6 +204,21 @@ describe('Sparkplug B over MQTT', () => {
     expect(await activity(other.devices[0]!.id)).toBeUndefined();
   });
 
+  it("lets an edge node subscribe to its own commands and host STATE, as Tahu clients do, and nothing else", async () => {
+    const creds = await registerEdge([]);
+    const node = await edgeNode(creds);
+    const granted = await node.client.subscribeAsync([
+      `spBv1.0/factory/NCMD/${creds.id}`,
+      `spBv1.0/factory/DCMD/${creds.id}/#`,
+      'spBv1.0/STATE/+',
+    ]);
+    expect(granted.map((g) => g.qos)).toEqual([0, 0, 0]);
+    expect(node.client.connected).toBe(true);
+    const gone = closed(node.client);
+    node.client.subscribe('spBv1.0/factory/NCMD/edg_aaaaaaaaaaaa');
+    await gone;
+  });
+
   it('counts a poisoned protobuf payload against the node and keeps the connection', async () => {
     const creds = await registerEdge(ids(5, 6));
     const node = await edgeNode(creds);
