@@ -3,12 +3,13 @@
  * Prints the table (gateway, the reference measured in the same run, ratio, target) and writes
  * bench/results/<name>-<timestamp>.json and bench/results/latest.json. Method: BENCHMARKS.md.
  *
- * Names: ingest, ingest-influx, connect-storm, memory, verify, rules, storage, trust.
+ * Names: ingest, ingest-influx, connect-storm, memory, verify, rules, storage, trust, edge.
  * BENCH_TRUST_ENTRIES overrides the audit log size of `trust` (default 1,000,000).
  * BENCH_ROUNDS overrides the rounds per comparison (default 3; 2 for connect-storm, 1 for memory).
  */
 import { influxdAvailable, startInfluxd, type InfluxdServer } from '../test/support/influxd.js';
 import { runMemory, runStorm } from './connections.js';
+import { runEdge } from './edge.js';
 import { runIngest, type IngestVariant } from './ingest.js';
 import { formatTable, machine, writeResults, type BenchResult, type ResultRow } from './report.js';
 import { runRules } from './rules.js';
@@ -16,7 +17,7 @@ import { influxBytesPerHeartbeat, sqliteBytesPerDeviceDay } from './storage.js';
 import { runTrust } from './trust.js';
 import { runVerify } from './verify.js';
 
-const ALL = ['ingest', 'ingest-influx', 'connect-storm', 'memory', 'verify', 'rules', 'storage', 'trust'] as const;
+const ALL = ['ingest', 'ingest-influx', 'connect-storm', 'memory', 'verify', 'rules', 'storage', 'trust', 'edge'] as const;
 type Name = (typeof ALL)[number];
 
 const requested = process.argv.slice(2).filter((a) => a !== '--');
@@ -196,6 +197,20 @@ try {
           { benchmark: 'trust', metric: `append @ ${n} entries, committed alone`, unit: 'ms', gateway: run.log.aloneAppendMs, target: '(reported)', met: null, note: 'one fsync (synchronous=FULL)' },
           { benchmark: 'trust', metric: `new signed tree head @ ${n} entries`, unit: 'ms', gateway: run.log.treeHeadMs, target: '(reported)', met: null },
           { benchmark: 'trust', metric: `full integrity check @ ${n} entries`, unit: 's', gateway: run.log.checkSeconds, target: '(reported)', met: null, note: run.log.treeBytesPerEntry === null ? undefined : `tree ${run.log.treeBytesPerEntry.toFixed(0)} B/entry` },
+        ],
+        details: run,
+      };
+    });
+  }
+  if (selected.has('edge')) {
+    await bench('edge', async () => {
+      const run = await runEdge({ devices: 500, durationMs: 10_000, rounds: roundsOverride ?? 3, log });
+      const { edge, direct } = run;
+      return {
+        rows: [
+          { benchmark: 'edge', metric: '500 devices: heartbeats/s, one edge connection vs 500 direct', unit: '/s', gateway: edge.perSecond, reference: direct.perSecond, ratio: ratio(edge.perSecond, direct.perSecond), target: '(reported)', met: null, note: 'reference = 500 direct device connections' },
+          { benchmark: 'edge', metric: 'server CPU per heartbeat, edge vs direct', unit: 'µs', gateway: edge.cpuUsPerHeartbeat, reference: direct.cpuUsPerHeartbeat, ratio: ratio(edge.cpuUsPerHeartbeat, direct.cpuUsPerHeartbeat), target: '(reported)', met: null },
+          { benchmark: 'edge', metric: 'RSS per device, behind the edge node vs connected', unit: 'KiB', gateway: edge.bytesPerDevice / 1024, reference: direct.bytesPerDevice / 1024, ratio: ratio(edge.bytesPerDevice, direct.bytesPerDevice), target: '(reported)', met: null },
         ],
         details: run,
       };

@@ -1,5 +1,6 @@
 import type { Client, PublishPacket } from 'aedes';
 import type { AdmitHeartbeat, IngestContext } from '../src/services/admit-heartbeat.js';
+import type { EdgeSession } from '../src/edge/index.js';
 import type { Logger } from '../src/log.js';
 import type { Metrics } from '../src/metrics.js';
 import { heartbeatTopic } from './topics.js';
@@ -13,12 +14,22 @@ import { heartbeatTopic } from './topics.js';
 export function createAuthorizePublish(deps: {
   admitHeartbeat: AdmitHeartbeat;
   contextOf: (client: Client) => IngestContext | undefined;
+  /** An edge node's connection publishes for its bound devices instead (src/edge). */
+  edgeOf?: (client: Client) => EdgeSession | undefined;
   metrics: Metrics;
   log: Logger;
 }) {
   const { admitHeartbeat, contextOf, metrics, log } = deps;
   return function authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
     if (!client) return done(new Error('server-side publishes are not accepted'));
+    const edge = deps.edgeOf?.(client);
+    if (edge) {
+      if (packet.retain) {
+        metrics.publishDenied.inc({ reason: 'retain' });
+        return done(new Error('retained messages are not accepted'));
+      }
+      return edge.publish(packet.topic, packet.payload as Buffer, done);
+    }
     const ctx = contextOf(client);
     if (!ctx) return done(new Error('publish before the session was established'));
     if (packet.topic !== heartbeatTopic(ctx.deviceId)) {

@@ -5,6 +5,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../src/clock.js';
 import type { AdmitHeartbeat, IngestContext } from '../src/services/admit-heartbeat.js';
+import { EDGE_MAX_PACKET_BYTES, type EdgeLiveStatus, type EdgeSession } from '../src/edge/index.js';
 import { createSeqSession } from '../src/ingest/session.js';
 import type { Logger } from '../src/log.js';
 import type { Metrics } from '../src/metrics.js';
@@ -28,6 +29,11 @@ export interface BrokerDeps {
   admitConnection?: (source: string) => boolean;
   /** Per-device flapping bans (broker/flood-control.ts); address admission goes through `admitConnection`. */
   flapping?: Pick<FloodControl, 'deviceBanned' | 'recordDeviceConnect'>;
+  /** Edge nodes (issue 20): which client ids are edge nodes, and a session for each of their connections. */
+  edge?: {
+    isEdgeNode(clientId: string): boolean;
+    open(edgeNodeId: string, source: string): EdgeSession | undefined;
+  };
 }
 
 /** The broker's limits; their defaults live in src/config.ts (GATEWAY_MQTT_*). */
@@ -43,6 +49,8 @@ export interface GatewayBroker {
   listen(host: string, port: number, tls?: { port: number; certFile: string; keyFile: string }): Promise<{ port: number; tlsPort?: number }>;
   /** Closes the live session of a device, if any (after a token rotation or when it is disabled). */
   disconnect(deviceId: string): boolean;
+  /** Live Sparkplug state of an edge node's connection (not connected when it has none). */
+  edgeStatus(edgeNodeId: string): EdgeLiveStatus;
   close(): Promise<void>;
 }
 
@@ -61,6 +69,9 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     },
   };
   const contexts = new WeakMap<Client, IngestContext>();
+  const edgeSessions = new WeakMap<Client, { session: EdgeSession; source: string }>();
+  /** Each connection's packet guard, so an authenticated edge node may send larger batches. */
+  const guards = new WeakMap<object, ReturnType<typeof guardConnection>>();
   let aedesRef: Aedes | undefined;
 
   const authenticate = createAuthenticate({
@@ -70,6 +81,7 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     metrics,
     log,
     onAuthenticated(client, deviceId) {
+      if (deps.edge?.isEdgeNode(deviceId)) return openEdge(client, deviceId);
       const facts = directory.facts(deviceId);
       if (!facts) return;
       const source = remoteAddress(client);
@@ -82,6 +94,17 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
       deps.flapping?.recordDeviceConnect(deviceId);
     },
   });
+
+  function openEdge(client: Client, edgeNodeId: string): void {
+    const source = remoteAddress(client);
+    const session = deps.edge?.open(edgeNodeId, source);
+    if (!session) return;
+    const previous = (aedesRef as unknown as { clients: Record<string, Client> } | undefined)?.clients[edgeNodeId];
+    if (previous && previous !== client) connections.recordConnection({ deviceId: edgeNodeId, at: clock.now(), kind: 'takeover', source });
+    edgeSessions.set(client, { session, source });
+    guards.get((client as unknown as { conn: object }).conn)?.setLimit(EDGE_MAX_PACKET_BYTES);
+    deps.flapping?.recordDeviceConnect(edgeNodeId);
+  }
 
   // A device banned for flapping is refused before its token is even checked; the ban itself
   // only ever starts from authenticated CONNECTs (flood-control.ts).
@@ -97,8 +120,14 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
 
   const aedes = await Aedes.createBroker({
     authenticate: guardedAuthenticate,
-    authorizePublish: createAuthorizePublish({ admitHeartbeat: deps.admitHeartbeat, contextOf: (c) => contexts.get(c), metrics, log }),
-    authorizeSubscribe: createAuthorizeSubscribe({ metrics }),
+    authorizePublish: createAuthorizePublish({
+      admitHeartbeat: deps.admitHeartbeat,
+      contextOf: (c) => contexts.get(c),
+      edgeOf: (c) => edgeSessions.get(c)?.session,
+      metrics,
+      log,
+    }),
+    authorizeSubscribe: createAuthorizeSubscribe({ metrics, ...(deps.edge ? { isEdgeNode: deps.edge.isEdgeNode } : {}) }),
     // Address admission happens at TCP accept (handleConnection), before aedes reads a byte.
     preConnect(_client, _packet, done) {
       done(null, true);
@@ -116,13 +145,15 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
 
   aedes.on('client', (client) => {
     metrics.mqttConnections.inc();
-    const ctx = contexts.get(client);
-    if (ctx) connections.recordConnection({ deviceId: ctx.deviceId, at: clock.now(), kind: 'connect', source: ctx.source });
+    const ctx = contexts.get(client) ?? edgeSessions.get(client);
+    if (ctx) connections.recordConnection({ deviceId: client.id, at: clock.now(), kind: 'connect', source: ctx.source });
   });
   aedes.on('clientDisconnect', (client) => {
     metrics.mqttConnections.dec();
-    const ctx = contexts.get(client);
-    if (ctx) connections.recordConnection({ deviceId: ctx.deviceId, at: clock.now(), kind: 'disconnect', source: ctx.source });
+    const edge = edgeSessions.get(client);
+    edge?.session.closed();
+    const ctx = contexts.get(client) ?? edge;
+    if (ctx) connections.recordConnection({ deviceId: client.id, at: clock.now(), kind: 'disconnect', source: ctx.source });
   });
   aedes.on('clientError', (client, err) => {
     log.debug({ clientId: client?.id, err: err.message }, 'client error');
@@ -145,10 +176,11 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
       return;
     }
     aedes.handle(socket);
-    guardConnection(socket, maxPacketBytes, (violation, declared) => {
+    const guard = guardConnection(socket, maxPacketBytes, (violation, declared) => {
       metrics.mqttConnectionsRefused.inc({ reason: violation });
       log.warn({ source, violation, declared, maxPacketBytes }, 'MQTT connection closed by the packet guard');
     });
+    guards.set(socket, guard);
   };
 
   return {
@@ -171,6 +203,11 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
       log.info({ clientId: deviceId }, 'session closed: credentials changed');
       client.close();
       return true;
+    },
+    edgeStatus(edgeNodeId) {
+      const client = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[edgeNodeId];
+      const edge = client && edgeSessions.get(client);
+      return edge ? edge.session.status() : { connected: false, born: false, group: null, bdSeq: null, devicesAlive: 0 };
     },
     async close() {
       // Stop accepting first; a server's close callback waits for its open sockets, which

@@ -14,6 +14,8 @@ export type GuardViolation = 'oversized-packet' | 'malformed-length';
 export interface PacketScanner {
   /** Follows the packets in a chunk; returns the first violation, if any. */
   feed(chunk: Uint8Array): { violation: GuardViolation; declared?: number } | undefined;
+  /** Changes the limit for packets whose header is still to come (an authenticated edge node's larger batches). */
+  setLimit(maxPacketBytes: number): void;
 }
 
 // Where the scanner is within the current packet.
@@ -21,7 +23,8 @@ const HEADER = 0;
 const LENGTH = 1;
 const BODY = 2;
 
-export function createPacketScanner(maxPacketBytes: number): PacketScanner {
+export function createPacketScanner(initialLimit: number): PacketScanner {
+  let maxPacketBytes = initialLimit;
   let state: number = HEADER;
   let length = 0;
   let multiplier = 1;
@@ -67,6 +70,9 @@ export function createPacketScanner(maxPacketBytes: number): PacketScanner {
       }
       return undefined;
     },
+    setLimit(limit) {
+      maxPacketBytes = limit;
+    },
   };
 }
 
@@ -76,7 +82,11 @@ export function createPacketScanner(maxPacketBytes: number): PacketScanner {
  * flowing mode (aedes' `readable` listener keeps it paused). On a violation the socket is
  * destroyed before the parser can accumulate more than the chunk in hand.
  */
-export function guardConnection(conn: Duplex, maxPacketBytes: number, onViolation: (v: GuardViolation, declared?: number) => void): void {
+export function guardConnection(
+  conn: Duplex,
+  maxPacketBytes: number,
+  onViolation: (v: GuardViolation, declared?: number) => void,
+): Pick<PacketScanner, 'setLimit'> {
   const scanner = createPacketScanner(maxPacketBytes);
   const listener = (chunk: Buffer) => {
     const failed = scanner.feed(chunk);
@@ -86,4 +96,5 @@ export function guardConnection(conn: Duplex, maxPacketBytes: number, onViolatio
     conn.destroy();
   };
   conn.on('data', listener);
+  return { setLimit: scanner.setLimit };
 }

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { contractsTable, redeem, runSummary, signalSummary, simulateVirtual, verifyContract, yuan, type ContractVerification, type RedemptionDecision } from './run.js';
 import { loadScenario } from './scenario.js';
+import { runEdgeDemo } from './edge/edge-demo.js';
+import { shanghaiDayStartOf } from '../src/time/shanghai.js';
 import { monotonicMs } from '../src/clock.js';
 import { gatewayEnv } from '../src/config.js';
 
@@ -66,6 +68,10 @@ async function main(): Promise<void> {
     rows.push({ name: c.name, verification });
     decisions.push({ name: c.name, decision: await redeem(gw.api, c, spec.contractAmountFen, at) });
   }
+  // A contract whose machines report through one Sparkplug B edge gateway (simulators/edge/).
+  const edge = await runEdgeDemo(gw, { firstDay: shanghaiDayStartOf(Date.parse(scenario.start)), days: scenario.days, verifyAt: at, seed: scenario.seed });
+  rows.push({ name: edge.name, verification: edge.verification });
+  decisions.push({ name: edge.name, decision: edge.decision });
 
   out(`verification at ${atIso} (30-day window; active = ≥ 60 online minutes on ≥ 20 days)`);
   out(contractsTable(rows));
@@ -75,6 +81,7 @@ async function main(): Promise<void> {
   out(`redemption decisions at ${atIso} (invoice, payment and acceptance report complete):`);
   for (const { name, decision } of decisions) out(redemptionLine(name, decision));
   out();
+  out(`edge gateway ${edge.edgeNodeId}: GET /v1/edge-nodes/${edge.edgeNodeId} (each device's reportedVia names it in the verification)`);
   out(`demo finished in ${((monotonicMs() - t0) / 1000).toFixed(1)} s`);
   out(`web page: http://127.0.0.1:${gw.gateway.httpPort}/  admin key: ${gw.adminKey}`);
   out(`MQTT: mqtt://127.0.0.1:${gw.gateway.mqttPort}  (the gateway's clock stands at ${atIso})`);

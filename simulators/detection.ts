@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ALL_SIGNALS, FRAUD_SIGNALS, formatTable, runSummary, simulateVirtual, verifyContract, type DeviceVerification, type VirtualSession } from './run.js';
 import { toShanghaiIso } from '../src/time/shanghai.js';
 import { isDishonest, loadScenario, type Scenario } from './scenario.js';
+import { runEdgeDetection } from './edge/edge-detection.js';
 
 /**
  * Detection quality: plays a scenario mixing every dishonest profile with honest fleets in
@@ -49,7 +50,7 @@ export function fleetOutcomes(scenario: Scenario, session: Pick<VirtualSession, 
   return [...outcomes.values()].sort((a, b) => Number(a.dishonest) - Number(b.dishonest));
 }
 
-export function detectionMarkdown(scenarioFile: string, scenario: Scenario, session: VirtualSession, outcomes: FleetOutcome[]): string {
+export function detectionMarkdown(scenarioFile: string, scenario: Scenario, session: VirtualSession, outcomes: FleetOutcome[], extra: string[] = []): string {
   const shown = ALL_SIGNALS.filter((s) => outcomes.some((o) => o.flagged[s]) || (FRAUD_SIGNALS as readonly string[]).includes(s));
   const perFleet = formatTable(
     ['fleet', 'kind', 'devices', 'counted active', ...shown, 'any signal'],
@@ -103,6 +104,7 @@ export function detectionMarkdown(scenarioFile: string, scenario: Scenario, sess
     '- burst: 60 heartbeats within one minute, then silence: one online minute (never active) and SILENT afterwards.',
     '- honest devices include 30 behind one NAT address on their own timers (jitter ±2 s per heartbeat).',
     '',
+    ...extra,
   ].join('\n');
 }
 
@@ -117,9 +119,10 @@ async function main(): Promise<void> {
       const v = await verifyContract(session.gw.api, c.id, session.verifyAt);
       for (const d of v.devices) reports.set(d.id, d);
     }
-    const outcomes = fleetOutcomes(scenario, session, reports);
+    const edge = await runEdgeDetection({ seed: scenario.seed });
+    const outcomes = [...fleetOutcomes(scenario, session, reports), ...edge.outcomes].sort((a, b) => Number(a.dishonest) - Number(b.dishonest));
     const shownFile = file.replace(/^.*\/(simulators\/scenarios\/)/, '$1');
-    const md = detectionMarkdown(shownFile, scenario, session, outcomes);
+    const md = detectionMarkdown(shownFile, scenario, session, outcomes, edge.lines);
     process.stdout.write(md);
     if (values.write) writeFileSync(values.write, md);
     const ok = outcomes.every((o) => (o.dishonest ? o.caught === o.devices : o.caught === 0));

@@ -9,6 +9,7 @@ import { provisionScenario, type Provisioned } from './provision.js';
 import { scenarioEndMs, scenarioStartMs, type Scenario } from './scenario.js';
 import { runVirtual } from './virtual-driver.js';
 import { monotonicMs } from '../src/clock.js';
+import { FRAUD_SIGNAL_CODES, SIGNAL_CODES } from '../src/verifier/index.js';
 
 export interface VirtualSession {
   gw: InProcessGateway;
@@ -126,8 +127,8 @@ export function redeem(api: ApiClient, contract: { id: string; voucherFen: numbe
 
 // ── formatting ───────────────────────────────────────────────────────────────────────────
 
-export const FRAUD_SIGNALS = ['DUPLICATE_SERIAL', 'LOCKSTEP', 'SEQ_REPLAY', 'CLOCK_SKEW', 'SESSION_TAKEOVER'] as const;
-export const ALL_SIGNALS = [...FRAUD_SIGNALS, 'NEVER_SEEN', 'SILENT'] as const;
+export const FRAUD_SIGNALS = FRAUD_SIGNAL_CODES;
+export const ALL_SIGNALS = SIGNAL_CODES;
 
 /** A plain text table: columns padded to the widest cell (CJK characters count double). */
 export function formatTable(header: string[], rows: Array<Array<string | number>>): string {

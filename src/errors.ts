@@ -38,6 +38,8 @@ export const ERROR_CATALOGUE = {
   GW_ERR_REGISTRY_BAD_QUOTA: { status: 400, title: 'Invalid quota' },
 
   GW_ERR_AUDIT_PROOF_RANGE: { status: 400, title: 'No proof for these tree sizes or leaf index' },
+  GW_ERR_EDGE_UNKNOWN_DEVICE: { status: 400, title: 'Not a registered device of the edge node\'s contract' },
+  GW_ERR_EDGE_DEVICE_BOUND_ELSEWHERE: { status: 409, title: 'Device bound to another edge node' },
 
   GW_ERR_TELEMETRY_BUFFER_FULL: { status: 503, title: 'Telemetry buffer full' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -11,10 +11,11 @@ import type { Config } from './config.js';
 import { openDataDir } from './db/open-data-dir.js';
 import type { SqliteDb } from './db/sqlite.js';
 import { createHeartbeatRateLimit } from './ingest/heartbeat-rate.js';
+import { createEdgeSession } from './edge/index.js';
 import { createLockstepTracker } from './ingest/lockstep.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { createAuditLog, createRegistry, type Registry } from './registry/index.js';
+import { createAuditLog, createRegistry, EDGE_NODE_ID_RE, type Registry } from './registry/index.js';
 import {
   createEvidenceFlusher,
   createHeartbeatAdmission,
@@ -25,7 +26,7 @@ import {
   type VerificationService,
 } from './services/index.js';
 import { createSigner, createTrust, type Trust } from './trust/index.js';
-import { createEvidenceStore, createGroupCommitter, createSqliteTelemetryStore, type TelemetryStore } from './telemetry/index.js';
+import { createEdgeEvidence, createEvidenceStore, createGroupCommitter, createSqliteTelemetryStore, type TelemetryStore } from './telemetry/index.js';
 import { DEFAULT_ACTIVITY_POLICY } from './verifier/index.js';
 
 export interface GatewayOptions {
@@ -81,7 +82,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const generatedAdminKey = registry.apiKeys.bootstrapAdmin(config.adminKey).key;
   const { store, prune } = await openTelemetryStore(config, db, log);
   const evidence = createEvidenceStore(db);
-  const evidenceFlusher = createEvidenceFlusher({ evidence, intervalMs: config.evidenceFlushMs, log });
+  const edgeEvidence = createEdgeEvidence(db);
+  const evidenceFlusher = createEvidenceFlusher({
+    // Edge evidence (issue 20) is stored on the same cadence as the rest.
+    evidence: {
+      pendingWrites: () => evidence.pendingWrites() + edgeEvidence.pendingWrites(),
+      flush: () => evidence.flush() + edgeEvidence.flush(),
+    },
+    intervalMs: config.evidenceFlushMs,
+    log,
+  });
   const rawRetention = prune && config.rawRetentionDays > 0 ? createRawRetention({ prune, clock, everyMs: RAW_PRUNE_EVERY_MS, log }) : undefined;
 
   const securityAudit = { audit: createAuditLog(db, clock), log };
@@ -118,7 +128,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     {
       clock,
       directory: {
-        verifyToken: (id, token) => registry.devices.verifyToken(id, token),
+        verifyToken: (id, token) =>
+          EDGE_NODE_ID_RE.test(id) ? registry.edgeNodes.verifyToken(id, token) : registry.devices.verifyToken(id, token),
         facts(id) {
           const info = registry.devices.authInfo(id);
           return info && { deviceId: info.deviceId, contractId: info.contractId, supplierId: info.supplierId };
@@ -130,6 +141,26 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       log: log.child({ component: 'broker' }),
       admitConnection: (source) => flood.admitAddress(source),
       flapping: flood,
+      edge: {
+        isEdgeNode: (id) => EDGE_NODE_ID_RE.test(id),
+        open(edgeNodeId, source) {
+          const node = registry.edgeNodes.authInfo(edgeNodeId);
+          if (!node) return undefined;
+          return createEdgeSession(
+            {
+              clock,
+              admitHeartbeat,
+              bindings: registry.edgeNodes,
+              rejections: evidence,
+              evidence: edgeEvidence,
+              onRejected: (reason) => metrics.heartbeatsRejected.inc({ reason }),
+              onRefused: (reason) => metrics.publishDenied.inc({ reason }),
+              log: log.child({ component: 'edge', edgeNodeId }),
+            },
+            { edgeNodeId, contractId: node.contractId, supplierId: node.supplierId, source },
+          );
+        },
+      },
     },
     config.mqttLimits,
   );
@@ -138,7 +169,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     store,
     defaultPolicy: DEFAULT_ACTIVITY_POLICY,
     observe: (s) => metrics.verificationSeconds.observe(s),
-    sources: registryVerificationSources(registry, evidence),
+    sources: registryVerificationSources(registry, evidence, edgeEvidence),
   });
 
   const mqttAddress: { port: number; tlsPort?: number } = { port: config.mqtt.port };
@@ -151,6 +182,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     verification,
     metrics,
     contractOwner: (id) => registry.contracts.get(id),
+    edgeStatus: (id) => broker.edgeStatus(id),
     health: () => ({ store: store.health(), mqtt: { connections: broker.aedes.connectedClients }, auditLog: trust.integrity.state() }),
     trust,
     connectionInfo: () => ({ mqtt: { host: config.mqtt.host, ...mqttAddress } }),
@@ -201,6 +233,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         rawRetention?.stop();
         evidenceFlusher.stop();
         evidence.flush();
+        edgeEvidence.flush();
         await trust.close();
         await store.close();
         db.close();

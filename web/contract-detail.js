@@ -137,7 +137,8 @@ function devicesTable(report, registry) {
               h('td', { class: 'num' }, d.heartbeats),
               h('td', {}, shanghai(d.firstSeen)),
               h('td', {}, shanghai(d.lastSeen)),
-              h('td', { class: 'mono' }, (d.sources ?? []).join(', ') || '—'),
+              // Addresses it connected from, and the edge nodes it reported through (issue 20).
+              h('td', { class: 'mono' }, [...(d.sources ?? []), ...(d.reportedVia ?? []).filter((v) => v.edgeNode).map((v) => `${t('via')} ${v.edgeNode}`)].join(', ') || '—'),
               h('td', {}, d.signals.length ? d.signals.map(signalBadge) : '—'),
             );
           }),

@@ -42,7 +42,7 @@ const STRINGS = {
     legendNone: '无数据', legendBelow: (m) => `< ${m} 分钟`, legendActive: (m) => `≥ ${m} 分钟（有效日）`, legendLong: '≥ 8 小时',
     heatCell: (serial, day, minutes) => `${serial} · ${day}：${minutes} 分钟`, activeDaysShort: '有效日',
     devices: '设备明细', device: '设备', serial: '序列号', model: '型号', deviceId: '设备 ID', activeDays: '有效天数',
-    onlineMinutes: '在线分钟', heartbeats: '心跳数', firstSeen: '首次上线', lastSeen: '最后上线', sources: '来源地址',
+    onlineMinutes: '在线分钟', heartbeats: '心跳数', firstSeen: '首次上线', lastSeen: '最后上线', sources: '来源地址', via: '经边缘网关',
     counted: '计入', isActive: '有效', enabled: '启用', disabled: '已停用', signalSummary: '风险信号汇总', noSignals: '无风险信号',
     yes: '是', no: '否',
     // redemption
@@ -114,7 +114,7 @@ const STRINGS = {
     legendNone: 'no data', legendBelow: (m) => `< ${m} min`, legendActive: (m) => `≥ ${m} min (active day)`, legendLong: '≥ 8 h',
     heatCell: (serial, day, minutes) => `${serial} · ${day}: ${minutes} min`, activeDaysShort: 'active',
     devices: 'Devices', device: 'Device', serial: 'Serial', model: 'Model', deviceId: 'Device id', activeDays: 'Active days',
-    onlineMinutes: 'Online minutes', heartbeats: 'Heartbeats', firstSeen: 'First seen', lastSeen: 'Last seen', sources: 'Sources',
+    onlineMinutes: 'Online minutes', heartbeats: 'Heartbeats', firstSeen: 'First seen', lastSeen: 'Last seen', sources: 'Sources', via: 'via edge node',
     counted: 'Counted', isActive: 'Active', enabled: 'enabled', disabled: 'disabled', signalSummary: 'Signals', noSignals: 'no signals',
     yes: 'yes', no: 'no',
     redemption: 'Redemption decision', redemptionHint: 'Decides on invoice, payment proof, acceptance report and active devices; recorded in the audit log.',

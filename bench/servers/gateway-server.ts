@@ -25,6 +25,13 @@ for (let left = devices; left > 0; left -= 5000) credentials.push(...seedContrac
 const seedMs = performance.now() - seedStarted;
 const credentialsFile = join(dataDir, 'credentials.json');
 writeFileSync(credentialsFile, JSON.stringify(credentials));
+// bench/edge.ts: BENCH_EDGE_DEVICES devices of their own contract bound to one edge node, in edge.json beside the credentials.
+const edgeDevices = Number(process.env.BENCH_EDGE_DEVICES ?? 0);
+if (edgeDevices > 0) {
+  const { contractId, devices: children } = seedContract(gateway.registry, supplierId, edgeDevices);
+  const node = gateway.registry.edgeNodes.create(contractId, { name: 'bench edge gateway', devices: children.map((d) => d.id) }, 'bench');
+  writeFileSync(join(dataDir, 'edge.json'), JSON.stringify({ id: node.id, token: node.token, devices: children.map((d) => d.id) }));
+}
 
 // heartbeatsAccepted grows by each batch's size once that batch is durable (gateway.ts onCommit).
 const committed = async () => (await gateway.metrics.heartbeatsAccepted.get()).values.reduce((sum, v) => sum + v.value, 0);

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
  * digits only after an underscore-separated prefix, so it can sit in a path segment, a topic
  * level (`v1/devices/{deviceId}/heartbeat`) and an MQTT client id without escaping.
  */
-export type IdPrefix = 'sup' | 'ent' | 'ctr' | 'key';
+export type IdPrefix = 'sup' | 'ent' | 'ctr' | 'key' | 'edg';
 
 /** RFC 4648 base32 alphabet, lowercased. */
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -28,6 +28,8 @@ export function newDeviceId(): string {
 }
 
 export const DEVICE_ID_RE = /^d[0-9a-f]{16}$/;
+/** Edge node ids (`edg_` + 12 base32) are MQTT client ids and Sparkplug `edge_node_id` topic levels. */
+export const EDGE_NODE_ID_RE = /^edg_[a-z2-7]{12}$/;
 
 /** 128-bit device token, 32 lowercase hex chars (returned once, stored as SHA-256). */
 export function newDeviceToken(): string {

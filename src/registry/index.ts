@@ -11,6 +11,7 @@ import { createAuditLog, type AuditLog } from './audit.js';
 import { createContracts, type Contracts } from './contracts.js';
 import type { RegistryContext } from './context.js';
 import { createDevices, type Devices } from './devices.js';
+import { createEdgeNodes, type EdgeNodes } from './edge-nodes.js';
 import { createEnterprises, type Enterprises } from './enterprises.js';
 import { createQuotas, type Quotas } from './quotas.js';
 import { createRedemptions, type Redemptions } from './redemptions.js';
@@ -24,6 +25,7 @@ export interface Registry {
   enterprises: Enterprises;
   contracts: Contracts;
   devices: Devices;
+  edgeNodes: EdgeNodes;
   apiKeys: ApiKeys;
   quotas: Quotas;
   redemptions: Redemptions;
@@ -60,6 +62,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     enterprises: createEnterprises(ctx),
     contracts,
     devices: createDevices(ctx),
+    edgeNodes: createEdgeNodes(ctx),
     apiKeys: createApiKeys(ctx),
     quotas: createQuotas(ctx, contracts.reallocate),
     redemptions: createRedemptions(ctx),
@@ -69,7 +72,7 @@ export function createRegistry(options: RegistryOptions): Registry {
 
 export { canSeeContract, canSeeDevice, canSeeSupplier, supplierScope } from './access.js';
 export { creditCodeCheckChar } from './credit-code.js';
-export { DEVICE_ID_RE } from './ids.js';
+export { DEVICE_ID_RE, EDGE_NODE_ID_RE } from './ids.js';
 export { registryMigrations } from './schema.js';
 /** The registry's request and response schemas (zod), for the routes and the OpenAPI document. */
 export * as registrySchemas from './schemas.js';
@@ -85,3 +88,6 @@ export type { Quotas } from './quotas.js';
 export type { Redemptions } from './redemptions.js';
 export type { Suppliers } from './suppliers.js';
 export type { VoucherEngine } from './vouchers.js';
+export type { EdgeBoundDevice, EdgeNode, EdgeNodes } from './edge-nodes.js';
+/** The edge node routes' request and response schemas (zod). */
+export * as edgeSchemas from './edge-schemas.js';

@@ -1,3 +1,4 @@
+import { edgeNodesMigration } from './edge-nodes.js';
 import { redemptionsMigration } from './redemptions.js';
 import { sqlList, type Migration } from '../db/sqlite.js';
 import { trustMigration } from '../trust/index.js';
@@ -109,6 +110,6 @@ export const registryMigrations: readonly Migration[] = [
     `,
   },
   redemptionsMigration,
-  // Versions 3–5 are reserved for other changes in flight; 6 is the transparency log (src/trust/schema.ts).
   trustMigration,
+  edgeNodesMigration,
 ];

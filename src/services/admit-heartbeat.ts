@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { HeartbeatRateLimit } from '../ingest/heartbeat-rate.js';
 import type { LockstepTracker } from '../ingest/lockstep.js';
-import { parseHeartbeat } from '../ingest/payload.js';
+import { parseHeartbeat, type HeartbeatPayload } from '../ingest/payload.js';
 import { checkSeq, type SeqSession } from '../ingest/session.js';
 import type { Logger } from '../log.js';
 import type { Heartbeat, RejectionReason } from '../telemetry/index.js';
@@ -14,6 +14,14 @@ export interface IngestContext {
   /** Remote address of the connection. */
   source: string;
   session: SeqSession;
+  /** Set when the heartbeat came through an edge node's connection (src/edge): that node's id. */
+  edgeNodeId?: string;
+}
+
+/** A payload that passed parsing and validation, with the device's own timestamp if it sent one. */
+export interface ValidHeartbeat {
+  payload: HeartbeatPayload;
+  deviceTs: number | undefined;
 }
 
 /** Where accepted heartbeats go: a group committer calling `done` once the batch is durable. */
@@ -54,16 +62,11 @@ export function createHeartbeatAdmission(deps: AdmitHeartbeatDeps) {
     log.debug({ deviceId: ctx.deviceId, reason, detail }, 'heartbeat rejected');
   }
 
-  return function admitHeartbeat(ctx: IngestContext, payloadBytes: Uint8Array, done: (err?: Error | null) => void): void {
-    // Receive time is the truth (ARCHITECTURE.md).
-    const receivedAt = clock.now();
-
-    const parsed = parseHeartbeat(payloadBytes);
-    if (!parsed.ok) {
-      reject(ctx, receivedAt, parsed.reason, parsed.detail);
-      return done(null);
-    }
-
+  /**
+   * The steps after parsing, also taken by the heartbeats an edge node reports for its devices
+   * (src/edge decodes Sparkplug B or a JSON batch entry into a valid payload first).
+   */
+  function admitValid(ctx: IngestContext, parsed: ValidHeartbeat, receivedAt: number, done: (err?: Error | null) => void): void {
     if (!rate.allow(ctx.deviceId, receivedAt)) {
       reject(ctx, receivedAt, 'rate-limited', 'above the per-device heartbeat rate');
       return done(null);
@@ -82,8 +85,11 @@ export function createHeartbeatAdmission(deps: AdmitHeartbeatDeps) {
       seq: parsed.payload.seq,
       receivedAt,
       source: ctx.source,
-      coincident: lockstep.arrive(ctx.source, ctx.deviceId, receivedAt),
+      // The children of one edge node share its connection and its publish loop: their arrival
+      // times say nothing about who is real (EDGE_FABRICATION looks at what they report instead).
+      coincident: ctx.edgeNodeId === undefined && lockstep.arrive(ctx.source, ctx.deviceId, receivedAt),
     };
+    if (ctx.edgeNodeId !== undefined) heartbeat.via = ctx.edgeNodeId;
     if (parsed.deviceTs !== undefined) heartbeat.deviceTs = parsed.deviceTs;
     if (parsed.payload.status !== undefined) heartbeat.status = parsed.payload.status;
     if (parsed.payload.metrics !== undefined) heartbeat.metrics = parsed.payload.metrics;
@@ -95,7 +101,21 @@ export function createHeartbeatAdmission(deps: AdmitHeartbeatDeps) {
       }
       done(null);
     });
-  };
+  }
+
+  function admitHeartbeat(ctx: IngestContext, payloadBytes: Uint8Array, done: (err?: Error | null) => void): void {
+    // Receive time is the truth (ARCHITECTURE.md).
+    const receivedAt = clock.now();
+
+    const parsed = parseHeartbeat(payloadBytes);
+    if (!parsed.ok) {
+      reject(ctx, receivedAt, parsed.reason, parsed.detail);
+      return done(null);
+    }
+    admitValid(ctx, parsed, receivedAt, done);
+  }
+
+  return Object.assign(admitHeartbeat, { admitValid });
 }
 
 export type AdmitHeartbeat = ReturnType<typeof createHeartbeatAdmission>;

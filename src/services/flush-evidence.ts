@@ -13,7 +13,7 @@ export interface EvidenceFlusher {
  * transactions, not 10,000 fsync'd INSERTs. What a crash can lose is the last interval of
  * connection evidence, never a heartbeat: heartbeats are committed before their PUBACK.
  */
-export function createEvidenceFlusher(deps: { evidence: EvidenceStore; intervalMs: number; log: Logger }): EvidenceFlusher {
+export function createEvidenceFlusher(deps: { evidence: Pick<EvidenceStore, 'pendingWrites' | 'flush'>; intervalMs: number; log: Logger }): EvidenceFlusher {
   const { evidence, log } = deps;
   const flush = () => {
     if (evidence.pendingWrites() === 0) return;

@@ -1,11 +1,12 @@
 import type { Registry } from '../registry/index.js';
-import type { EvidenceStore, TelemetryStore } from '../telemetry/index.js';
+import type { EdgeEvidence, EvidenceStore, TelemetryStore } from '../telemetry/index.js';
 import { shanghaiDayStart } from '../time/shanghai.js';
 import {
   resolvePolicy,
   verifyContract,
   type ActivityPolicy,
   type ConnectionFacts,
+  type EdgeFacts,
   type PolicyOverride,
   type VerificationContract,
   type VerificationDevice,
@@ -23,6 +24,9 @@ export interface VerificationSources {
   connections(deviceIds: string[], fromMs: number, toMs: number): Map<string, ConnectionFacts>;
   /** Repeated or backward sequence numbers per device over the days. */
   replays(deviceIds: string[], fromDay: string, toDay: string): Map<string, number>;
+  /** Heartbeats per device per edge node, and what those edge nodes did (issue 20). */
+  reportsVia?(deviceIds: string[], fromDay: string, toDay: string): Map<string, Map<string, number>>;
+  edgeNodes?(edgeNodeIds: string[], fromDay: string, toDay: string): Map<string, Omit<EdgeFacts, 'children'>>;
 }
 
 /**
@@ -47,7 +51,11 @@ export function createVerificationService(deps: {
     const { firstDay: fromDay, lastDay: toDay } = verificationWindow(at, policy.windowDays);
     // Closed days come as counts; only the day containing `at` needs its minute map (verify.ts).
     const activity = ids.length ? await store.dailyActivity(ids, fromDay, toDay, { minuteMapsFrom: toDay }) : [];
+    const reportsVia = sources.reportsVia?.(ids, fromDay, toDay) ?? new Map<string, Map<string, number>>();
+    const edgeNodeIds = [...new Set([...reportsVia.values()].flatMap((byNode) => [...byNode.keys()]))];
     const report = verifyContract({
+      reportsVia,
+      edgeNodes: sources.edgeNodes?.(edgeNodeIds, fromDay, toDay) ?? new Map(),
       contract,
       devices,
       otherContractsBySerial: sources.otherContractsBySerial(contractId, devices.map((d) => d.serial)),
@@ -67,8 +75,23 @@ export function createVerificationService(deps: {
 export type VerificationService = ReturnType<typeof createVerificationService>;
 
 /** The sources as the gateway wires them: the registry for facts, the evidence store for ingest evidence. */
-export function registryVerificationSources(registry: Registry, evidence: EvidenceStore): VerificationSources {
+export function registryVerificationSources(registry: Registry, evidence: EvidenceStore, edgeEvidence?: EdgeEvidence): VerificationSources {
   return {
+    ...(edgeEvidence && {
+      reportsVia: (ids: string[], fromDay: string, toDay: string) => edgeEvidence.reportsVia(ids, fromDay, toDay),
+      edgeNodes(edgeNodeIds: string[], fromDay: string, toDay: string) {
+        const facts = new Map<string, Omit<EdgeFacts, 'children'>>();
+        for (const [id, c] of edgeEvidence.edgeCounters(edgeNodeIds, fromDay, toDay)) {
+          facts.set(id, {
+            withMetrics: c['with-metrics'],
+            clonedMetrics: c['cloned-metrics'],
+            deviceLifecycle: c['device-lifecycle'],
+            ownLifecycle: c['own-lifecycle'],
+          });
+        }
+        return facts;
+      },
+    }),
     contract: (id) => registry.contracts.get(id),
     devices: (contractId) => registry.devices.serialsByContract(contractId),
     otherContractsBySerial(contractId, serials) {

@@ -14,5 +14,13 @@ export const REJECTION_REASONS = [
   'duplicate-seq',
   'seq-replay',
   'store-unavailable',
+  // An edge node's messages (src/edge): counted against the device, or the edge node when no bound device is named.
+  'invalid-sparkplug',
+  'sparkplug-seq-gap',
+  'sparkplug-node-not-born',
+  'sparkplug-device-not-born',
+  'sparkplug-stale-ndeath',
+  'unbound-device',
+  'device-disabled',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -1,5 +1,6 @@
 import { migrate, sqlList, type Migration, type SqliteDb } from '../db/sqlite.js';
 import { connectionKindSchema, CONNECTION_KINDS, type ConnectionKind, type RejectionReason } from './evidence-kinds.js';
+import { edgeEvidenceMigration } from './edge-evidence.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../time/shanghai.js';
 
 /**
@@ -87,6 +88,7 @@ export const evidenceMigrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  edgeEvidenceMigration,
 ];
 
 interface PendingRejection {

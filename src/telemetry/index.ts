@@ -9,3 +9,4 @@ export {
   type EvidenceStore,
 } from './evidence.js';
 export { CONNECTION_KINDS, REJECTION_REASONS, type ConnectionKind, type RejectionReason } from './evidence-kinds.js';
+export { createEdgeEvidence, type EdgeEvidence } from './edge-evidence.js';

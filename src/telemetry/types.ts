@@ -23,6 +23,8 @@ export interface Heartbeat {
   metrics?: Record<string, number>;
   /** Remote address of the connection it came over (`ip` or `ip:port`-less host). */
   source: string;
+  /** The edge node it was reported through (src/edge); absent for a device's own connection. */
+  via?: string;
   /** Set by the heartbeat admission: arrived within the lock-step window of another device's heartbeat from the same source. */
   coincident: boolean;
 }

@@ -1,6 +1,8 @@
 export { activityPolicySchema, DEFAULT_ACTIVITY_POLICY, resolvePolicy } from './policy.js';
 export type { ActivityPolicy, PolicyOverride } from './policy.js';
 export { signalCodeSchema } from './signal-codes.js';
+export { FRAUD_SIGNAL_CODES, SIGNAL_CODES } from './signal-codes.js';
+export { edgeFabricationSignal, edgeNodeReport, type EdgeFacts } from './edge-signals.js';
 export { verifyContract } from './verify.js';
 export type {
   ConnectionFacts,

@@ -27,6 +27,13 @@ export const activityPolicySchema = z
     lockstepMinHeartbeats: z.number().int().min(1),
     /** SESSION_TAKEOVER: at least this many take-overs of one device id, from at least two sources. */
     takeoverMinCount: z.number().int().min(1),
+    /** EDGE_FABRICATION: judged for edge nodes reporting for at least this many of the contract's devices. */
+    edgeMinChildren: z.number().int().min(2),
+    /** EDGE_FABRICATION: share (percent) of readings copying a sibling's, over at least `edgeClonedMinMessages`. */
+    edgeClonedMinPercent: z.number().int().min(1).max(100),
+    edgeClonedMinMessages: z.number().int().min(1),
+    /** EDGE_FABRICATION: below this share (percent) of device births and deaths of the devices' own. */
+    edgeOwnLifecycleMaxPercent: z.number().int().min(1).max(100),
     /** Signals whose devices are not counted as active for the contract. */
     excludingSignals: z.array(fraudSignalCodeSchema),
   })
@@ -46,6 +53,13 @@ export const DEFAULT_ACTIVITY_POLICY: Readonly<ActivityPolicy> = Object.freeze({
   lockstepMinPercent: 50,
   lockstepMinHeartbeats: 30,
   takeoverMinCount: 3,
+  // Measured on the simulators' edge fleets (npm run detection, docs/detection.md): honest children
+  // copied a sibling's readings 0% of the time with 100% own births/deaths; the cloning gateway's
+  // 87% (7 of 8 children) and the inventing gateway's 0% own births/deaths.
+  edgeMinChildren: 3,
+  edgeClonedMinPercent: 50,
+  edgeClonedMinMessages: 30,
+  edgeOwnLifecycleMaxPercent: 20,
   // SPEC: "a hardware serial registered under two contracts is flagged and counted for neither"
   excludingSignals: ['DUPLICATE_SERIAL'] as ActivityPolicy['excludingSignals'],
 });

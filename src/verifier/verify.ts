@@ -2,6 +2,7 @@ import { countMinutesUpTo, MINUTES_PER_DAY, type DeviceDayActivity } from '../ac
 import { shanghaiDayStart, shanghaiMinuteOfDay, toShanghaiIso } from '../time/shanghai.js';
 import { reportDigest } from './digest.js';
 import type { ActivityPolicy } from './policy.js';
+import { edgeFabricationSignal, edgeNodeReport, type EdgeFacts, type EdgeNodeReport } from './edge-signals.js';
 import { deviceSignals, type DeviceEvidence, type Signal } from './signals.js';
 import { verificationWindow } from './window.js';
 
@@ -36,6 +37,16 @@ export interface VerificationInput {
   policy: ActivityPolicy;
   /** Verification time, epoch ms. Activity after it is not counted. */
   at: number;
+  /** Heartbeats per device per edge node it came through (absent: every device reported directly). */
+  reportsVia?: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** What each edge node of those reports did over the window, without `children` (the verifier counts them). */
+  edgeNodes?: ReadonlyMap<string, Omit<EdgeFacts, 'children'>>;
+}
+
+/** One line per way a device's heartbeats came in; `edgeNode: null` is its own connection. */
+export interface ReportedVia {
+  edgeNode: string | null;
+  heartbeats: number;
 }
 
 export interface DeviceReport {
@@ -50,6 +61,7 @@ export interface DeviceReport {
   firstSeen: string | null;
   lastSeen: string | null;
   sources: string[];
+  reportedVia: ReportedVia[];
   /** Online minutes per window day (oldest first), for heat-maps. */
   dailyMinutes: number[];
   signals: Signal[];
@@ -67,6 +79,8 @@ export interface VerificationReport {
   activeDevices: number;
   passed: boolean | null;
   signalCounts: Record<string, number>;
+  /** Edge nodes the devices reported through, with what the EDGE_FABRICATION signal judged. */
+  edgeNodes: EdgeNodeReport[];
   devices: DeviceReport[];
   digest: string;
 }
@@ -93,9 +107,10 @@ export function verifyContract(input: VerificationInput): VerificationReport {
     list.push(row);
   }
 
+  const { signals: edgeSignals, reports: edgeNodes } = edgeNodeSignals(input);
   const devices = [...input.devices]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((device) => reportDevice(device, rowsByDevice.get(device.id) ?? [], input, dayIndex, lastDay, minuteOfAt));
+    .map((device) => reportDevice(device, rowsByDevice.get(device.id) ?? [], input, dayIndex, lastDay, minuteOfAt, edgeSignals));
 
   const activeDevices = devices.filter((d) => d.counted).length;
   const required = input.contract.requiredDevices;
@@ -115,6 +130,7 @@ export function verifyContract(input: VerificationInput): VerificationReport {
     // 附件 说明2: connected devices ≥ voucher ÷ per-device subsidy; items without a per-device subsidy have no threshold.
     passed: required === null ? null : activeDevices >= required,
     signalCounts,
+    edgeNodes,
     devices,
     digest: '',
   };
@@ -129,6 +145,7 @@ function reportDevice(
   dayIndex: Map<string, number>,
   lastDay: string,
   minuteOfAt: number,
+  edgeSignals: ReadonlyMap<string, Signal>,
 ): DeviceReport {
   const { policy, at } = input;
   const dailyMinutes = new Array<number>(dayIndex.size).fill(0);
@@ -165,6 +182,16 @@ function reportDevice(
     sources: [...(conn?.sources ?? [])].sort(),
   };
   const signals = deviceSignals(evidence, policy, at);
+  const via = input.reportsVia?.get(device.id);
+  const reportedVia: ReportedVia[] = [];
+  let throughEdges = 0;
+  for (const [edgeNode, count] of [...(via ?? [])].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    throughEdges += count;
+    reportedVia.push({ edgeNode, heartbeats: count });
+    const edgeSignal = edgeSignals.get(edgeNode);
+    if (edgeSignal) signals.push(edgeSignal);
+  }
+  if (heartbeats > throughEdges) reportedVia.unshift({ edgeNode: null, heartbeats: heartbeats - throughEdges });
   const active = activeDays >= policy.minActiveDays;
   const excluded = signals.some((s) => (policy.excludingSignals as string[]).includes(s.code));
   return {
@@ -178,9 +205,28 @@ function reportDevice(
     firstSeen: firstSeen === null ? null : toShanghaiIso(firstSeen),
     lastSeen: lastSeen === null ? null : toShanghaiIso(lastSeen),
     sources: evidence.sources,
+    reportedVia,
     dailyMinutes,
     signals,
   };
+}
+
+/** EDGE_FABRICATION per edge node that reported for the contract's devices in the window. */
+function edgeNodeSignals(input: VerificationInput): { signals: Map<string, Signal>; reports: EdgeNodeReport[] } {
+  const children = new Map<string, number>();
+  for (const device of input.devices) {
+    for (const edgeNode of input.reportsVia?.get(device.id)?.keys() ?? []) children.set(edgeNode, (children.get(edgeNode) ?? 0) + 1);
+  }
+  const signals = new Map<string, Signal>();
+  const reports: EdgeNodeReport[] = [];
+  for (const [edgeNode, count] of [...children].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const counters = input.edgeNodes?.get(edgeNode) ?? { withMetrics: 0, clonedMetrics: 0, deviceLifecycle: 0, ownLifecycle: 0 };
+    const facts = { ...counters, children: count };
+    reports.push(edgeNodeReport(edgeNode, facts, input.policy));
+    const signal = edgeFabricationSignal(edgeNode, facts, input.policy);
+    if (signal) signals.set(edgeNode, signal);
+  }
+  return { signals, reports };
 }
 
 /**

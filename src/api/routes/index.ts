@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
 import type { RouteSpec } from '../route.js';
+import { edgeNodeRoutes, type EdgeRouteDeps } from './edge-nodes.js';
 import { metaRoutes, type MetaRouteDeps } from './meta.js';
 import { overviewRoutes, type OverviewRouteDeps } from './overview.js';
 import { registryRoutes, type RegistryRouteDeps } from './registry.js';
@@ -8,7 +9,12 @@ import { trustRoutes, type TrustRouteDeps } from './trust.js';
 import { verificationRoutes, type VerificationRouteDeps } from './verification.js';
 
 /** Everything the routes need, wired once in src/gateway.ts. */
-export type ApiDeps = MetaRouteDeps & OverviewRouteDeps & RegistryRouteDeps & VerificationRouteDeps & TrustRouteDeps & { config: Readonly<Config> };
+export type ApiDeps = MetaRouteDeps &
+  EdgeRouteDeps &
+  OverviewRouteDeps &
+  RegistryRouteDeps &
+  VerificationRouteDeps &
+  TrustRouteDeps & { config: Readonly<Config> };
 
 /** Every route of the v1 API; the OpenAPI document is generated from this list. */
 export const allRoutes: readonly RouteSpec<any, any, any, ApiDeps>[] = [
@@ -18,4 +24,5 @@ export const allRoutes: readonly RouteSpec<any, any, any, ApiDeps>[] = [
   ...overviewRoutes,
   ...registryRoutes,
   ...trustRoutes,
+  ...edgeNodeRoutes,
 ];

@@ -23,6 +23,9 @@ export const deviceReportSchema = z
     firstSeen: z.string().nullable(),
     lastSeen: z.string().nullable(),
     sources: z.array(z.string()),
+    reportedVia: z
+      .array(z.object({ edgeNode: z.string().nullable().describe('null: its own connection'), heartbeats: z.number().int() }))
+      .describe('whether its heartbeats came directly or through which edge node'),
     dailyMinutes: z.array(z.number().int()),
     signals: z.array(signalSchema),
   })
@@ -41,6 +44,21 @@ export const verificationReportSchema = z
     activeDevices: z.number().int(),
     passed: z.boolean().nullable(),
     signalCounts: z.record(z.string(), z.number().int()),
+    edgeNodes: z
+      .array(
+        z.object({
+          id: z.string(),
+          children: z.number().int().describe("the contract's devices it reported for in the window"),
+          withMetrics: z.number().int(),
+          clonedMetrics: z.number().int(),
+          deviceLifecycle: z.number().int(),
+          ownLifecycle: z.number().int(),
+          clonedPercent: z.number().int().nullable(),
+          ownLifecyclePercent: z.number().int().nullable(),
+          fabrication: z.boolean().describe('EDGE_FABRICATION fired (on each of its devices)'),
+        }),
+      )
+      .describe('edge nodes the devices reported through (issue 20)'),
     devices: z.array(deviceReportSchema),
     digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   })

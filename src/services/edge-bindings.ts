@@ -1,0 +1,18 @@
+import type { Actor, EdgeNode, EdgeNodes } from '../registry/index.js';
+import type { SessionCloser } from './device-credentials.js';
+
+/**
+ * Re-binds an edge node's devices (audited by the registry). When devices are taken away, the
+ * node's live session ends at once: it must not go on reporting for a device that is no longer
+ * its own, and on reconnecting it births only the devices it still has (issue 20).
+ */
+export function setEdgeNodeDevices(
+  deps: { edgeNodes: Pick<EdgeNodes, 'setDevices'>; sessions: SessionCloser },
+  edgeNodeId: string,
+  devices: string[],
+  actor: Actor,
+): EdgeNode {
+  const { node, removed } = deps.edgeNodes.setDevices(edgeNodeId, devices, actor);
+  if (removed.length > 0) deps.sessions.disconnect(edgeNodeId);
+  return node;
+}
