@@ -14,6 +14,7 @@ import { createDevices, type Devices } from './devices.js';
 import { createEnterprises, type Enterprises } from './enterprises.js';
 import { createQuotas, type Quotas } from './quotas.js';
 import { createRedemptions, type Redemptions } from './redemptions.js';
+import { createReviews, type Reviews } from './reviews.js';
 import { registryMigrations } from './schema.js';
 import { createSuppliers, type Suppliers } from './suppliers.js';
 import { createSignedRecords, type Signer } from '../trust/index.js';
@@ -27,6 +28,7 @@ export interface Registry {
   apiKeys: ApiKeys;
   quotas: Quotas;
   redemptions: Redemptions;
+  reviews: Reviews;
   audit: Pick<AuditLog, 'page'>;
 }
 
@@ -63,6 +65,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     apiKeys: createApiKeys(ctx),
     quotas: createQuotas(ctx, contracts.reallocate),
     redemptions: createRedemptions(ctx),
+    reviews: createReviews(ctx),
     audit: { page: audit.page },
   };
 }
@@ -85,3 +88,4 @@ export type { Quotas } from './quotas.js';
 export type { Redemptions } from './redemptions.js';
 export type { Suppliers } from './suppliers.js';
 export type { VoucherEngine } from './vouchers.js';
+export type { DuplicateSerial, ReviewNote, Reviews, SerialHold } from './reviews.js';

@@ -1,3 +1,4 @@
+import { redemptionApplicationsMigration } from './redemption-schema.js';
 import { redemptionsMigration } from './redemptions.js';
 import { sqlList, type Migration } from '../db/sqlite.js';
 import { trustMigration } from '../trust/index.js';
@@ -109,6 +110,7 @@ export const registryMigrations: readonly Migration[] = [
     `,
   },
   redemptionsMigration,
-  // Versions 3–5 are reserved for other changes in flight; 6 is the transparency log (src/trust/schema.ts).
+  redemptionApplicationsMigration,
+  // Version 5 is reserved for another change in flight; 6 is the transparency log (src/trust/schema.ts).
   trustMigration,
 ];

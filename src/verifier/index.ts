@@ -1,8 +1,11 @@
 export { activityPolicySchema, DEFAULT_ACTIVITY_POLICY, resolvePolicy } from './policy.js';
 export type { ActivityPolicy, PolicyOverride } from './policy.js';
-export { signalCodeSchema } from './signal-codes.js';
+export { signalCodeSchema, SIGNALS_NEEDING_ACKNOWLEDGEMENT, type FraudSignalCode } from './signal-codes.js';
+export type { DuplicateSerialFacts } from './signals.js';
 export { verifyContract } from './verify.js';
 export type {
+  ContractReviews,
+  ReviewNote,
   ConnectionFacts,
   VerificationContract,
   VerificationDevice,

@@ -2,7 +2,7 @@ import { countMinutesUpTo, MINUTES_PER_DAY, type DeviceDayActivity } from '../ac
 import { shanghaiDayStart, shanghaiMinuteOfDay, toShanghaiIso } from '../time/shanghai.js';
 import { reportDigest } from './digest.js';
 import type { ActivityPolicy } from './policy.js';
-import { deviceSignals, type DeviceEvidence, type Signal } from './signals.js';
+import { deviceSignals, type DeviceEvidence, type DuplicateSerialFacts, type Signal } from './signals.js';
 import { verificationWindow } from './window.js';
 
 export interface VerificationContract {
@@ -24,11 +24,29 @@ export interface ConnectionFacts {
   sources: string[];
 }
 
+/** A reviewer's recorded decision: who, when (ISO), why. */
+export interface ReviewNote {
+  by: string;
+  at: string;
+  reason: string;
+}
+
+/** Reviewer decisions on this contract's evidence (SPEC rule 14), carried into the report and its digest. */
+export interface ContractReviews {
+  /** device id → why it is left out of the count. */
+  exclusions: ReadonlyMap<string, ReviewNote>;
+  /** serial → the reviewer's assignment, as seen from this contract. */
+  serialAssignments: ReadonlyMap<string, ReviewNote & { assignedHere: boolean }>;
+}
+
+export const NO_REVIEWS: ContractReviews = { exclusions: new Map(), serialAssignments: new Map() };
+
 export interface VerificationInput {
   contract: VerificationContract;
   devices: readonly VerificationDevice[];
-  /** serial → other contracts it is registered under (only serials with others). */
-  otherContractsBySerial: ReadonlyMap<string, readonly string[]>;
+  /** Serials of this contract that are registered under other contracts too (only those). */
+  duplicates: ReadonlyMap<string, DuplicateSerialFacts>;
+  reviews?: ContractReviews;
   activity: readonly DeviceDayActivity[];
   connections: ReadonlyMap<string, ConnectionFacts>;
   /** replayed / duplicate sequence numbers per device within the window. */
@@ -42,8 +60,13 @@ export interface DeviceReport {
   id: string;
   serial: string;
   active: boolean;
-  /** Active and not excluded by a signal listed in the policy's `excludingSignals`. */
+  /**
+   * Active, not excluded by a reviewer, not a duplicated serial held by another contract, and
+   * without another signal listed in the policy's `excludingSignals`.
+   */
   counted: boolean;
+  /** A reviewer's exclusion from the count, or null. */
+  excluded: ReviewNote | null;
   activeDays: number;
   onlineMinutes: number;
   heartbeats: number;
@@ -68,6 +91,11 @@ export interface VerificationReport {
   passed: boolean | null;
   signalCounts: Record<string, number>;
   devices: DeviceReport[];
+  /** Reviewer decisions in force (under the digest, so a report proves which decisions it used). */
+  reviews: {
+    exclusions: Array<ReviewNote & { deviceId: string }>;
+    serialAssignments: Array<ReviewNote & { serial: string; assignedHere: boolean }>;
+  };
   digest: string;
 }
 
@@ -81,6 +109,7 @@ export interface VerificationReport {
  */
 export function verifyContract(input: VerificationInput): VerificationReport {
   const { policy, at } = input;
+  const reviews = input.reviews ?? NO_REVIEWS;
   const { firstDay, lastDay, days } = verificationWindow(at, policy.windowDays);
   const dayIndex = new Map(days.map((d, i) => [d, i]));
   const minuteOfAt = shanghaiMinuteOfDay(at);
@@ -116,6 +145,10 @@ export function verifyContract(input: VerificationInput): VerificationReport {
     passed: required === null ? null : activeDevices >= required,
     signalCounts,
     devices,
+    reviews: {
+      exclusions: [...reviews.exclusions].map(([deviceId, note]) => ({ deviceId, ...note })).sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1)),
+      serialAssignments: [...reviews.serialAssignments].map(([serial, note]) => ({ serial, ...note })).sort((a, b) => (a.serial < b.serial ? -1 : 1)),
+    },
     digest: '',
   };
   report.digest = reportDigest(report);
@@ -154,7 +187,7 @@ function reportDevice(
   const conn = input.connections.get(device.id);
   const evidence: DeviceEvidence = {
     serial: device.serial,
-    otherContractsWithSerial: [...(input.otherContractsBySerial.get(device.serial) ?? [])].sort(),
+    duplicate: input.duplicates.get(device.serial),
     heartbeats,
     lastSeen,
     skewSamples,
@@ -166,12 +199,17 @@ function reportDevice(
   };
   const signals = deviceSignals(evidence, policy, at);
   const active = activeDays >= policy.minActiveDays;
-  const excluded = signals.some((s) => (policy.excludingSignals as string[]).includes(s.code));
+  // A duplicated serial excludes only where it is not held (earliest registration or a reviewer's assignment).
+  const bySignal = signals.some(
+    (s) => (policy.excludingSignals as string[]).includes(s.code) && !(s.code === 'DUPLICATE_SERIAL' && evidence.duplicate?.countedHere),
+  );
+  const excluded = (input.reviews ?? NO_REVIEWS).exclusions.get(device.id) ?? null;
   return {
     id: device.id,
     serial: device.serial,
     active,
-    counted: active && !excluded,
+    counted: active && !bySignal && excluded === null,
+    excluded,
     activeDays,
     onlineMinutes,
     heartbeats,
