@@ -14,7 +14,9 @@ import { createDevices, type Devices } from './devices.js';
 import { createEnterprises, type Enterprises } from './enterprises.js';
 import { createQuotas, type Quotas } from './quotas.js';
 import { createRedemptions, type Redemptions } from './redemptions.js';
+import { createApplications, type Applications } from './applications.js';
 import { createReviews, type Reviews } from './reviews.js';
+import { createSettlements, type Settlements } from './settlements.js';
 import { registryMigrations } from './schema.js';
 import { createSuppliers, type Suppliers } from './suppliers.js';
 import { createSignedRecords, type Signer } from '../trust/index.js';
@@ -29,6 +31,8 @@ export interface Registry {
   quotas: Quotas;
   redemptions: Redemptions;
   reviews: Reviews;
+  applications: Applications;
+  settlements: Settlements;
   audit: Pick<AuditLog, 'page'>;
 }
 
@@ -66,6 +70,8 @@ export function createRegistry(options: RegistryOptions): Registry {
     quotas: createQuotas(ctx, contracts.reallocate),
     redemptions: createRedemptions(ctx),
     reviews: createReviews(ctx),
+    applications: createApplications(ctx),
+    settlements: createSettlements(ctx),
     audit: { page: audit.page },
   };
 }
@@ -88,4 +94,7 @@ export type { Quotas } from './quotas.js';
 export type { Redemptions } from './redemptions.js';
 export type { Suppliers } from './suppliers.js';
 export type { VoucherEngine } from './vouchers.js';
+export { APPLICATION_STATES } from './applications.js';
+export type { Recommendation, RedemptionApplication, SignalAcknowledgement } from './applications.js';
+export type { SettlementBatch, SettlementLine } from './settlements.js';
 export type { DuplicateSerial, ReviewNote, Reviews, SerialHold } from './reviews.js';

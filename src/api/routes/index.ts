@@ -2,6 +2,7 @@ import type { Config } from '../../config.js';
 import type { RouteSpec } from '../route.js';
 import { metaRoutes, type MetaRouteDeps } from './meta.js';
 import { overviewRoutes, type OverviewRouteDeps } from './overview.js';
+import { redemptionRoutes } from './redemption.js';
 import { registryRoutes, type RegistryRouteDeps } from './registry.js';
 import { rulesRoutes } from './rules.js';
 import { trustRoutes, type TrustRouteDeps } from './trust.js';
@@ -16,6 +17,7 @@ export const allRoutes: readonly RouteSpec<any, any, any, ApiDeps>[] = [
   ...rulesRoutes,
   ...verificationRoutes,
   ...overviewRoutes,
+  ...redemptionRoutes,
   ...registryRoutes,
   ...trustRoutes,
 ];

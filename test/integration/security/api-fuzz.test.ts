@@ -89,6 +89,22 @@ function examples(i: number): Record<string, unknown> {
       quotas: { cities: { '440600': 1000 } },
     },
     'POST /v1/contracts/{id}/redemption': { at: '2020-11-01T10:00:00+08:00', invoiceAmountFen: 10_000_000, paidAmountFen: 10_000_000, acceptanceReport: true },
+    'POST /v1/contracts/{id}/redemption-applications': {
+      invoiceNumber: 'FUZZ-1',
+      invoiceAmountFen: 10_000_000,
+      invoiceDate: '2020-07-01',
+      paymentProofAmountFen: 10_000_000,
+      paymentDate: '2020-07-02',
+      paidAmountFen: 10_000_000,
+      acceptanceReport: true,
+      contractSignedAt: '2020-06-01',
+    },
+    'POST /v1/redemption-applications/{id}/decision': { decision: 'rejected', reason: 'fuzz' },
+    'POST /v1/redemption-applications/{id}/acknowledgements': { signal: 'LOCKSTEP', note: 'fuzz' },
+    'POST /v1/devices/{id}/exclusion': { reason: 'fuzz' },
+    'POST /v1/devices/{id}/inclusion': { reason: 'fuzz' },
+    'PUT /v1/duplicate-serials/{serial}/assignment': { contractId: seeded.contractId, reason: 'fuzz' },
+    'POST /v1/settlements': { budgetFen: 1 },
   };
 }
 
@@ -227,7 +243,8 @@ describe('API fuzzing through the HTTP stack', () => {
 
   it.each(writeRoutes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))('%s answers every random body with 2xx or a precise problem', async (name, route) => {
     const path = route.path
-      .replace('{id}', route.path.startsWith('/v1/devices') ? seeded.devices[0]!.id : route.path.startsWith('/v1/suppliers') ? seeded.supplierId : seeded.contractId)
+      .replace('{id}', route.path.startsWith('/v1/devices') ? seeded.devices[0]!.id : route.path.startsWith('/v1/suppliers') ? seeded.supplierId : route.path.startsWith('/v1/contracts') ? seeded.contractId : '1')
+      .replace('{serial}', seeded.devices[0]!.serial)
       .replace('{year}', '2020')
       .replace('{code}', '440600');
     const cases = fc.sample(bodyCaseArb, { seed: FUZZ_SEED + name.length * 7919 + name.charCodeAt(name.length - 2), numRuns: PER_ROUTE });
