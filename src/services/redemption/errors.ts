@@ -2,7 +2,7 @@ import { AppError, badRequest } from '../../errors.js';
 import type { RedemptionApplication } from '../../registry/index.js';
 
 /**
- * The money path's refusals, each with a stable code (GW_ERR_REDEMPTION_*, GW_ERR_SETTLEMENT_*)
+ * The money path's refusals, each with a stable code from the catalogue in src/errors.ts
  * and, where a rule refuses, the reason code and clause it rests on.
  */
 export const CLAUSE_ADMISSION = '37号 §一 (审核入库 before 奖补兑现); SPEC 规则11';
