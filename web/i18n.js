@@ -63,7 +63,7 @@ const STRINGS = {
     // what-if
     whatIf: '规则试算', whatIfIntro: '输入企业及其申请，按 2020 年规则计算服务券金额，并列出依据条款。不会保存任何数据。',
     enterpriseSection: '企业', cityInput: '城市（名称或行政区划代码）', clusterPilot: '特色产业集群数字化转型试点',
-    priorVouchers: '以往已获服务券', addPrior: '添加以往服务券', year: '年度',
+    priorVouchers: '以往已获服务券', addPrior: '添加以往服务券', year: '年度', priorAmount: '服务券金额（元）', priorPaid: '已兑现（获得财政补贴）',
     applications: '申请', addApplication: '添加申请', remove: '删除', catalogItem: '目录项', contractAmountYuan: '合同金额（元）',
     serviceProviders: '服务商数量', bigDataModels: '工业大数据模型数', functionModules: '功能模块数', optional: '选填',
     cap: (v) => `上限 ${v}`, perDevice: (v) => `每台设备 ${v}`,
@@ -132,7 +132,7 @@ const STRINGS = {
     noDevices: 'No devices registered for this contract',
     whatIf: 'Rules what-if', whatIfIntro: 'Enter an enterprise and its applications to see the 2020 voucher amounts with the clauses behind them. Nothing is saved.',
     enterpriseSection: 'Enterprise', cityInput: 'City (name or GB/T 2260 code)', clusterPilot: 'Industrial-cluster digitalisation pilot',
-    priorVouchers: 'Earlier vouchers', addPrior: 'Add earlier voucher', year: 'Year',
+    priorVouchers: 'Earlier vouchers', addPrior: 'Add earlier voucher', year: 'Year', priorAmount: 'Voucher amount (yuan)', priorPaid: 'Paid out',
     applications: 'Applications', addApplication: 'Add application', remove: 'Remove', catalogItem: 'Catalog item', contractAmountYuan: 'Contract amount (yuan)',
     serviceProviders: 'Service providers', bigDataModels: 'Big-data models', functionModules: 'Function modules', optional: 'optional',
     cap: (v) => `cap ${v}`, perDevice: (v) => `${v} per device`,

@@ -55,7 +55,9 @@ export const priorVoucherSchema = z.object({
   catalogId: z.int().min(1),
   year: programYear,
   /** Counted against the enterprise cap (附件 说明3) when `year` is the evaluated program's year. */
-  voucherFen: fen.optional(),
+  voucherFen: fen.describe('the prior voucher amount; required (a same-year voucher counts against the 说明3 cap)'),
+  /** 说明4 excludes items "曾领取服务券并获得相关财政补贴": only a paid voucher blocks a repeat. */
+  paid: z.boolean().describe('whether the voucher was actually paid out; only a paid one blocks a repeat (说明4)'),
 });
 
 export const enterpriseInputSchema = z.object({
@@ -117,6 +119,7 @@ export const allocationApplicationSchema = z.object({
   supplierKind: supplierKindSchema,
   voucherFen: positiveFen,
   submittedAt: instant,
+  catalogId: z.int().min(1).optional().describe("the voucher's catalog item: checks the voucher against its 奖补上限"),
 });
 
 export const quotasInputSchema = z.object({

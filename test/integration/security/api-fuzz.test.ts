@@ -80,7 +80,7 @@ function examples(i: number): Record<string, unknown> {
     'POST /v1/api-keys': { role: 'reviewer' },
     'POST /v1/rules/evaluate': {
       program: 2020,
-      enterprise: { city: '佛山', clusterPilot: false, priorVouchers: [{ catalogId: 20, year: 2019 }] },
+      enterprise: { city: '佛山', clusterPilot: false, priorVouchers: [{ catalogId: 20, year: 2019, voucherFen: 100_000, paid: true }] },
       applications: [{ catalogId: 6, contractAmountFen: 25_000_000, appliedAt: '2020-06-01T10:00:00+08:00', serviceProviders: 1, bigDataModels: 0, functionModules: 5 }],
     },
     'POST /v1/rules/allocate': {

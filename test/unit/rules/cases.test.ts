@@ -87,6 +87,11 @@ describe('allocate — table of cases (cases/allocate.yaml)', () => {
       expect(entry).toMatchObject(fields);
       expectCodes(codesOf(entry!.reasons), { codes });
     }
+    // Every decision, admitted ones included, says why and cites a clause.
+    for (const entry of result.applications) {
+      expect(entry.reasons.length, `entry ${entry.id} has a reason`).toBeGreaterThan(0);
+      for (const r of entry.reasons) expect(r.clause.trim()).not.toBe('');
+    }
     for (const [code, fields] of Object.entries(c.expected.cities ?? {})) {
       expect(result.balances.cities.find((b) => b.city.code === code)).toMatchObject(fields);
     }

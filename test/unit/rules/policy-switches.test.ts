@@ -103,9 +103,9 @@ describe('interpretation parameters (SPEC 解释)', () => {
     const program = withPolicy((d) => {
       d.noRepeatSameItem.value = false;
     });
-    const result = evaluate(program, buildEnterprise({ priorVouchers: [{ catalogId: 1, year: 2019 }] }), [buildApplication()]);
+    const result = evaluate(program, buildEnterprise({ priorVouchers: [{ catalogId: 1, year: 2019, voucherFen: 100_000, paid: true }] }), [buildApplication()]);
     expect(result.applications[0]!.decision).toBe('approved');
-    expect(evaluate(withPolicy(() => {}), buildEnterprise({ priorVouchers: [{ catalogId: 1, year: 2019 }] }), [buildApplication()]).applications[0]!.decision).toBe('rejected');
+    expect(evaluate(withPolicy(() => {}), buildEnterprise({ priorVouchers: [{ catalogId: 1, year: 2019, voucherFen: 100_000, paid: true }] }), [buildApplication()]).applications[0]!.decision).toBe('rejected');
   });
 
   it('the enterprise cap explanation names its parameters', () => {
