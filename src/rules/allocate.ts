@@ -4,7 +4,7 @@ import { CLAUSES, reason, type Reason } from './reasons.js';
 import { param } from './explain.js';
 import { formatYuan } from './money.js';
 import { cityIndex, getCatalogItem } from './lookup.js';
-import { parseInstant, withinWindow } from './time.js';
+import { parseInstant } from './time.js';
 
 /**
  * allocate(): admits many vouchers (several enterprises and suppliers) against city and
@@ -91,6 +91,9 @@ export function allocate(
     supplierBalance.set(supplierId, { kind: null, initial, remaining: initial, admitted: 0, blocked: false });
   }
 
+  // 37号 §一(一), both ends inclusive; parsed once, not per application.
+  const windowFrom = parseInstant(program.windows.application.value.from) ?? Number.POSITIVE_INFINITY;
+  const windowTo = parseInstant(program.windows.application.value.to) ?? Number.NEGATIVE_INFINITY;
   const strict = program.interpretations.strictQueue.value;
   const cityQuotaClause = program.quotas.cityDefaultFen.citation;
   const supplierClause = program.quotas.supplierByKind.platform.citation;
@@ -116,7 +119,7 @@ export function allocate(
     if (times[index] === Number.POSITIVE_INFINITY) {
       reasons.push(reason('INVALID_TIMESTAMP', CLAUSES.timestamps, `submittedAt "${application.submittedAt}" is not an ISO-8601 instant with offset`));
     }
-    else if (!withinWindow(times[index]!, program.windows.application.value)) {
+    else if (times[index]! < windowFrom || times[index]! > windowTo) {
       const window = program.windows.application;
       reasons.push(reason('OUTSIDE_APPLICATION_WINDOW', window.citation, `submittedAt ${application.submittedAt} is outside the application window ${window.value.from} – ${window.value.to} (inclusive)`));
     }
