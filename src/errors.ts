@@ -53,6 +53,8 @@ export const ERROR_CATALOGUE = {
   GW_ERR_REVIEW_REASON_REQUIRED: { status: 400, title: 'Reason required' },
   GW_ERR_REVIEW_SERIAL_NOT_REGISTERED: { status: 400, title: 'Serial not registered under that contract' },
   GW_ERR_SETTLEMENT_NOTHING_TO_SETTLE: { status: 409, title: 'Nothing to settle' },
+  GW_ERR_SPOT_CHECK_ALREADY_RECORDED: { status: 409, title: 'Spot-check outcome already recorded' },
+  GW_ERR_SPOT_CHECK_CITATION: { status: 400, title: 'Quota adjustment must cite recorded spot-check outcomes' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

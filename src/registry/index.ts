@@ -17,6 +17,7 @@ import { createRedemptions, type Redemptions } from './redemptions.js';
 import { createApplications, type Applications } from './applications.js';
 import { createReviews, type Reviews } from './reviews.js';
 import { createSettlements, type Settlements } from './settlements.js';
+import { createSpotChecks, type SpotChecks } from './spot-checks.js';
 import { registryMigrations } from './schema.js';
 import { createSuppliers, type Suppliers } from './suppliers.js';
 import { createSignedRecords, type Signer } from '../trust/index.js';
@@ -33,6 +34,7 @@ export interface Registry {
   reviews: Reviews;
   applications: Applications;
   settlements: Settlements;
+  spotChecks: SpotChecks;
   audit: Pick<AuditLog, 'page'>;
 }
 
@@ -61,8 +63,9 @@ export function createRegistry(options: RegistryOptions): Registry {
     signedRecords: createSignedRecords(options.db, options.clock),
   };
   const contracts = createContracts(ctx);
+  const suppliers = createSuppliers(ctx, contracts.reallocate);
   return {
-    suppliers: createSuppliers(ctx, contracts.reallocate),
+    suppliers,
     enterprises: createEnterprises(ctx),
     contracts,
     devices: createDevices(ctx),
@@ -72,6 +75,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     reviews: createReviews(ctx),
     applications: createApplications(ctx),
     settlements: createSettlements(ctx),
+    spotChecks: createSpotChecks(ctx, suppliers.setQuota),
     audit: { page: audit.page },
   };
 }
@@ -97,4 +101,6 @@ export type { VoucherEngine } from './vouchers.js';
 export { APPLICATION_STATES } from './applications.js';
 export type { Recommendation, RedemptionApplication, SignalAcknowledgement } from './applications.js';
 export type { SettlementBatch, SettlementLine } from './settlements.js';
+export { SPOT_CHECK_OUTCOMES } from './spot-checks.js';
+export type { QuotaAdjustment, SpotCheck, SpotCheckOutcome } from './spot-checks.js';
 export type { DuplicateSerial, ReviewNote, Reviews, SerialHold } from './reviews.js';

@@ -1,5 +1,6 @@
 import { redemptionApplicationsMigration } from './redemption-schema.js';
 import { redemptionsMigration } from './redemptions.js';
+import { spotChecksMigration } from './spot-checks.js';
 import { sqlList, type Migration } from '../db/sqlite.js';
 import { trustMigration } from '../trust/index.js';
 import { ROLES } from './roles.js';
@@ -111,6 +112,7 @@ export const registryMigrations: readonly Migration[] = [
   },
   redemptionsMigration,
   redemptionApplicationsMigration,
+  spotChecksMigration,
   // Version 5 is reserved for another change in flight; 6 is the transparency log (src/trust/schema.ts).
   trustMigration,
 ];

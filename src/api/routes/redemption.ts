@@ -9,6 +9,9 @@ import { APPLICATION_STATES, canSeeContract, supplierScope } from '../../registr
 import type { RedemptionEvidence } from '../../rules/index.js';
 import {
   acknowledgeSignal,
+  adjustSupplierQuota,
+  drawSpotCheck,
+  recordSpotCheckOutcome,
   assignSerial,
   decideApplication,
   excludeDevice,
@@ -297,5 +300,84 @@ export const redemptionRoutes = [
       res.status(200).type('text/csv; charset=utf-8').attachment(`settlement-${params.id}.csv`).send(csv);
       return undefined;
     },
+  }),
+  // ── spot checks (抽查, SPEC rule 14) ─────────────────────────────────────────────────────
+  route({
+    method: 'post',
+    path: '/v1/spot-checks',
+    summary: 'Draw a reproducible spot check (抽查) of approved or settled applications: a count or a percentage; the seed is recorded',
+    tags: TAGS,
+    auth: STAFF,
+    body: rs.spotCheckRequestSchema,
+    responses: { 201: { description: 'the draw', schema: rs.spotCheckSchema } },
+    handler: ({ body, principal, deps }) => ({ status: 201, body: drawSpotCheck(deps, principalOf(principal), body) }),
+  }),
+  route({
+    method: 'get',
+    path: '/v1/spot-checks',
+    summary: 'Spot checks, oldest first, with their outcomes',
+    tags: TAGS,
+    auth: STAFF,
+    responses: { 200: { description: 'spot checks', schema: list(rs.spotCheckSchema) } },
+    handler: ({ deps }) => ({ status: 200, body: { items: deps.registry.spotChecks.list(), nextCursor: null } }),
+  }),
+  route({
+    method: 'get',
+    path: '/v1/spot-checks/{id}',
+    summary: 'One spot check',
+    tags: TAGS,
+    auth: STAFF,
+    params: idParams,
+    responses: { 200: { description: 'spot check', schema: rs.spotCheckSchema }, 404: NOT_FOUND },
+    handler({ params, deps }) {
+      const check = deps.registry.spotChecks.get(params.id);
+      if (!check) throw notFound('spot check', params.id);
+      return { status: 200, body: check };
+    },
+  }),
+  route({
+    method: 'put',
+    path: '/v1/spot-checks/{id}/outcomes/{applicationId}',
+    summary: "Record a sampled application's outcome, once; a failed check on a settled application marks it for recovery (追回)",
+    tags: TAGS,
+    auth: STAFF,
+    params: z.object({ id: idParams.shape.id, applicationId: idParams.shape.id }),
+    body: rs.spotCheckOutcomeRequestSchema,
+    responses: { 200: { description: 'the spot check', schema: rs.spotCheckSchema }, 404: NOT_FOUND, 409: CONFLICT },
+    handler: ({ params, body, principal, deps }) => ({
+      status: 200,
+      body: recordSpotCheckOutcome(deps, principalOf(principal), { spotCheckId: params.id, applicationId: params.applicationId, outcome: body.outcome, note: body.note }),
+    }),
+  }),
+  route({
+    method: 'get',
+    path: '/v1/recoveries',
+    summary: 'Settled applications marked for recovery (追回) after a failed spot check',
+    tags: TAGS,
+    auth: STAFF,
+    query: z.object({ supplierId: z.string().max(64).optional() }),
+    responses: { 200: { description: 'recoveries', schema: list(rs.recoverySchema) } },
+    handler: ({ query, deps }) => ({ status: 200, body: { items: deps.registry.spotChecks.recoveries(query.supplierId), nextCursor: null } }),
+  }),
+  route({
+    method: 'post',
+    path: '/v1/suppliers/{id}/quota-adjustments',
+    summary: "Adjust a supplier's quota citing recorded spot-check outcomes (37号 §三(二)); allocation is re-run",
+    tags: TAGS,
+    auth: ['admin'],
+    params: contractIdParams,
+    body: rs.quotaAdjustmentRequestSchema,
+    responses: { 201: { description: 'adjustment', schema: rs.quotaAdjustmentSchema }, 404: NOT_FOUND },
+    handler: ({ params, body, principal, deps }) => ({ status: 201, body: adjustSupplierQuota(deps, principalOf(principal), { supplierId: params.id, ...body }) }),
+  }),
+  route({
+    method: 'get',
+    path: '/v1/suppliers/{id}/quota-adjustments',
+    summary: "A supplier's quota adjustments with the spot-check outcomes they cite",
+    tags: TAGS,
+    auth: STAFF,
+    params: contractIdParams,
+    responses: { 200: { description: 'adjustments', schema: list(rs.quotaAdjustmentSchema) } },
+    handler: ({ params, deps }) => ({ status: 200, body: { items: deps.registry.spotChecks.quotaAdjustments(params.id), nextCursor: null } }),
   }),
 ];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { APPLICATION_STATES } from '../../registry/index.js';
+import { APPLICATION_STATES, SPOT_CHECK_OUTCOMES } from '../../registry/index.js';
 import { redemptionCheckSchema, redemptionEvidenceSchema, reasonSchema } from '../../rules/index.js';
 import { SIGNALS_NEEDING_ACKNOWLEDGEMENT } from '../../verifier/index.js';
 
@@ -135,3 +135,67 @@ export const settlementBatchSchema = z
     applicationIds: z.array(z.number().int()),
   })
   .meta({ id: 'SettlementBatch' });
+
+export const spotCheckRequestSchema = z
+  .object({
+    count: z.number().int().min(1).max(100_000).optional(),
+    percent: z.number().int().min(1).max(100).optional(),
+    seed: z.string().min(1).max(200).optional().describe('recorded; random when left out'),
+    supplierId: z.string().max(64).optional(),
+  })
+  .refine((b) => (b.count === undefined) !== (b.percent === undefined), { message: 'give either count or percent', path: ['count'] })
+  .meta({ id: 'SpotCheckRequest' });
+
+export const spotCheckSchema = z
+  .object({
+    id: z.number().int(),
+    drawnAt: z.string(),
+    actor: z.string(),
+    seed: z.string(),
+    rule: z.union([z.object({ count: z.number().int() }), z.object({ percent: z.number().int() })]),
+    filter: z.object({ supplierId: z.string().optional() }),
+    population: z.array(z.number().int()).describe('approved or settled application ids when drawn'),
+    items: z.array(
+      z.object({
+        applicationId: z.number().int(),
+        contractId: z.string(),
+        supplierId: z.string(),
+        state: z.string(),
+        outcome: z.enum(SPOT_CHECK_OUTCOMES).nullable(),
+        note: z.string().nullable(),
+        by: z.string().nullable(),
+        at: z.string().nullable(),
+        recovery: z.object({ amountFen: fen, at: z.string() }).nullable().describe('追回: marked for recovery'),
+      }),
+    ),
+  })
+  .meta({ id: 'SpotCheck' });
+
+export const spotCheckOutcomeRequestSchema = z
+  .object({ outcome: z.enum(SPOT_CHECK_OUTCOMES), note: z.string().max(2000).optional().describe('required unless ok') })
+  .meta({ id: 'SpotCheckOutcomeRequest' });
+
+export const recoverySchema = z
+  .object({ applicationId: z.number().int(), contractId: z.string(), supplierId: z.string(), spotCheckId: z.number().int(), amountFen: fen, reason: z.string(), by: z.string(), at: z.string() })
+  .meta({ id: 'Recovery' });
+
+export const quotaAdjustmentRequestSchema = z
+  .object({
+    quotaFen: fen.max(Number.MAX_SAFE_INTEGER),
+    reason: z.string().trim().min(1).max(2000),
+    cite: z.array(z.object({ spotCheckId: z.number().int().min(1), applicationId: z.number().int().min(1) })).min(1).max(1000),
+  })
+  .meta({ id: 'QuotaAdjustmentRequest' });
+
+export const quotaAdjustmentSchema = z
+  .object({
+    id: z.number().int(),
+    supplierId: z.string(),
+    fromFen: fen,
+    toFen: fen,
+    reason: z.string(),
+    citedOutcomes: z.array(z.object({ spotCheckId: z.number().int(), applicationId: z.number().int(), outcome: z.enum(SPOT_CHECK_OUTCOMES) })),
+    by: z.string(),
+    at: z.string(),
+  })
+  .meta({ id: 'QuotaAdjustment' });

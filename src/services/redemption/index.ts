@@ -8,3 +8,6 @@ export { assignSerial, excludeDevice, includeDevice } from './review-devices.js'
 export { settleBatch, settlementCsv } from './settle-batch.js';
 export { submitApplication, type SubmitApplicationInput, type SubmitApplicationResult } from './submit-application.js';
 export { withdrawApplication } from './withdraw-application.js';
+export { adjustSupplierQuota } from './adjust-supplier-quota.js';
+export { drawSpotCheck } from './draw-spot-check.js';
+export { recordSpotCheckOutcome } from './record-spot-check-outcome.js';

@@ -266,3 +266,53 @@ describe('settlement in the notice order (SPEC rule 13)', () => {
     expect((await gw.json(`/v1/audit?subject=${pilot.id}&action=redemption.settle`)).items).toHaveLength(1);
   });
 });
+
+describe('spot checks (抽查, SPEC rule 14)', () => {
+  it('draws a reproducible sample with its seed, records outcomes once, marks a failed settled payout for recovery', async () => {
+    const { drawSample } = await import('../../../src/registry/spot-checks.js');
+    const check = await gw.json('/v1/spot-checks', { key: reviewerKey, body: { count: 2, seed: 'audit-2021-q1' } });
+    expect(check.seed).toBe('audit-2021-q1');
+    expect(check.population.length).toBeGreaterThanOrEqual(2);
+    expect(check.items.map((i: { applicationId: number }) => i.applicationId)).toEqual(drawSample('audit-2021-q1', check.population, 2));
+    // The same seed over the same population draws the same sample; a percentage rounds up.
+    const again = await gw.json('/v1/spot-checks', { key: reviewerKey, body: { count: 2, seed: 'audit-2021-q1' } });
+    expect(again.items.map((i: { applicationId: number }) => i.applicationId)).toEqual(check.items.map((i: { applicationId: number }) => i.applicationId));
+    const half = await gw.json('/v1/spot-checks', { key: reviewerKey, body: { percent: 50 } });
+    expect(half.items).toHaveLength(Math.ceil(half.population.length / 2));
+    expect(half.seed).toMatch(/^[0-9a-f]{32}$/);
+
+    // Every payout approved above was settled by the settlement test.
+    const settled = check.items[0];
+    expect(settled.state).toBe('settled');
+    const path = `/v1/spot-checks/${check.id}/outcomes/${settled.applicationId}`;
+    const noNote = await gw.api(path, { method: 'PUT', key: reviewerKey, body: { outcome: 'evidence-forged' } });
+    expect(noNote.status).toBe(400);
+    const recorded = await gw.json(path, { method: 'PUT', key: reviewerKey, body: { outcome: 'evidence-forged', note: 'invoice number belongs to another company' } });
+    const item = recorded.items.find((i: { applicationId: number }) => i.applicationId === settled.applicationId);
+    expect(item).toMatchObject({ outcome: 'evidence-forged', note: 'invoice number belongs to another company' });
+    expect((await gw.api(path, { method: 'PUT', key: reviewerKey, body: { outcome: 'ok' } })).status).toBe(409);
+
+    const application = await gw.json(`/v1/redemption-applications/${settled.applicationId}`);
+    expect(item.recovery).toMatchObject({ amountFen: application.payableFen });
+    const recoveries = await gw.json('/v1/recoveries', { key: reviewerKey });
+    expect(recoveries.items).toEqual(expect.arrayContaining([expect.objectContaining({ applicationId: settled.applicationId, spotCheckId: check.id })]));
+    // Recorded, never silently reversed: the payout stays settled.
+    expect(application.state).toBe('settled');
+
+    // An admin adjusts that supplier's quota citing the outcome (37号 §三(二)); an uncited or foreign outcome is refused.
+    const supplierId = application.supplierId;
+    const unrecorded = check.items.find((i: { applicationId: number }) => i.applicationId !== settled.applicationId);
+    const bad = await gw.api(`/v1/suppliers/${supplierId}/quota-adjustments`, {
+      body: { quotaFen: 100_000, reason: 'forged invoice', cite: [{ spotCheckId: check.id, applicationId: unrecorded.applicationId }] },
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'GW_ERR_SPOT_CHECK_CITATION' });
+    const adjustment = await gw.json(`/v1/suppliers/${supplierId}/quota-adjustments`, {
+      body: { quotaFen: 100_000, reason: 'forged invoice found by spot check', cite: [{ spotCheckId: check.id, applicationId: settled.applicationId }] },
+    });
+    expect(adjustment).toMatchObject({ toFen: 100_000, citedOutcomes: [{ spotCheckId: check.id, applicationId: settled.applicationId, outcome: 'evidence-forged' }] });
+    expect((await gw.json(`/v1/suppliers/${supplierId}`)).quotaFen).toBe(100_000);
+    const audit = (await gw.json(`/v1/audit?subject=${supplierId}&action=supplier.quota.adjust`)).items;
+    expect(audit).toHaveLength(1);
+  });
+});

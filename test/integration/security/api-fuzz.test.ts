@@ -105,6 +105,9 @@ function examples(i: number): Record<string, unknown> {
     'POST /v1/devices/{id}/inclusion': { reason: 'fuzz' },
     'PUT /v1/duplicate-serials/{serial}/assignment': { contractId: seeded.contractId, reason: 'fuzz' },
     'POST /v1/settlements': { budgetFen: 1 },
+    'POST /v1/spot-checks': { count: 1, seed: 'fuzz' },
+    'PUT /v1/spot-checks/{id}/outcomes/{applicationId}': { outcome: 'other', note: 'fuzz' },
+    'POST /v1/suppliers/{id}/quota-adjustments': { quotaFen: 1, reason: 'fuzz', cite: [{ spotCheckId: 1, applicationId: 1 }] },
   };
 }
 
@@ -245,6 +248,7 @@ describe('API fuzzing through the HTTP stack', () => {
     const path = route.path
       .replace('{id}', route.path.startsWith('/v1/devices') ? seeded.devices[0]!.id : route.path.startsWith('/v1/suppliers') ? seeded.supplierId : route.path.startsWith('/v1/contracts') ? seeded.contractId : '1')
       .replace('{serial}', seeded.devices[0]!.serial)
+      .replace('{applicationId}', '1')
       .replace('{year}', '2020')
       .replace('{code}', '440600');
     const cases = fc.sample(bodyCaseArb, { seed: FUZZ_SEED + name.length * 7919 + name.charCodeAt(name.length - 2), numRuns: PER_ROUTE });

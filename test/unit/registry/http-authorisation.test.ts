@@ -172,6 +172,25 @@ const ROWS: Row[] = [
   { method: 'GET', route: '/v1/settlements', path: () => '/v1/settlements', expect: readStaff },
   { method: 'GET', route: '/v1/settlements/{id}', path: () => '/v1/settlements/1', expect: { ...readStaff, admin: 404, reviewer: 404 } },
   { method: 'GET', route: '/v1/settlements/{id}/csv', path: () => '/v1/settlements/1/csv', expect: { ...readStaff, admin: 404, reviewer: 404 } },
+  { method: 'POST', route: '/v1/spot-checks', path: () => '/v1/spot-checks', body: () => ({ count: 1, seed: 's' }), expect: { ...readStaff, admin: 201, reviewer: 201 } },
+  { method: 'GET', route: '/v1/spot-checks', path: () => '/v1/spot-checks', expect: readStaff },
+  { method: 'GET', route: '/v1/spot-checks/{id}', path: () => '/v1/spot-checks/1', expect: readStaff },
+  {
+    method: 'PUT',
+    route: '/v1/spot-checks/{id}/outcomes/{applicationId}',
+    path: () => '/v1/spot-checks/1/outcomes/1',
+    body: () => ({ outcome: 'ok' }),
+    expect: { ...readStaff, admin: 404, reviewer: 404 },
+  },
+  { method: 'GET', route: '/v1/recoveries', path: () => '/v1/recoveries', expect: readStaff },
+  {
+    method: 'POST',
+    route: '/v1/suppliers/{id}/quota-adjustments',
+    path: () => `/v1/suppliers/${ids.supplier}/quota-adjustments`,
+    body: () => ({ quotaFen: 1, reason: 'r', cite: [{ spotCheckId: 1, applicationId: 1 }] }),
+    expect: { ...writeAdmin, admin: 400 },
+  },
+  { method: 'GET', route: '/v1/suppliers/{id}/quota-adjustments', path: () => `/v1/suppliers/${ids.supplier}/quota-adjustments`, expect: readStaff },
 ];
 
 describe('registry API authorisation matrix', () => {
