@@ -99,6 +99,7 @@ export type { Redemptions } from './redemptions.js';
 export type { Suppliers } from './suppliers.js';
 export type { VoucherEngine } from './vouchers.js';
 export { APPLICATION_STATES } from './applications.js';
+export { drawSample } from './spot-checks.js';
 export type { Recommendation, RedemptionApplication, SignalAcknowledgement } from './applications.js';
 export type { SettlementBatch, SettlementLine } from './settlements.js';
 export { SPOT_CHECK_OUTCOMES } from './spot-checks.js';

@@ -21,7 +21,7 @@ import {
   submitApplication,
   withdrawApplication,
   type RedemptionDeps,
-} from '../../services/redemption/index.js';
+} from '../../services/index.js';
 import { routesWith, type Principal } from '../route.js';
 import * as rs from '../schemas/redemption.js';
 import { contractIdParams } from './verification.js';

@@ -269,7 +269,7 @@ describe('settlement in the notice order (SPEC rule 13)', () => {
 
 describe('spot checks (抽查, SPEC rule 14)', () => {
   it('draws a reproducible sample with its seed, records outcomes once, marks a failed settled payout for recovery', async () => {
-    const { drawSample } = await import('../../../src/registry/spot-checks.js');
+    const { drawSample } = await import('../../../src/registry/index.js');
     const check = await gw.json('/v1/spot-checks', { key: reviewerKey, body: { count: 2, seed: 'audit-2021-q1' } });
     expect(check.seed).toBe('audit-2021-q1');
     expect(check.population.length).toBeGreaterThanOrEqual(2);
