@@ -104,4 +104,4 @@ export type { Recommendation, RedemptionApplication, SignalAcknowledgement } fro
 export type { SettlementBatch, SettlementLine } from './settlements.js';
 export { SPOT_CHECK_OUTCOMES } from './spot-checks.js';
 export type { QuotaAdjustment, SpotCheck, SpotCheckOutcome } from './spot-checks.js';
-export type { DuplicateSerial, ReviewNote, Reviews, SerialHold } from './reviews.js';
+export type { DuplicateSerial, ReviewNote, Reviews } from './reviews.js';

@@ -5,7 +5,6 @@ export type { DuplicateSerialFacts } from './signals.js';
 export { verifyContract } from './verify.js';
 export type {
   ContractReviews,
-  ReviewNote,
   ConnectionFacts,
   VerificationContract,
   VerificationDevice,

@@ -39,7 +39,7 @@ export interface ContractReviews {
   serialAssignments: ReadonlyMap<string, ReviewNote & { assignedHere: boolean }>;
 }
 
-export const NO_REVIEWS: ContractReviews = { exclusions: new Map(), serialAssignments: new Map() };
+const NO_REVIEWS: ContractReviews = { exclusions: new Map(), serialAssignments: new Map() };
 
 export interface VerificationInput {
   contract: VerificationContract;
