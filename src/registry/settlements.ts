@@ -26,7 +26,11 @@ export interface SettlementBatch {
 }
 
 export interface Settlements {
-  /** Approved, unsettled applications: cluster pilots first, then application time, then id (37号 §一). */
+  /**
+   * Approved, unsettled applications of contracts still admitted (SPEC rule 11: a contract whose
+   * quota was lowered after approval waits, unpaid, until it is admitted again): cluster pilots
+   * first, then application time, then id (37号 §一).
+   */
   queue(): SettlementLine[];
   /**
    * Settles the queue in order until the next application would exceed the budget (the order
@@ -70,7 +74,7 @@ export function createSettlements(ctx: RegistryContext): Settlements {
            s.name AS supplier_name, c.catalog_id, a.cluster_pilot, a.submitted_at, a.decided_at, a.payable_fen
     FROM redemption_applications a
       JOIN contracts c ON c.id = a.contract_id JOIN enterprises e ON e.id = c.enterprise_id JOIN suppliers s ON s.id = a.supplier_id
-    WHERE a.state = 'approved' ORDER BY ${APPLICATION_ORDER.split(', ').map((col) => `a.${col}`).join(', ')}`);
+    WHERE a.state = 'approved' AND c.status = 'admitted' ORDER BY ${APPLICATION_ORDER.split(', ').map((col) => `a.${col}`).join(', ')}`);
   const settleOne = db.prepare(`UPDATE redemption_applications SET state = 'settled', settled_at = ?, settlement_batch_id = ?
     WHERE id = ? AND state = 'approved'`);
   const batchById = db.prepare('SELECT id, created_at, actor, budget_fen, total_fen FROM settlement_batches WHERE id = ?');

@@ -85,6 +85,20 @@ describe('only admitted vouchers are paid (SPEC rule 11)', () => {
     expect(await res.json()).toMatchObject({ code: 'GW_ERR_REDEMPTION_NOT_ADMITTED' });
     expect((await gw.json(`/v1/redemption-applications/${application.id}`)).state).toBe('submitted');
   });
+
+  it('does not settle an approved application whose contract lost its admission, until it is admitted again', async () => {
+    await gw.api('/v1/settlements', { body: {} });
+    const supplier = await gw.json('/v1/suppliers', { body: { name: '批准后调减平台', kind: 'other' } });
+    const c = await contract({ supplierId: supplier.id });
+    const application = await (await submit(c.id, evidence(1_000_000))).json();
+    expect((await decide(application.id, { decision: 'approved' })).status).toBe(200);
+    await gw.json(`/v1/suppliers/${supplier.id}/quota`, { method: 'PUT', body: { quotaFen: 0 } });
+    expect((await gw.json('/v1/settlements/queue')).items).toEqual([]);
+    expect((await gw.api('/v1/settlements', { body: {} })).status).toBe(409);
+    await gw.json(`/v1/suppliers/${supplier.id}/quota`, { method: 'PUT', body: { quotaFen: 700_000 } });
+    const batch = await gw.json('/v1/settlements', { body: {} });
+    expect(batch.applicationIds).toEqual([application.id]);
+  });
 });
 
 describe('one payout per voucher (SPEC rule 12)', () => {
