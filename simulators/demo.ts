@@ -23,12 +23,15 @@ export function verificationLine(name: string, v: ContractVerification): string 
 }
 
 export function redemptionLine(name: string, r: RedemptionDecision): string {
-  const failed = r.reasons.filter((x) => REJECTING.test(x.code)).map((x) => x.code);
+  const failed = r.reasons.filter((x) => x.effect === 'reject').map((x) => x.code);
   return `redemption ${name}: ${r.decision} payable ¥${yuan(r.payableFen)} of ¥${yuan(r.voucherFen)}${failed.length ? ` (${[...new Set(failed)].join(', ')})` : ''}`;
 }
 
-/** Reason codes of src/rules/redeem.ts that reject a redemption (the others explain). */
-const REJECTING = /^(INSUFFICIENT_ACTIVE_DEVICES|DEVICES_NOT_VERIFIED|ACCEPTANCE_REPORT_MISSING|CONTRACT_SIGNED_TOO_EARLY|INVOICE_BELOW_VOUCHER|OUTSIDE_REDEMPTION_WINDOW|PAID_BELOW_MIN_SHARE|PAYMENT_PROOF_BELOW_VOUCHER|INVALID_\w+|UNKNOWN_CATALOG_ITEM)$/;
+interface SettlementBatch {
+  id: number;
+  totalFen: number;
+  applicationIds: number[];
+}
 
 /** Port `preferred` if it is free on the host, else 0 (any free port). */
 async function freePortOr(preferred: number, host: string): Promise<number> {
@@ -66,12 +69,15 @@ async function main(): Promise<void> {
     const spec = scenario.contracts.find((s) => s.name === c.name)!;
     const verification = await verifyContract(gw.api, c.id, at);
     rows.push({ name: c.name, verification });
-    decisions.push({ name: c.name, decision: await redeem(gw.api, c, spec.contractAmountFen, at) });
+    decisions.push({ name: c.name, decision: await redeem(gw.api, c, spec.contractAmountFen) });
   }
   // A contract whose machines report through one Sparkplug B edge gateway (simulators/edge/).
   const edge = await runEdgeDemo(gw, { firstDay: shanghaiDayStartOf(Date.parse(scenario.start)), days: scenario.days, verifyAt: at, seed: scenario.seed });
   rows.push({ name: edge.name, verification: edge.verification });
   decisions.push({ name: edge.name, decision: edge.decision });
+  // 37号 §一: approved applications are settled in order (cluster pilots first, then application time).
+  const batch = await gw.api.json<SettlementBatch>('/v1/settlements', { body: {} });
+  const settledNames = batch.applicationIds.map((id) => decisions.find((d) => d.decision.redemptionId === id)?.name ?? `#${id}`);
 
   out(`verification at ${atIso} (30-day window; active = ≥ 60 online minutes on ≥ 20 days)`);
   out(contractsTable(rows));
@@ -82,6 +88,9 @@ async function main(): Promise<void> {
   for (const { name, decision } of decisions) out(redemptionLine(name, decision));
   out();
   out(`edge gateway ${edge.edgeNodeId}: GET /v1/edge-nodes/${edge.edgeNodeId} (each device's reportedVia names it in the verification)`);
+  out();
+  out(`settlement batch ${batch.id}: ${batch.applicationIds.length} applications, ¥${yuan(batch.totalFen)} (${settledNames.join(', ')}); CSV at /v1/settlements/${batch.id}/csv`);
+  out();
   out(`demo finished in ${((monotonicMs() - t0) / 1000).toFixed(1)} s`);
   out(`web page: http://127.0.0.1:${gw.gateway.httpPort}/  admin key: ${gw.adminKey}`);
   out(`MQTT: mqtt://127.0.0.1:${gw.gateway.mqttPort}  (the gateway's clock stands at ${atIso})`);

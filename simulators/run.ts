@@ -105,22 +105,33 @@ export function verifyContract(api: ApiClient, contractId: string, at: number): 
 }
 
 export interface RedemptionDecision {
-  decision: 'approved' | 'rejected';
+  /** `submitted`: left for a reviewer (a fraud signal awaits acknowledgement). */
+  decision: 'approved' | 'rejected' | 'submitted';
+  redemptionId: number | null;
   voucherFen: number;
   payableFen: number;
   requiredDevices: number | null;
   activeDevices: number | null;
-  reasons: Array<{ code: string; clause: string; message: string }>;
+  reasons: Array<{ code: string; clause: string; message: string; effect?: string }>;
 }
 
-/** Redemption with complete paperwork, so the device check is what decides. */
-export function redeem(api: ApiClient, contract: { id: string; voucherFen: number }, contractAmountFen: number, at: number): Promise<RedemptionDecision> {
+/**
+ * Redemption with complete paperwork (SPEC rules 10, 12: amounts, documents and dates in
+ * order), so the device check is what decides. The application time is the gateway's clock
+ * (the simulation leaves it at the verification time), never a time sent from here.
+ */
+export function redeem(api: ApiClient, contract: { id: string; voucherFen: number }, contractAmountFen: number): Promise<RedemptionDecision> {
   return api.json<RedemptionDecision>(`/v1/contracts/${contract.id}/redemption`, {
     body: {
-      at: new Date(at).toISOString(),
+      invoiceNumber: `INV-${contract.id}`,
       invoiceAmountFen: contractAmountFen,
+      invoiceDate: '2020-10-15',
+      paymentProofAmountFen: contractAmountFen,
+      paymentDate: '2020-10-20',
       paidAmountFen: contractAmountFen,
       acceptanceReport: true,
+      acceptanceReportDate: '2020-11-01',
+      contractSignedAt: '2020-06-01',
     },
   });
 }

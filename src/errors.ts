@@ -42,6 +42,21 @@ export const ERROR_CATALOGUE = {
   GW_ERR_EDGE_DEVICE_BOUND_ELSEWHERE: { status: 409, title: 'Device bound to another edge node' },
 
   GW_ERR_TELEMETRY_BUFFER_FULL: { status: 503, title: 'Telemetry buffer full' },
+
+  // The money path (SPEC rules 11–14).
+  GW_ERR_REDEMPTION_NOT_ADMITTED: { status: 409, title: 'Voucher not admitted' },
+  GW_ERR_REDEMPTION_APPLICATION_EXISTS: { status: 409, title: 'Open redemption application or payout exists' },
+  GW_ERR_REDEMPTION_IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key used for another contract' },
+  GW_ERR_REDEMPTION_BAD_IDEMPOTENCY_KEY: { status: 400, title: 'Invalid Idempotency-Key header' },
+  GW_ERR_REDEMPTION_NOT_SUBMITTED: { status: 409, title: 'Redemption application no longer submitted' },
+  GW_ERR_REDEMPTION_RULES_FAILED: { status: 409, title: 'Rules or device check do not support approval' },
+  GW_ERR_REDEMPTION_SIGNALS_UNACKNOWLEDGED: { status: 409, title: 'Fraud signals not acknowledged' },
+  GW_ERR_REDEMPTION_NOT_A_FRAUD_SIGNAL: { status: 400, title: 'Not a fraud signal kind' },
+  GW_ERR_REVIEW_REASON_REQUIRED: { status: 400, title: 'Reason required' },
+  GW_ERR_REVIEW_SERIAL_NOT_REGISTERED: { status: 400, title: 'Serial not registered under that contract' },
+  GW_ERR_SETTLEMENT_NOTHING_TO_SETTLE: { status: 409, title: 'Nothing to settle' },
+  GW_ERR_SPOT_CHECK_ALREADY_RECORDED: { status: 409, title: 'Spot-check outcome already recorded' },
+  GW_ERR_SPOT_CHECK_CITATION: { status: 400, title: 'Quota adjustment must cite recorded spot-check outcomes' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -63,14 +78,17 @@ export class AppError extends Error {
   readonly httpStatus: number;
   readonly title: string;
   readonly errors: FieldError[] | undefined;
+  /** RFC 9457 extension members (e.g. the existing record a 409 conflicts with). */
+  readonly extensions: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; errors?: FieldError[] } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; errors?: FieldError[]; extensions?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.httpStatus = ERROR_CATALOGUE[code].status;
     this.title = ERROR_CATALOGUE[code].title;
     this.errors = options.errors;
+    this.extensions = options.extensions;
   }
 }
 

@@ -47,6 +47,7 @@ export async function api(path, { method = 'GET', body, query, accept = 'applica
     }
     throw new ApiError(res.status, problem);
   }
+  if (res.status === 204) return undefined;
   return accept === 'application/json' ? res.json() : res;
 }
 

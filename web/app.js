@@ -3,11 +3,15 @@
 //   #/contracts/<id>[?at=&windowDays=&minActiveDays=&minOnlineMinutes=]   contract detail
 //   #/supplier                  supplier progress and device connection (supplier keys)
 //   #/what-if                   rules what-if
+//   #/applications[?state=]     redemption applications: reviewer queue, or a supplier's own
+//   #/settlements               settlement queue and batches (reviewers, admins)
+//   #/spot-checks               spot checks (抽查) (reviewers, admins)
 // The page uses the same HTTP API and API key as any other client; the key is entered once
 // and kept in sessionStorage.
 import { api, ApiError, session } from './api.js';
 import { renderContractDetail } from './contract-detail.js';
 import { renderContracts } from './contracts.js';
+import { renderApplications, renderSettlements, renderSpotChecks } from './money.js';
 import { h, mount } from './dom.js';
 import { currentLang, setLang, t, toggleLang } from './i18n.js';
 import { loading, problemView, resetCaches } from './shared.js';
@@ -27,6 +31,9 @@ function translateChrome() {
   document.getElementById('nav-supplier').hidden = me?.role !== 'supplier';
   document.getElementById('nav-contracts').hidden = !signedIn;
   document.getElementById('nav-what-if').hidden = !signedIn;
+  document.getElementById('nav-applications').hidden = !signedIn;
+  document.getElementById('nav-settlements').hidden = !(me?.role === 'admin' || me?.role === 'reviewer');
+  document.getElementById('nav-spot-checks').hidden = !(me?.role === 'admin' || me?.role === 'reviewer');
   document.getElementById('whoami').textContent = signedIn ? `${t('role', me.role)} · ${me.keyId}` : '';
 }
 
@@ -78,6 +85,9 @@ export function parseHash(hash) {
   if (parts[0] === 'contracts' && parts.length === 1) return { name: 'contracts', params: {}, query };
   if (parts[0] === 'supplier') return { name: 'supplier', params: {}, query };
   if (parts[0] === 'what-if') return { name: 'what-if', params: {}, query };
+  if (parts[0] === 'applications') return { name: 'applications', params: {}, query };
+  if (parts[0] === 'settlements') return { name: 'settlements', params: {}, query };
+  if (parts[0] === 'spot-checks') return { name: 'spot-checks', params: {}, query };
   return { name: 'default', params: {}, query };
 }
 
@@ -86,6 +96,9 @@ const VIEWS = {
   detail: renderContractDetail,
   supplier: renderSupplier,
   'what-if': renderWhatIf,
+  applications: renderApplications,
+  settlements: renderSettlements,
+  'spot-checks': renderSpotChecks,
 };
 
 async function route() {

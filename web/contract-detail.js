@@ -7,6 +7,7 @@ import { h, svg } from './dom.js';
 import { heatmap } from './heatmap.js';
 import { t } from './i18n.js';
 import { bySerial, cityLabel, itemLabel, loadCatalog, loadContracts, loadProgram, problemView, reasonList, signalBadge, statusBadge } from './shared.js';
+import { applicationForm, reviewPanel } from './money.js';
 import { auditIntegrity, signatureCard } from './signature.js';
 import { connectionPanel, shortfallPanel } from './supplier.js';
 
@@ -158,63 +159,6 @@ function signalSummary(report) {
   );
 }
 
-function redemptionForm(id, contract, report) {
-  const at = h('input', { name: 'at', type: 'datetime-local', value: toLocalInput(report.at), required: true });
-  const amount = (name) => h('input', { name, inputmode: 'decimal', required: true, pattern: '\\d{1,3}(,\\d{3})*(\\.\\d{0,2})?|\\d+(\\.\\d{0,2})?', title: t('invalidAmount'), placeholder: contract.contractAmountFen ? fenToInput(contract.contractAmountFen) : '' });
-  const invoice = amount('invoice');
-  const paid = amount('paid');
-  const acceptance = h('input', { name: 'acceptance', type: 'checkbox' });
-  const out = h('div', { class: 'result', 'aria-live': 'polite' });
-  const button = h('button', { type: 'submit' }, t('decide'));
-  return h(
-    'form',
-    {
-      class: 'card redemption',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        const invoiceAmountFen = toFen(invoice.value);
-        const paidAmountFen = toFen(paid.value);
-        if (Number.isNaN(invoiceAmountFen) || Number.isNaN(paidAmountFen)) {
-          out.replaceChildren(h('p', { class: 'bad' }, t('invalidAmount')));
-          return;
-        }
-        button.disabled = true;
-        try {
-          const d = await api(`/v1/contracts/${encodeURIComponent(id)}/redemption`, {
-            method: 'POST',
-            body: { at: fromLocalInput(at.value), invoiceAmountFen, paidAmountFen, acceptanceReport: acceptance.checked },
-          });
-          out.replaceChildren(
-            h(
-              'p',
-              { class: 'decision' },
-              `${t('decision')}: `,
-              h('span', { class: ['badge', d.decision], 'data-decision': d.decision }, t(d.decision)),
-              ` · ${t('voucher')} ${yuan(d.voucherFen)}`,
-              d.payableFen !== undefined ? ` · ${t('payable')} ${yuan(d.payableFen)}` : null,
-              d.requiredDevices !== null && d.requiredDevices !== undefined ? ` · ${t('active')} ${d.activeDevices ?? '—'} / ${t('required')} ${d.requiredDevices}` : null,
-            ),
-            reasonList(d.reasons),
-            h('p', { class: 'muted' }, `${t('reportDigest')}: `, h('code', {}, d.reportDigest ?? d.digest ?? '')),
-          );
-        } catch (err) {
-          out.replaceChildren(problemView(err));
-        } finally {
-          button.disabled = false;
-        }
-      },
-    },
-    h('h3', {}, t('redemption')),
-    h('p', { class: 'muted' }, t('redemptionHint')),
-    h('label', {}, t('redemptionAt'), at),
-    h('label', {}, t('invoice'), invoice),
-    h('label', {}, t('paid'), paid),
-    h('label', { class: 'check' }, acceptance, t('acceptance')),
-    button,
-    out,
-  );
-}
-
 export async function renderContractDetail({ me, params, query }) {
   const id = params.id;
   const contract = await findContract(id, me);
@@ -257,6 +201,8 @@ export async function renderContractDetail({ me, params, query }) {
     [t('appliedAt'), shanghai(contract.appliedAt)],
   ];
   const canDecide = me.role === 'reviewer' || me.role === 'admin';
+  const rerender = async () => document.querySelector('section.detail')?.replaceWith(await renderContractDetail({ me, params, query }));
+  const review = canDecide ? await reviewPanel(id, report, rerender) : null;
   return h(
     'section',
     { class: 'detail', 'data-contract': id },
@@ -274,6 +220,8 @@ export async function renderContractDetail({ me, params, query }) {
     heatmap(report),
     me.role === 'supplier' ? [shortfallPanel(report), connectionPanel(info, report.devices)] : null,
     devicesTable(report, registry),
-    canDecide ? redemptionForm(id, contract, report) : null,
+    review,
+    // Suppliers apply for their own admitted contracts; reviewers may apply for an enterprise too (SPEC rule 12).
+    applicationForm(id, contract),
   );
 }

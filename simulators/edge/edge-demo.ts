@@ -29,6 +29,6 @@ export async function runEdgeDemo(
   gw.clock.set(options.verifyAt);
   const verification = await verifyContract(gw.api, provisioned.contractId, options.verifyAt);
   const contract = await gw.api.json<{ id: string; voucherFen: number }>(`/v1/contracts/${provisioned.contractId}`);
-  const decision = await redeem(gw.api, contract, CONTRACT_AMOUNT_FEN, options.verifyAt);
+  const decision = await redeem(gw.api, contract, CONTRACT_AMOUNT_FEN);
   return { name: EDGE_DEMO_NAME, verification, decision, edgeNodeId: provisioned.fleets[0]!.edgeNodeId };
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 /** RFC 9457 problem details; `type` is a stable URN built from the error code. */
 export function sendProblem(res: Response, err: AppError): void {
   const body: Record<string, unknown> = {
+    ...err.extensions,
     type: `urn:gateway:error:${err.code}`,
     title: err.title,
     status: err.httpStatus,

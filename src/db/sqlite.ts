@@ -33,16 +33,19 @@ export interface Migration {
 /**
  * Versioned migrations per component, run at start-up inside one transaction each.
  * `component` namespaces the version counter so registry and telemetry evolve independently.
+ * Every version not yet recorded runs, in version order — not only those above the highest
+ * recorded: version numbers are reserved for branches in flight, so a database that already has
+ * a later version (e.g. 6) still gets an earlier one (e.g. 3) when that branch lands.
  */
 export function migrate(db: SqliteDb, component: string, migrations: readonly Migration[]): number {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     component TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL,
     PRIMARY KEY (component, version)) WITHOUT ROWID`);
-  const current =
-    (db.prepare('SELECT max(version) AS v FROM schema_migrations WHERE component = ?').get(component) as
-      | { v: number | null }
-      | undefined)?.v ?? 0;
-  const pending = [...migrations].sort((a, b) => a.version - b.version).filter((m) => m.version > current);
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations WHERE component = ?').all(component) as { version: number }[]).map((r) => r.version),
+  );
+  const current = Math.max(0, ...applied);
+  const pending = [...migrations].sort((a, b) => a.version - b.version).filter((m) => !applied.has(m.version));
   for (const m of pending) {
     db.transaction(() => {
       if (typeof m.up === 'string') db.exec(m.up);
@@ -54,5 +57,5 @@ export function migrate(db: SqliteDb, component: string, migrations: readonly Mi
       );
     })();
   }
-  return pending.length === 0 ? current : pending[pending.length - 1]!.version;
+  return Math.max(current, ...pending.map((m) => m.version));
 }

@@ -15,7 +15,9 @@ export interface PriorVoucher {
   catalogId: number;
   year: number;
   /** For a voucher of the same program year: counted against the enterprise cap (说明3). */
-  voucherFen?: number;
+  voucherFen: number;
+  /** Only a paid voucher blocks a repeat (说明4 "并获得相关财政补贴"). */
+  paid: boolean;
 }
 
 export interface Enterprise {

@@ -15,6 +15,10 @@ import { createEdgeNodes, type EdgeNodes } from './edge-nodes.js';
 import { createEnterprises, type Enterprises } from './enterprises.js';
 import { createQuotas, type Quotas } from './quotas.js';
 import { createRedemptions, type Redemptions } from './redemptions.js';
+import { createApplications, type Applications } from './applications.js';
+import { createReviews, type Reviews } from './reviews.js';
+import { createSettlements, type Settlements } from './settlements.js';
+import { createSpotChecks, type SpotChecks } from './spot-checks.js';
 import { registryMigrations } from './schema.js';
 import { createSuppliers, type Suppliers } from './suppliers.js';
 import { createSignedRecords, type Signer } from '../trust/index.js';
@@ -29,6 +33,10 @@ export interface Registry {
   apiKeys: ApiKeys;
   quotas: Quotas;
   redemptions: Redemptions;
+  reviews: Reviews;
+  applications: Applications;
+  settlements: Settlements;
+  spotChecks: SpotChecks;
   audit: Pick<AuditLog, 'page'>;
 }
 
@@ -57,8 +65,9 @@ export function createRegistry(options: RegistryOptions): Registry {
     signedRecords: createSignedRecords(options.db, options.clock),
   };
   const contracts = createContracts(ctx);
+  const suppliers = createSuppliers(ctx, contracts.reallocate);
   return {
-    suppliers: createSuppliers(ctx, contracts.reallocate),
+    suppliers,
     enterprises: createEnterprises(ctx),
     contracts,
     devices: createDevices(ctx),
@@ -66,6 +75,10 @@ export function createRegistry(options: RegistryOptions): Registry {
     apiKeys: createApiKeys(ctx),
     quotas: createQuotas(ctx, contracts.reallocate),
     redemptions: createRedemptions(ctx),
+    reviews: createReviews(ctx),
+    applications: createApplications(ctx),
+    settlements: createSettlements(ctx),
+    spotChecks: createSpotChecks(ctx, suppliers.setQuota),
     audit: { page: audit.page },
   };
 }
@@ -91,3 +104,10 @@ export type { VoucherEngine } from './vouchers.js';
 export type { EdgeBoundDevice, EdgeNode, EdgeNodes } from './edge-nodes.js';
 /** The edge node routes' request and response schemas (zod). */
 export * as edgeSchemas from './edge-schemas.js';
+export { APPLICATION_STATES } from './applications.js';
+export { drawSample } from './spot-checks.js';
+export type { Recommendation, RedemptionApplication, SignalAcknowledgement } from './applications.js';
+export type { SettlementBatch, SettlementLine } from './settlements.js';
+export { SPOT_CHECK_OUTCOMES } from './spot-checks.js';
+export type { QuotaAdjustment, SpotCheck, SpotCheckOutcome } from './spot-checks.js';
+export type { DuplicateSerial, ReviewNote, Reviews } from './reviews.js';

@@ -1,5 +1,7 @@
 import { edgeNodesMigration } from './edge-nodes.js';
+import { redemptionApplicationsMigration } from './redemption-schema.js';
 import { redemptionsMigration } from './redemptions.js';
+import { spotChecksMigration } from './spot-checks.js';
 import { sqlList, type Migration } from '../db/sqlite.js';
 import { trustMigration } from '../trust/index.js';
 import { ROLES } from './roles.js';
@@ -110,6 +112,8 @@ export const registryMigrations: readonly Migration[] = [
     `,
   },
   redemptionsMigration,
+  redemptionApplicationsMigration,
+  spotChecksMigration,
   trustMigration,
   edgeNodesMigration,
 ];

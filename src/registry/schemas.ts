@@ -32,7 +32,8 @@ export const priorVoucherSchema = z
   .object({
     catalogId: z.number().int().min(1).max(1000),
     year: z.number().int().min(2000).max(2100),
-    voucherFen: fenSchema.optional().describe('same-year vouchers count against the enterprise cap (说明3)'),
+    voucherFen: fenSchema.describe('the prior voucher amount (same-year vouchers count against the enterprise cap, 说明3)'),
+    paid: z.boolean().describe('whether it was actually paid; only a paid voucher blocks a repeat (说明4)'),
   })
   .describe('说明4: a voucher received in an earlier cycle');
 

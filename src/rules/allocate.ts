@@ -3,7 +3,7 @@ import type { Allocation, AllocationApplication, AllocationEntry, QuotasInput } 
 import { CLAUSES, reason, type Reason } from './reasons.js';
 import { param } from './explain.js';
 import { formatYuan } from './money.js';
-import { cityIndex } from './lookup.js';
+import { cityIndex, getCatalogItem } from './lookup.js';
 import { parseInstant } from './time.js';
 
 /**
@@ -16,8 +16,11 @@ import { parseInstant } from './time.js';
  * is waitlisted, never reduced (SPEC 解释). With `strictQueue` off (default) a later, smaller
  * voucher may still fit after a larger one was waitlisted. One sort, then one pass: O(n log n).
  *
- * Applications that can never be admitted (unknown or excluded city, unreadable time,
- * non-positive voucher) get status `rejected`.
+ * Each application is validated as evaluate() validates it, so allocation never admits what
+ * evaluation would refuse: unknown or excluded city, unreadable time or one outside the
+ * application window (§一(一)), non-positive voucher, and — when the application names its
+ * catalog item — an unknown item or a voucher above its 奖补上限 or the enterprise cap
+ * (说明3); each gets status `rejected`. An admitted entry carries its reason and clause like every other.
  */
 export function allocate(
   program: Program,
@@ -88,6 +91,9 @@ export function allocate(
     supplierBalance.set(supplierId, { kind: null, initial, remaining: initial, admitted: 0, blocked: false });
   }
 
+  // 37号 §一(一), both ends inclusive; parsed once, not per application.
+  const windowFrom = parseInstant(program.windows.application.value.from) ?? Number.POSITIVE_INFINITY;
+  const windowTo = parseInstant(program.windows.application.value.to) ?? Number.NEGATIVE_INFINITY;
   const strict = program.interpretations.strictQueue.value;
   const cityQuotaClause = program.quotas.cityDefaultFen.citation;
   const supplierClause = program.quotas.supplierByKind.platform.citation;
@@ -113,8 +119,21 @@ export function allocate(
     if (times[index] === Number.POSITIVE_INFINITY) {
       reasons.push(reason('INVALID_TIMESTAMP', CLAUSES.timestamps, `submittedAt "${application.submittedAt}" is not an ISO-8601 instant with offset`));
     }
+    else if (times[index]! < windowFrom || times[index]! > windowTo) {
+      const window = program.windows.application;
+      reasons.push(reason('OUTSIDE_APPLICATION_WINDOW', window.citation, `submittedAt ${application.submittedAt} is outside the application window ${window.value.from} – ${window.value.to} (inclusive)`));
+    }
     if (!Number.isSafeInteger(voucher) || voucher <= 0) {
       reasons.push(reason('INVALID_VOUCHER_AMOUNT', CLAUSES.amount, `voucherFen ${voucher} is not a positive integer fen`));
+    } else if (application.catalogId !== undefined) {
+      const item = getCatalogItem(program, application.catalogId);
+      if (!item) {
+        reasons.push(reason('UNKNOWN_CATALOG_ITEM', CLAUSES.catalog, `unknown catalog item ${application.catalogId} in program ${program.year}`));
+      } else if (voucher > item.capFen.value) {
+        reasons.push(reason('VOUCHER_ABOVE_ITEM_CAP', item.capFen.citation, `voucher ${formatYuan(voucher)} exceeds the item's 奖补上限 ${formatYuan(item.capFen.value)}`));
+      } else if (voucher > program.enterpriseCapFen.value) {
+        reasons.push(reason('ENTERPRISE_CAP_EXCEEDED', program.enterpriseCapFen.citation, `voucher ${formatYuan(voucher)} exceeds the enterprise cap ${formatYuan(program.enterpriseCapFen.value)}`));
+      }
     }
     const account = city && city.eligible ? cityAccount(city) : null;
     const cityBefore = account ? account.remaining : null;
@@ -146,6 +165,9 @@ export function allocate(
         }
       } else {
         status = 'admitted';
+        reasons.push(
+          reason('QUOTA_ADMITTED', `${CLAUSES.order}; ${cityQuotaClause}; ${supplierClause}`, `admitted in position ${position + 1}: voucher ${formatYuan(voucher)} fits the ${city!.name} balance (${account!.remaining === null ? 'unlimited' : formatYuan(account!.remaining)}) and the supplier balance ${formatYuan(supplier.remaining)}`),
+        );
         if (account!.remaining !== null) account!.remaining -= voucher;
         account!.admitted += voucher;
         supplier.remaining -= voucher;

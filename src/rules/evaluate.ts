@@ -8,11 +8,11 @@ import type {
   Evaluation,
   PriorVoucher,
 } from './schemas.js';
+import { catalogIndex, getCatalogItem, resolveCity } from './lookup.js';
 import { CLAUSES, reason, type Reason, type ReasonCode } from './reasons.js';
 import { explain, param, recordParam, type Explanation, type ExplanationParameter } from './explain.js';
 import { checkCondition, checkRepeats, type Ledger } from './item-checks.js';
 import { applyRate, bpToPercent, ceilDiv, formatYuan } from './money.js';
-import { catalogIndex, resolveCity } from './lookup.js';
 import { parseInstant, withinWindow } from './time.js';
 
 /**
@@ -118,7 +118,7 @@ export function evaluate(
 ): Evaluation {
   const assessment = assessEnterprise(program, enterprise);
   const catalog = catalogIndex(program);
-  const priors: readonly PriorVoucher[] = enterprise.priorVouchers ?? [];
+  const { blocking: priors, sameYearFen: priorSameYearFen, issues: priorIssues } = readPriors(program, enterprise.priorVouchers);
 
   const entries = applications.map((application, index) => ({
     application,
@@ -135,15 +135,11 @@ export function evaluate(
     return a.index - b.index;
   });
 
-  // Vouchers of this same program year already granted count against the enterprise cap.
-  const priorSameYearFen = priors
-    .filter((prior) => prior.year === program.year)
-    .reduce((sum, prior) => sum + (prior.voucherFen ?? 0), 0);
   const ledger: Ledger = { grantedFen: priorSameYearFen, granted: [] };
 
   const results = new Array<ApplicationResult>(applications.length);
   for (const entry of ordered) {
-    results[entry.index] = evaluateOne(program, assessment, catalog.get(entry.application.catalogId), priors, ledger, entry.application, entry.at);
+    results[entry.index] = evaluateOne(program, assessment, catalog.get(entry.application.catalogId), priors, ledger, entry.application, entry.at, priorIssues);
   }
   return {
     program: program.year,
@@ -151,6 +147,39 @@ export function evaluate(
     applications: results,
     totalVoucherFen: results.reduce((sum, result) => sum + result.voucherFen, 0),
   };
+}
+
+/**
+ * Prior vouchers (附件 说明3, 说明4), validated as the engine's own input: each needs a known
+ * catalog item, a year, its amount in fen and whether it was paid. Same-year vouchers count
+ * against the enterprise cap whether paid or not (说明3 caps what is granted); a prior blocks
+ * a repeat only when it was paid ("曾领取服务券并获得相关财政补贴") and is from this or an
+ * earlier cycle — a later cycle cannot exclude an earlier one.
+ */
+function readPriors(program: Program, input: unknown): { blocking: PriorVoucher[]; sameYearFen: number; issues: Reason[] } {
+  const clause = '附件 说明3; 附件 说明4';
+  const issues: Reason[] = [];
+  const blocking: PriorVoucher[] = [];
+  let sameYearFen = 0;
+  if (input !== undefined && !Array.isArray(input)) {
+    return { blocking, sameYearFen, issues: [reason('PRIOR_VOUCHER_INVALID', clause, 'priorVouchers must be a list')] };
+  }
+  for (const [i, prior] of ((input ?? []) as unknown[]).entries()) {
+    const p = (typeof prior === 'object' && prior !== null ? prior : {}) as Record<string, unknown>;
+    const problems: string[] = [];
+    if (!Number.isSafeInteger(p.catalogId) || !getCatalogItem(program, p.catalogId as number)) problems.push(`catalog item ${String(p.catalogId)} is not in the catalog`);
+    if (!Number.isSafeInteger(p.year)) problems.push('year is required');
+    if (!Number.isSafeInteger(p.voucherFen) || (p.voucherFen as number) < 0) problems.push(`voucherFen ${String(p.voucherFen)} must be a non-negative integer fen`);
+    if (typeof p.paid !== 'boolean') problems.push('paid (true/false) is required');
+    if (problems.length > 0) {
+      issues.push(reason('PRIOR_VOUCHER_INVALID', clause, `prior voucher ${i}: ${problems.join('; ')}`));
+      continue;
+    }
+    const valid = p as unknown as PriorVoucher;
+    if (valid.year === program.year) sameYearFen += valid.voucherFen;
+    if (valid.paid && valid.year <= program.year) blocking.push(valid);
+  }
+  return { blocking, sameYearFen, issues };
 }
 
 function evaluateOne(
@@ -161,8 +190,10 @@ function evaluateOne(
   ledger: Ledger,
   application: ApplicationInput,
   appliedAtMs: number | null,
+  priorIssues: readonly Reason[],
 ): ApplicationResult {
-  const reasons: Reason[] = [];
+  // An unreadable prior voucher makes both caps and repeats unknowable: nothing is granted on it.
+  const reasons: Reason[] = [...priorIssues];
   const children: Explanation[] = [assessment.node];
   const clusterPilot = assessment.result.clusterPilot;
 

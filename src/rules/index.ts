@@ -31,6 +31,8 @@ export {
   allocationSchema,
   redemptionSchema,
   redemptionEvidenceSchema,
+  redemptionCheckSchema,
+  reasonSchema,
 } from './schemas.js';
 export type {
   EnterpriseInput,

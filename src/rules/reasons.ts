@@ -48,6 +48,12 @@ export const REASON_CODES = [
   'CONTRACT_SIGNED_AT_MISSING',
   'CONTRACT_SIGNED_TOO_EARLY',
   'PAID_BELOW_MIN_SHARE',
+  'INVALID_EVIDENCE',
+  'PRIOR_VOUCHER_INVALID',
+  'QUOTA_ADMITTED',
+  'EVIDENCE_DATE_MISSING',
+  'DATES_OUT_OF_ORDER',
+  'PAYABLE_FROM_ACTUAL_CONTRACT',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];
@@ -92,9 +98,15 @@ const EFFECT: Record<ReasonCode, ReasonEffect> = {
   PAYMENT_PROOF_FROM_PAID: 'info',
   PAYMENT_PROOF_BELOW_VOUCHER: 'reject',
   ACCEPTANCE_REPORT_MISSING: 'reject',
-  CONTRACT_SIGNED_AT_MISSING: 'info',
+  CONTRACT_SIGNED_AT_MISSING: 'reject',
   CONTRACT_SIGNED_TOO_EARLY: 'reject',
   PAID_BELOW_MIN_SHARE: 'reject',
+  INVALID_EVIDENCE: 'reject',
+  PRIOR_VOUCHER_INVALID: 'reject',
+  QUOTA_ADMITTED: 'info',
+  EVIDENCE_DATE_MISSING: 'reject',
+  DATES_OUT_OF_ORDER: 'reject',
+  PAYABLE_FROM_ACTUAL_CONTRACT: 'info',
 };
 
 /** Clauses of rules that are engine logic, not program data. */
@@ -113,6 +125,11 @@ export const CLAUSES = {
   amount: '37号 §四; SPEC 规则3',
   deviceThreshold: '附件 说明2',
   interpretation: 'SPEC 解释',
+  /** Redemption evidence: the 2019 process, which 37号 §五 keeps in principle (SPEC rule 10). */
+  redemptionEvidence: 'SPEC 规则10 (2019 兑现流程)',
+  /** Payable from the actual contract amount (37号 §四 以项目实际合同额的一定比例), dates in order (SPEC rule 12). */
+  payable: '37号 §四; SPEC 规则12',
+  dateOrder: 'SPEC 规则12',
 } as const;
 
 export interface Reason {

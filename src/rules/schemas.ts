@@ -55,7 +55,9 @@ export const priorVoucherSchema = z.object({
   catalogId: z.int().min(1),
   year: programYear,
   /** Counted against the enterprise cap (附件 说明3) when `year` is the evaluated program's year. */
-  voucherFen: fen.optional(),
+  voucherFen: fen.describe('the prior voucher amount; required (a same-year voucher counts against the 说明3 cap)'),
+  /** 说明4 excludes items "曾领取服务券并获得相关财政补贴": only a paid voucher blocks a repeat. */
+  paid: z.boolean().describe('whether the voucher was actually paid out; only a paid one blocks a repeat (说明4)'),
 });
 
 export const enterpriseInputSchema = z.object({
@@ -117,6 +119,7 @@ export const allocationApplicationSchema = z.object({
   supplierKind: supplierKindSchema,
   voucherFen: positiveFen,
   submittedAt: instant,
+  catalogId: z.int().min(1).optional().describe("the voucher's catalog item: checks the voucher against its 奖补上限"),
 });
 
 export const quotasInputSchema = z.object({
@@ -183,33 +186,46 @@ export const allocationSchema = z.object({
 
 // ---------------------------------------------------------------- redeem
 
+const dayOrInstant = z
+  .union([instant, z.iso.date()])
+  .describe('ISO instant with offset, or a bare date read as an Asia/Shanghai day');
+
 export const redemptionVoucherSchema = z.object({
   catalogId: z.int().min(1),
-  voucherFen: fen,
-  contractAmountFen: fen,
+  voucherFen: fen.describe('the admitted voucher: the payable amount is never above it'),
+  contractAmountFen: fen.describe('contract amount at application'),
   requiredDevices: count.nullable().optional(),
-  contractSignedAt: z
-    .union([instant, z.iso.date()])
-    .optional()
-    .describe('ISO instant with offset, or a bare date read as an Asia/Shanghai day'),
+  /** The rate the voucher was computed with (37号 §四); needed to recompute from the actual contract. */
+  rateBasisPoints: z.int().min(0).max(10000).optional().describe('rate used at application, basis points (7000 = 70%)'),
+  contractSignedAt: dayOrInstant.nullable().optional(),
 });
 
 export const redemptionEvidenceSchema = z.object({
+  invoiceNumber: z.string().trim().min(1).max(64).optional().describe('发票号码'),
   invoiceAmountFen: fen,
-  paidAmountFen: fen,
-  paymentProofAmountFen: fen.optional().describe('defaults to paidAmountFen'),
+  invoiceDate: dayOrInstant.optional(),
+  paidAmountFen: fen.describe('amount the enterprise actually paid the supplier'),
+  paymentProofAmountFen: fen.optional().describe('amount on the payment proof (付款凭证); evidence of its own'),
+  paymentDate: dayOrInstant.optional().describe('date on the payment proof'),
+  actualContractAmountFen: fen.optional().describe('contract amount actually signed, when below the amount at application (37号 §四 实际合同额)'),
   acceptanceReport: z.boolean(),
+  acceptanceReportDate: dayOrInstant.optional(),
+  contractSignedAt: dayOrInstant.optional().describe('contract signing date; overrides the one registered with the contract'),
 });
+
+export const redemptionCheckSchema = z.object({ rule: z.string(), clause: z.string(), passed: z.boolean() });
 
 export const redemptionSchema = z.object({
   program: z.int(),
   catalogId: z.int(),
   decision: z.enum(['approved', 'rejected']),
-  voucherFen: fen,
-  payableFen: fen.describe('voucherFen when approved, else 0'),
-  requiredDevices: count.nullable(),
+  voucherFen: fen.describe('the admitted voucher'),
+  payableFen: fen.describe('amount to pay: from the actual contract, never above voucherFen; 0 when rejected'),
+  requiredDevices: count.nullable().describe('说明2, from the payable amount'),
   activeDevices: count.nullable(),
   reasons: z.array(reasonSchema),
+  /** Every check that ran, passed or not: an approval lists what it rests on. */
+  checks: z.array(redemptionCheckSchema),
   explanation: explanationSchema,
 });
 

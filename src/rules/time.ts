@@ -12,8 +12,22 @@ const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 /** Epoch ms of an ISO instant with offset, or null when it is not one. */
 export function parseInstant(iso: string): number | null {
   if (typeof iso !== 'string' || !INSTANT_RE.test(iso)) return null;
+  // Date.parse rolls 2020-06-31 over to 07-01 and accepts 24:00; the engine refuses both, as the API does.
+  if (!isCalendarDay(iso.slice(0, 10))) return null;
+  const hour = Number(iso.slice(11, 13));
+  const minute = Number(iso.slice(14, 16));
+  const second = iso[16] === ':' ? Number(iso.slice(17, 19)) : 0;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  const offset = /([+-])(\d{2}):(\d{2})$/.exec(iso);
+  if (offset && (Number(offset[2]) > 23 || Number(offset[3]) > 59)) return null;
   const ms = Date.parse(iso);
   return Number.isFinite(ms) ? ms : null;
+}
+
+/** `YYYY-MM-DD` naming a day that exists in the proleptic Gregorian calendar. */
+function isCalendarDay(day: string): boolean {
+  const ms = Date.parse(`${day}T00:00:00Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === day;
 }
 
 /**
@@ -22,10 +36,7 @@ export function parseInstant(iso: string): number | null {
  */
 export function shanghaiDayOf(value: string): string | null {
   if (typeof value !== 'string') return null;
-  if (DAY_RE.test(value)) {
-    const ms = Date.parse(`${value}T00:00:00Z`);
-    return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === value ? value : null;
-  }
+  if (DAY_RE.test(value)) return isCalendarDay(value) ? value : null;
   const ms = parseInstant(value);
   return ms === null ? null : shanghaiDay(ms);
 }

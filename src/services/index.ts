@@ -9,3 +9,5 @@ export { createEvidenceFlusher } from './flush-evidence.js';
 export { recordBan } from './record-ban.js';
 export { createRawRetention } from './prune-raw-heartbeats.js';
 export { createVerificationService, registryVerificationSources, type VerificationService } from './verification.js';
+// The money path (SPEC rules 11–14): admission → application → review → settlement, spot checks.
+export * from './redemption/index.js';

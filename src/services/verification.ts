@@ -7,6 +7,8 @@ import {
   type ActivityPolicy,
   type ConnectionFacts,
   type EdgeFacts,
+  type ContractReviews,
+  type DuplicateSerialFacts,
   type PolicyOverride,
   type VerificationContract,
   type VerificationDevice,
@@ -19,8 +21,10 @@ import { monotonicMs } from '../clock.js';
 export interface VerificationSources {
   contract(id: string): VerificationContract | undefined;
   devices(contractId: string): VerificationDevice[];
-  /** For each given serial registered under contracts other than `contractId`, those contracts. */
-  otherContractsBySerial(contractId: string, serials: string[]): Map<string, string[]>;
+  /** For each given serial registered under other contracts too: whether it counts here (never which contracts). */
+  duplicates(contractId: string, serials: string[]): Map<string, DuplicateSerialFacts>;
+  /** Reviewer decisions on the contract's evidence (SPEC rule 14). */
+  reviews(contractId: string, serials: string[]): ContractReviews;
   connections(deviceIds: string[], fromMs: number, toMs: number): Map<string, ConnectionFacts>;
   /** Repeated or backward sequence numbers per device over the days. */
   replays(deviceIds: string[], fromDay: string, toDay: string): Map<string, number>;
@@ -48,6 +52,7 @@ export function createVerificationService(deps: {
     const policy = resolvePolicy(defaultPolicy, override);
     const devices = sources.devices(contractId);
     const ids = devices.map((d) => d.id);
+    const serials = devices.map((d) => d.serial);
     const { firstDay: fromDay, lastDay: toDay } = verificationWindow(at, policy.windowDays);
     // Closed days come as counts; only the day containing `at` needs its minute map (verify.ts).
     const activity = ids.length ? await store.dailyActivity(ids, fromDay, toDay, { minuteMapsFrom: toDay }) : [];
@@ -58,7 +63,8 @@ export function createVerificationService(deps: {
       edgeNodes: sources.edgeNodes?.(edgeNodeIds, fromDay, toDay) ?? new Map(),
       contract,
       devices,
-      otherContractsBySerial: sources.otherContractsBySerial(contractId, devices.map((d) => d.serial)),
+      duplicates: sources.duplicates(contractId, serials),
+      reviews: sources.reviews(contractId, serials),
       activity,
       connections: sources.connections(ids, shanghaiDayStart(fromDay), at),
       replaysByDevice: sources.replays(ids, fromDay, toDay),
@@ -94,14 +100,11 @@ export function registryVerificationSources(registry: Registry, evidence: Eviden
     }),
     contract: (id) => registry.contracts.get(id),
     devices: (contractId) => registry.devices.serialsByContract(contractId),
-    otherContractsBySerial(contractId, serials) {
-      const result = new Map<string, string[]>();
-      for (const [serial, contracts] of registry.devices.duplicateSerials(serials)) {
-        const others = contracts.filter((c) => c !== contractId);
-        if (others.length) result.set(serial, others);
-      }
-      return result;
-    },
+    duplicates: (contractId, serials) => registry.reviews.serialHolds(contractId, serials),
+    reviews: (contractId, serials) => ({
+      exclusions: registry.reviews.exclusionsOf(contractId),
+      serialAssignments: registry.reviews.assignmentsSeenFrom(contractId, serials),
+    }),
     connections: (ids, fromMs, toMs) =>
       new Map(
         evidence

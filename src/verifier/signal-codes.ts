@@ -9,5 +9,14 @@ export const FRAUD_SIGNAL_CODES = ['DUPLICATE_SERIAL', 'LOCKSTEP', 'SESSION_TAKE
 export const SIGNAL_CODES = [...FRAUD_SIGNAL_CODES, 'NEVER_SEEN', 'SILENT'] as const;
 
 export type SignalCode = (typeof SIGNAL_CODES)[number];
+export type FraudSignalCode = (typeof FRAUD_SIGNAL_CODES)[number];
 export const fraudSignalCodeSchema = z.enum(FRAUD_SIGNAL_CODES);
 export const signalCodeSchema = z.enum(SIGNAL_CODES);
+
+/**
+ * Fraud signals a reviewer must acknowledge, kind by kind, before approving an application
+ * whose counted devices carry them (SPEC rule 14) — every fraud signal, including any added
+ * later, except a duplicated serial, which is settled by the earliest registration or a
+ * reviewer's assignment instead.
+ */
+export const SIGNALS_NEEDING_ACKNOWLEDGEMENT: readonly FraudSignalCode[] = FRAUD_SIGNAL_CODES.filter((code) => code !== 'DUPLICATE_SERIAL');

@@ -2,6 +2,18 @@ import type { ActivityPolicy } from './policy.js';
 
 import type { SignalCode } from './signal-codes.js';
 
+/**
+ * A serial registered under more than one contract. Which registration counts: the one a
+ * reviewer assigned it to, else the earliest registration (SPEC rule 14, README "Policy"): a
+ * supplier registering someone else's serial later cannot knock the original device out.
+ * Other contracts are never named here (no report shows one supplier another's contract ids).
+ */
+export interface DuplicateSerialFacts {
+  registrations: number;
+  countedHere: boolean;
+  basis: 'earliest-registration' | 'reviewer';
+}
+
 export interface Signal {
   code: SignalCode;
   severity: 'high' | 'medium' | 'low';
@@ -13,7 +25,7 @@ export interface Signal {
 /** Per-device evidence aggregated over the window, the input of every signal rule. */
 export interface DeviceEvidence {
   serial: string;
-  otherContractsWithSerial: string[];
+  duplicate?: DuplicateSerialFacts | undefined;
   heartbeats: number;
   lastSeen: number | null;
   skewSamples: number;
@@ -27,12 +39,14 @@ export interface DeviceEvidence {
 /** Each rule: evidence + policy + at → a signal or nothing. Pure, in one table. */
 const RULES: ReadonlyArray<(e: DeviceEvidence, p: ActivityPolicy, at: number) => Signal | undefined> = [
   (e) =>
-    e.otherContractsWithSerial.length > 0
+    e.duplicate
       ? {
           code: 'DUPLICATE_SERIAL',
           severity: 'high',
-          message: `serial ${e.serial} is also registered under ${e.otherContractsWithSerial.join(', ')}; counted for none until a reviewer resolves it`,
-          data: { serial: e.serial, otherContracts: e.otherContractsWithSerial },
+          message: `serial ${e.serial} is registered under ${e.duplicate.registrations} contracts; ${
+            e.duplicate.countedHere ? 'counted here' : 'not counted here'
+          } (${e.duplicate.basis === 'reviewer' ? "a reviewer's assignment" : 'the earliest registration counts until a reviewer assigns it'})`,
+          data: { serial: e.serial, registrations: e.duplicate.registrations, countedHere: e.duplicate.countedHere ? 'yes' : 'no', basis: e.duplicate.basis },
         }
       : undefined,
   (e, p) => {

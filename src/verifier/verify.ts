@@ -3,7 +3,7 @@ import { shanghaiDayStart, shanghaiMinuteOfDay, toShanghaiIso } from '../time/sh
 import { reportDigest } from './digest.js';
 import type { ActivityPolicy } from './policy.js';
 import { edgeFabricationSignal, edgeNodeReport, type EdgeFacts, type EdgeNodeReport } from './edge-signals.js';
-import { deviceSignals, type DeviceEvidence, type Signal } from './signals.js';
+import { deviceSignals, type DeviceEvidence, type DuplicateSerialFacts, type Signal } from './signals.js';
 import { verificationWindow } from './window.js';
 
 export interface VerificationContract {
@@ -25,11 +25,29 @@ export interface ConnectionFacts {
   sources: string[];
 }
 
+/** A reviewer's recorded decision: who, when (ISO), why. */
+export interface ReviewNote {
+  by: string;
+  at: string;
+  reason: string;
+}
+
+/** Reviewer decisions on this contract's evidence (SPEC rule 14), carried into the report and its digest. */
+export interface ContractReviews {
+  /** device id → why it is left out of the count. */
+  exclusions: ReadonlyMap<string, ReviewNote>;
+  /** serial → the reviewer's assignment, as seen from this contract. */
+  serialAssignments: ReadonlyMap<string, ReviewNote & { assignedHere: boolean }>;
+}
+
+const NO_REVIEWS: ContractReviews = { exclusions: new Map(), serialAssignments: new Map() };
+
 export interface VerificationInput {
   contract: VerificationContract;
   devices: readonly VerificationDevice[];
-  /** serial → other contracts it is registered under (only serials with others). */
-  otherContractsBySerial: ReadonlyMap<string, readonly string[]>;
+  /** Serials of this contract that are registered under other contracts too (only those). */
+  duplicates: ReadonlyMap<string, DuplicateSerialFacts>;
+  reviews?: ContractReviews;
   activity: readonly DeviceDayActivity[];
   connections: ReadonlyMap<string, ConnectionFacts>;
   /** replayed / duplicate sequence numbers per device within the window. */
@@ -53,8 +71,13 @@ export interface DeviceReport {
   id: string;
   serial: string;
   active: boolean;
-  /** Active and not excluded by a signal listed in the policy's `excludingSignals`. */
+  /**
+   * Active, not excluded by a reviewer, not a duplicated serial held by another contract, and
+   * without another signal listed in the policy's `excludingSignals`.
+   */
   counted: boolean;
+  /** A reviewer's exclusion from the count, or null. */
+  excluded: ReviewNote | null;
   activeDays: number;
   onlineMinutes: number;
   heartbeats: number;
@@ -82,6 +105,11 @@ export interface VerificationReport {
   /** Edge nodes the devices reported through, with what the EDGE_FABRICATION signal judged. */
   edgeNodes: EdgeNodeReport[];
   devices: DeviceReport[];
+  /** Reviewer decisions in force (under the digest, so a report proves which decisions it used). */
+  reviews: {
+    exclusions: Array<ReviewNote & { deviceId: string }>;
+    serialAssignments: Array<ReviewNote & { serial: string; assignedHere: boolean }>;
+  };
   digest: string;
 }
 
@@ -95,6 +123,7 @@ export interface VerificationReport {
  */
 export function verifyContract(input: VerificationInput): VerificationReport {
   const { policy, at } = input;
+  const reviews = input.reviews ?? NO_REVIEWS;
   const { firstDay, lastDay, days } = verificationWindow(at, policy.windowDays);
   const dayIndex = new Map(days.map((d, i) => [d, i]));
   const minuteOfAt = shanghaiMinuteOfDay(at);
@@ -132,6 +161,10 @@ export function verifyContract(input: VerificationInput): VerificationReport {
     signalCounts,
     edgeNodes,
     devices,
+    reviews: {
+      exclusions: [...reviews.exclusions].map(([deviceId, note]) => ({ deviceId, ...note })).sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1)),
+      serialAssignments: [...reviews.serialAssignments].map(([serial, note]) => ({ serial, ...note })).sort((a, b) => (a.serial < b.serial ? -1 : 1)),
+    },
     digest: '',
   };
   report.digest = reportDigest(report);
@@ -171,7 +204,7 @@ function reportDevice(
   const conn = input.connections.get(device.id);
   const evidence: DeviceEvidence = {
     serial: device.serial,
-    otherContractsWithSerial: [...(input.otherContractsBySerial.get(device.serial) ?? [])].sort(),
+    duplicate: input.duplicates.get(device.serial),
     heartbeats,
     lastSeen,
     skewSamples,
@@ -193,12 +226,17 @@ function reportDevice(
   }
   if (heartbeats > throughEdges) reportedVia.unshift({ edgeNode: null, heartbeats: heartbeats - throughEdges });
   const active = activeDays >= policy.minActiveDays;
-  const excluded = signals.some((s) => (policy.excludingSignals as string[]).includes(s.code));
+  // A duplicated serial excludes only where it is not held (earliest registration or a reviewer's assignment).
+  const bySignal = signals.some(
+    (s) => (policy.excludingSignals as string[]).includes(s.code) && !(s.code === 'DUPLICATE_SERIAL' && evidence.duplicate?.countedHere),
+  );
+  const excluded = (input.reviews ?? NO_REVIEWS).exclusions.get(device.id) ?? null;
   return {
     id: device.id,
     serial: device.serial,
     active,
-    counted: active && !excluded,
+    counted: active && !bySignal && excluded === null,
+    excluded,
     activeDays,
     onlineMinutes,
     heartbeats,

@@ -38,15 +38,19 @@ describe('npm run demo -- --exit', () => {
     // 附件 #24: 100,000 yuan voucher → 67 required; 50 honest devices are not enough.
     expect(stdout).toContain('verification #24 short: required 67 registered 50 active 50 passed no signals none');
     // 附件 #25: 28,000 yuan at 800 per device → 35 required; 20 in lock-step, 10 replaying, 10 cloned
-    // serials (excluded from the count, and flagged on the contract they were cloned from too).
+    // serials (flagged on both contracts; the later registration is the one left out of the count).
     expect(stdout).toContain(
       'verification #25 dishonest: required 35 registered 40 active 30 passed no signals DUPLICATE_SERIAL 10, LOCKSTEP 20, SEQ_REPLAY 10',
     );
-    expect(stdout).toMatch(/verification #25 clone source: required 9 registered 10 active 0 passed no signals DUPLICATE_SERIAL 10/);
+    // The honest supplier whose serials were cloned keeps its devices: the earlier registration counts (README "Policy").
+    expect(stdout).toMatch(/verification #25 clone source: required 9 registered 10 active 10 passed yes signals DUPLICATE_SERIAL 10/);
 
     expect(stdout).toContain('redemption #5 passes: approved payable ¥100,000 of ¥100,000');
     expect(stdout).toContain('redemption #24 short: rejected payable ¥0 of ¥100,000 (INSUFFICIENT_ACTIVE_DEVICES)');
     expect(stdout).toContain('redemption #25 dishonest: rejected payable ¥0 of ¥28,000 (INSUFFICIENT_ACTIVE_DEVICES)');
+    expect(stdout).toContain('redemption #25 clone source: approved payable ¥7,000 of ¥7,000');
+    // The passing applications are settled in one batch, in the notice's order.
+    expect(stdout).toMatch(/settlement batch 1: 2 applications, ¥107,000 \(#5 passes, #25 clone source\)/);
 
     expect(stdout).toMatch(/web page: http:\/\/127\.0\.0\.1:\d+\/ {2}admin key: \S+/);
     expect(seconds).toBeLessThan(120);

@@ -105,7 +105,7 @@ describe('the web page served by the gateway', () => {
     await page.close();
   });
 
-  it('shows a contract: heat-map with one row per device, gauge, policy, digest, CSV and a redemption decision', async () => {
+  it('shows a contract: heat-map with one row per device, gauge, policy, digest and CSV', async () => {
     const page = await signIn(browser, s.gw.httpUrl, reviewerKey, `#/contracts/${s.a.contractId}`);
     await page.waitForSelector('.heatmap tbody tr');
     const report = await s.gw.json(`/v1/contracts/${s.a.contractId}/verification`, { key: reviewerKey });
@@ -129,16 +129,6 @@ describe('the web page served by the gateway', () => {
     const csv = readFileSync((await download.path())!, 'utf8');
     expect(csv).toContain(report.digest);
     for (const d of s.a.devices) expect(csv).toContain(d.serial);
-
-    // reviewer decides: 6,428.58 yuan invoiced and paid, acceptance report in → approved (3 ≥ 3)
-    await page.fill('form.redemption [name=invoice]', '6,428.58');
-    await page.fill('form.redemption [name=paid]', '6428.58');
-    await page.check('form.redemption [name=acceptance]');
-    await page.click('form.redemption button[type=submit]');
-    await page.waitForSelector('form.redemption [data-decision]');
-    expect(await page.getAttribute('form.redemption [data-decision]', 'data-decision')).toBe('approved');
-    expect(await page.textContent('form.redemption .decision')).toContain('¥4,500.00');
-    await page.screenshot({ path: shot('contract-redemption'), fullPage: true });
 
     // a what-if policy (25 active days) makes the same devices fall short
     await page.fill('.policy-form [name=minActiveDays]', '25');
@@ -164,11 +154,12 @@ describe('the web page served by the gateway', () => {
     expect(await page.textContent('dl.mqtt')).toContain(`:${s.gw.mqttPort}`);
     await page.screenshot({ path: shot('supplier'), fullPage: true });
 
-    // its own contract: detail without the redemption form
+    // its own contract: detail with the application form, without the reviewer's device decisions
     await page.goto(`${s.gw.httpUrl}/#/contracts/${s.b.contractId}`);
     await page.waitForSelector('.heatmap tbody tr');
     expect(await page.locator('.heatmap tbody tr').count()).toBe(2);
-    expect(await page.locator('form.redemption').count()).toBe(0);
+    expect(await page.locator('form.redemption-application').count()).toBe(1);
+    expect(await page.locator('section.review').count()).toBe(0);
 
     // another supplier's contract: the API says 404 and the page says not found
     expect((await s.gw.api(`/v1/contracts/${s.a.contractId}/verification`, { key })).status).toBe(404);
@@ -259,5 +250,89 @@ describe('the web page served by the gateway', () => {
 
   it('logged no console errors, page errors or requests beyond the gateway', () => {
     expect(browser.problems).toEqual([]);
+  });
+
+  it('runs the money path: a supplier submits, a reviewer excludes and re-includes a device, acknowledges a signal and approves, an admin settles', async () => {
+    const { key: supplierKey } = await s.gw.json<{ key: string }>('/v1/api-keys', { body: { role: 'supplier', supplierId: s.a.supplierId } });
+    // The supplier submits its application from the contract page: documents, amounts and dates.
+    const supplier = await signIn(browser, s.gw.httpUrl, supplierKey, `#/contracts/${s.a.contractId}`);
+    await supplier.waitForSelector('form.redemption-application');
+    const form = 'form.redemption-application';
+    await supplier.fill(`${form} [name=invoiceNumber]`, 'INV-2020-0001');
+    await supplier.fill(`${form} [name=invoice]`, '6,428.58');
+    await supplier.fill(`${form} [name=invoiceDate]`, '2020-07-01');
+    await supplier.fill(`${form} [name=proof]`, '6428.58');
+    await supplier.fill(`${form} [name=paymentDate]`, '2020-07-02');
+    await supplier.fill(`${form} [name=paid]`, '6428.58');
+    await supplier.fill(`${form} [name=signedAt]`, '2020-06-01');
+    await supplier.check(`${form} [name=acceptance]`);
+    await supplier.click(`${form} button[type=submit]`);
+    await supplier.waitForSelector(`${form} [data-decision]`);
+    expect(await supplier.getAttribute(`${form} [data-decision]`, 'data-decision')).toBe('approved');
+    expect(await supplier.textContent(`${form} .decision`)).toContain('¥4,500.00');
+    expect(await supplier.textContent(`${form} .decision`)).toContain('CLOCK_SKEW');
+    // …and sees it among its applications, submitted.
+    await supplier.goto(`${s.gw.httpUrl}/#/applications`);
+    await supplier.waitForSelector('tr[data-application]');
+    expect(await supplier.getAttribute('tr[data-application]', 'data-state')).toBe('submitted');
+    expect(await supplier.locator('[data-action=approve]').count()).toBe(0);
+    await supplier.close();
+
+    // The reviewer excludes a device with a reason and counts it again, on the contract page.
+    const page = await signIn(browser, s.gw.httpUrl, reviewerKey, `#/contracts/${s.a.contractId}`);
+    const device = s.a.devices[0]!.id;
+    await page.waitForSelector(`[data-review-device="${device}"]`);
+    await page.fill(`[data-review-device="${device}"] input`, 'seen in a warehouse on the site visit');
+    await page.click(`[data-review-device="${device}"] [data-action=exclusion]`);
+    await page.waitForSelector(`[data-review-device="${device}"] [data-action=inclusion]`);
+    expect(await page.textContent(`table.devices tr[data-device="${device}"] td[data-col=counted]`)).toBe('否');
+    await page.fill(`[data-review-device="${device}"] input`, 'installed after all');
+    await page.click(`[data-review-device="${device}"] [data-action=inclusion]`);
+    await page.waitForSelector(`[data-review-device="${device}"] [data-action=exclusion]`);
+
+    // In the queue: approval is refused until CLOCK_SKEW is acknowledged, then granted.
+    await page.goto(`${s.gw.httpUrl}/#/applications`);
+    const row = 'tr[data-application]';
+    await page.waitForSelector(`${row} [data-ack=CLOCK_SKEW]`);
+    await page.click(`${row} [data-action=approve]`);
+    await page.waitForSelector(`${row} .problem, ${row} [role=alert], ${row} .bad`);
+    expect(await page.textContent(row)).toContain('CLOCK_SKEW');
+    await page.fill(`${row} [data-ack=CLOCK_SKEW] input`, 'the edge box has no NTP; receive times are what count');
+    await page.click(`${row} [data-ack=CLOCK_SKEW] [data-action=acknowledge]`);
+    await page.waitForSelector(`${row} [data-signal=CLOCK_SKEW]`);
+    await page.click(`${row} [data-action=approve]`);
+    await page.waitForSelector('tr[data-application][data-state=approved]');
+    await page.screenshot({ path: shot('review-queue'), fullPage: true });
+    await page.close();
+
+    // The admin settles the queue and reads the batch's CSV for the finance office.
+    const admin = await signIn(browser, s.gw.httpUrl, s.gw.adminKey, '#/settlements');
+    await admin.waitForSelector('[data-queue-application]');
+    expect(await admin.locator('[data-queue-application]').count()).toBe(1);
+    await admin.click('[data-action=settle]');
+    await admin.waitForSelector('[data-batch]');
+    expect(await admin.locator('[data-queue-application]').count()).toBe(0);
+    await admin.click('[data-batch] [data-action=csv]');
+    await admin.waitForSelector('[data-batch-csv]:not([hidden])');
+    const csv = await admin.textContent('[data-batch-csv]');
+    expect(csv).toContain(s.a.contractId);
+    expect(csv).toContain('450000');
+    await admin.screenshot({ path: shot('settlements'), fullPage: true });
+
+    // A spot check draws it; a failed outcome marks the settled payout for recovery.
+    await admin.goto(`${s.gw.httpUrl}/#/spot-checks`);
+    await admin.waitForSelector('[data-action=draw]');
+    await admin.fill('.spot-checks [name=seed]', 'e2e-seed');
+    await admin.click('[data-action=draw]');
+    await admin.waitForSelector('[data-spot-item]');
+    await admin.selectOption('[data-spot-item] [name=outcome]', 'devices-missing');
+    await admin.fill('[data-spot-item] [name=note]', 'two machines gone at the follow-up visit');
+    await admin.click('[data-spot-item] [data-action=record]');
+    await admin.waitForSelector('[data-spot-item] [data-recovery]');
+    expect(await admin.getAttribute('[data-spot-item] [data-recovery]', 'data-recovery')).toBe('450000');
+    await admin.close();
+
+    const [application] = (await s.gw.json<{ items: { state: string; acknowledgements: { signal: string }[] }[] }>(`/v1/redemption-applications?contractId=${s.a.contractId}`)).items;
+    expect(application).toMatchObject({ state: 'settled', acknowledgements: [{ signal: 'CLOCK_SKEW' }] });
   });
 });

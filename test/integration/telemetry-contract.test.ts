@@ -77,7 +77,7 @@ if (influxUrl !== null) describe('the same virtual-time scenario on SQLite and I
         verifyContract({
           contract: { id: 'contract-1', catalogId: 5, voucherFen: 2_000_000, requiredDevices: 30 },
           devices: ids.map((id) => ({ id, serial: `SN-${id}` })),
-          otherContractsBySerial: new Map(),
+          duplicates: new Map(),
           activity,
           connections: new Map(),
           replaysByDevice: new Map(),

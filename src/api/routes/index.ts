@@ -3,6 +3,7 @@ import type { RouteSpec } from '../route.js';
 import { edgeNodeRoutes, type EdgeRouteDeps } from './edge-nodes.js';
 import { metaRoutes, type MetaRouteDeps } from './meta.js';
 import { overviewRoutes, type OverviewRouteDeps } from './overview.js';
+import { redemptionRoutes } from './redemption.js';
 import { registryRoutes, type RegistryRouteDeps } from './registry.js';
 import { rulesRoutes } from './rules.js';
 import { trustRoutes, type TrustRouteDeps } from './trust.js';
@@ -22,6 +23,7 @@ export const allRoutes: readonly RouteSpec<any, any, any, ApiDeps>[] = [
   ...rulesRoutes,
   ...verificationRoutes,
   ...overviewRoutes,
+  ...redemptionRoutes,
   ...registryRoutes,
   ...trustRoutes,
   ...edgeNodeRoutes,

@@ -2,12 +2,11 @@ import { z } from 'zod';
 import type { Clock } from '../../clock.js';
 import { supplierScope, type Contract, type Registry } from '../../registry/index.js';
 import { registrySchemas as rs } from '../../registry/index.js';
-import { getCatalogItem, getProgram, redeem, redemptionEvidenceSchema, redemptionSchema, resolveCity } from '../../rules/index.js';
+import { getCatalogItem, getProgram, resolveCity } from '../../rules/index.js';
 import type { VerificationService } from '../../services/index.js';
 import { toShanghaiIso } from '../../time/shanghai.js';
 import type { VerificationReport } from '../../verifier/index.js';
 import { routesWith, type Principal } from '../route.js';
-import { contractIdParams, visibleReport } from './verification.js';
 
 export interface OverviewRouteDeps {
   clock: Clock;
@@ -176,56 +175,6 @@ export const overviewRoutes = [
         stats.devicesOnlineToday += (await deps.verification.verify(c.id, at, today))!.devices.filter((d) => d.active).length;
       }
       return { status: 200, body: stats };
-    },
-  }),
-  route({
-    method: 'post',
-    path: '/v1/contracts/{id}/redemption',
-    summary: 'Redemption (兑现) decision: rules (window, evidence) + verified active devices ≥ required; recorded in the audit log',
-    tags: ['verification'],
-    auth: ['admin', 'reviewer'],
-    params: contractIdParams,
-    body: redemptionEvidenceSchema.extend({ at: instant.optional().describe('redemption time; defaults to now') }).meta({ id: 'RedemptionRequest' }),
-    responses: {
-      200: {
-        description: 'decision',
-        schema: redemptionSchema.extend({ contractId: z.string(), reportDigest: z.string(), redemptionId: z.number().int() }),
-      },
-      404: { description: 'no such contract' },
-    },
-    async handler({ params, body, principal, deps }) {
-      const atMs = body.at ? Date.parse(body.at) : deps.clock.now();
-      const atIso = toShanghaiIso(atMs);
-      const report = await visibleReport(deps, principal, params.id, atMs);
-      const contract = deps.registry.contracts.get(params.id)!;
-      const { at: _at, ...evidence } = body;
-      const decision = redeem(
-        getProgram(contract.program)!,
-        {
-          catalogId: contract.catalogId,
-          voucherFen: contract.voucherFen,
-          contractAmountFen: contract.contractAmountFen,
-          requiredDevices: contract.requiredDevices,
-          ...(contract.contractSignedAt ? { contractSignedAt: contract.contractSignedAt } : {}),
-        },
-        evidence,
-        report.requiredDevices === null ? null : report.activeDevices,
-        atIso,
-      );
-      const record = deps.registry.redemptions.record(
-        {
-          contractId: contract.id,
-          at: atIso,
-          decision: decision.decision,
-          voucherFen: decision.voucherFen,
-          requiredDevices: decision.requiredDevices,
-          activeDevices: decision.activeDevices,
-          reportDigest: report.digest,
-          reasons: decision.reasons,
-        },
-        principal!.keyId,
-      );
-      return { status: 200, body: { ...decision, contractId: contract.id, reportDigest: report.digest, redemptionId: record.id } };
     },
   }),
 ];

@@ -11,12 +11,15 @@ export const signalSchema = z
   })
   .meta({ id: 'Signal' });
 
+export const reviewNoteSchema = z.object({ by: z.string(), at: z.string(), reason: z.string() });
+
 export const deviceReportSchema = z
   .object({
     id: z.string(),
     serial: z.string(),
     active: z.boolean(),
     counted: z.boolean(),
+    excluded: reviewNoteSchema.nullable().describe("a reviewer's exclusion from the count"),
     activeDays: z.number().int(),
     onlineMinutes: z.number().int(),
     heartbeats: z.number().int(),
@@ -60,6 +63,12 @@ export const verificationReportSchema = z
       )
       .describe('edge nodes the devices reported through (issue 20)'),
     devices: z.array(deviceReportSchema),
+    reviews: z
+      .object({
+        exclusions: z.array(reviewNoteSchema.extend({ deviceId: z.string() })),
+        serialAssignments: z.array(reviewNoteSchema.extend({ serial: z.string(), assignedHere: z.boolean() })),
+      })
+      .describe('reviewer decisions in force, covered by the digest'),
     digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   })
   .meta({ id: 'VerificationReport' });

@@ -7,6 +7,8 @@ import type { ProgramData } from '../program-schema.js';
  * Values the notice leaves open are the SPEC's interpretations, cited `SPEC 解释`.
  */
 
+const RULE_10 = 'SPEC 规则10 (2019 兑现流程)';
+
 /** From the notice's issue date to the end of the redemption window (37号 落款, §一(二)). */
 const EFFECTIVE = { from: '2020-05-14T00:00:00+08:00', to: '2021-02-08T17:00:00+08:00' };
 
@@ -224,12 +226,13 @@ export const program2020Data = {
   },
   redemption: {
     deviceThreshold: c(true, '附件 说明2'),
-    invoiceCoversVoucher: c(true, '37号 §五(一); SPEC 规则10'),
-    paymentProofCoversVoucher: c(true, '37号 §五(一); SPEC 规则10'),
-    paymentProofFallsBackToPaid: c(true, 'SPEC 解释 (payment proof defaults to the paid amount)'),
-    acceptanceReportRequired: c(true, '37号 §五(一); SPEC 规则10'),
-    contractSignedAfterDay: c('2018-03-20', '37号 §五(一); SPEC 规则10'),
-    minPaidPercentOfContract: c(90, '37号 §五(一); SPEC 规则10'),
+    // SPEC rule 10: the 2019 process, which 37号 §五 keeps "in principle" without restating it.
+    invoiceCoversVoucher: c(true, RULE_10),
+    paymentProofCoversVoucher: c(true, RULE_10),
+    paymentProofFallsBackToPaid: c(false, 'SPEC 解释 (payment proof is evidence of its own)'),
+    acceptanceReportRequired: c(true, RULE_10),
+    contractSignedAfterDay: c('2018-03-20', RULE_10),
+    minPaidPercentOfContract: c(90, RULE_10),
   },
   interpretations: {
     rounding: c('floor' as const, 'SPEC 解释 (rounded down to the fen)'),

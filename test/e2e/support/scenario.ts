@@ -14,6 +14,9 @@ import { seedContract, type SeededContract, type SeededDevice } from '../../supp
  *   required; 2 devices, one 21 days, one only the first 10 days → fails 1/2.
  * - contract C (supplier 甲, 广州, #6): no device threshold, no devices.
  *
+ * A's third device stamps its heartbeats ten minutes ahead (CLOCK_SKEW on a counted device: the
+ * fraud signal a reviewer acknowledges before approving A's redemption).
+ *
  * Each simulated day, 09:00–10:00 Shanghai (61 distinct minutes ≥ the 60-minute threshold), the
  * clock is set to the minute and every device still scheduled publishes one QoS 1 heartbeat;
  * all PUBACKs are awaited before the clock moves on. Verification happens on day 21 at 20:00.
@@ -45,7 +48,7 @@ export async function startScenario(): Promise<Scenario> {
     await drive(gw, clock, [
       { device: a.devices[0]!, days: SCENARIO_DAYS },
       { device: a.devices[1]!, days: SCENARIO_DAYS },
-      { device: a.devices[2]!, days: SCENARIO_DAYS },
+      { device: a.devices[2]!, days: SCENARIO_DAYS, skewMs: 600_000 },
       { device: b.devices[0]!, days: SCENARIO_DAYS },
       { device: b.devices[1]!, days: 10 },
     ]);
@@ -58,7 +61,7 @@ export async function startScenario(): Promise<Scenario> {
   }
 }
 
-async function drive(gw: TestGateway, clock: VirtualClock, plan: Array<{ device: SeededDevice; days: number }>): Promise<void> {
+async function drive(gw: TestGateway, clock: VirtualClock, plan: Array<{ device: SeededDevice; days: number; skewMs?: number }>): Promise<void> {
   // Each device from its own loopback address, as separate machines would be (no lock-step source).
   const clients: mqtt.MqttClient[] = [];
   try {
@@ -66,8 +69,13 @@ async function drive(gw: TestGateway, clock: VirtualClock, plan: Array<{ device:
     const seq = plan.map(() => 0);
     for (let day = 0; day < SCENARIO_DAYS; day++) {
       for (let minute = 9 * 60; minute <= 10 * 60; minute++) {
-        clock.set(SCENARIO_START + day * DAY_MS + minute * MINUTE_MS);
-        await Promise.all(plan.map((p, i) => (day < p.days ? heartbeat(clients[i]!, p.device.id, { seq: ++seq[i]! }) : undefined)));
+        const now = SCENARIO_START + day * DAY_MS + minute * MINUTE_MS;
+        clock.set(now);
+        await Promise.all(
+          plan.map((p, i) =>
+            day < p.days ? heartbeat(clients[i]!, p.device.id, { seq: ++seq[i]!, ...(p.skewMs ? { ts: new Date(now + p.skewMs).toISOString() } : {}) }) : undefined,
+          ),
+        );
       }
     }
   } finally {

@@ -80,7 +80,7 @@ function examples(i: number): Record<string, unknown> {
     'POST /v1/api-keys': { role: 'reviewer' },
     'POST /v1/rules/evaluate': {
       program: 2020,
-      enterprise: { city: '佛山', clusterPilot: false, priorVouchers: [{ catalogId: 20, year: 2019 }] },
+      enterprise: { city: '佛山', clusterPilot: false, priorVouchers: [{ catalogId: 20, year: 2019, voucherFen: 100_000, paid: true }] },
       applications: [{ catalogId: 6, contractAmountFen: 25_000_000, appliedAt: '2020-06-01T10:00:00+08:00', serviceProviders: 1, bigDataModels: 0, functionModules: 5 }],
     },
     'POST /v1/rules/allocate': {
@@ -89,6 +89,25 @@ function examples(i: number): Record<string, unknown> {
       quotas: { cities: { '440600': 1000 } },
     },
     'POST /v1/contracts/{id}/redemption': { at: '2020-11-01T10:00:00+08:00', invoiceAmountFen: 10_000_000, paidAmountFen: 10_000_000, acceptanceReport: true },
+    'POST /v1/contracts/{id}/redemption-applications': {
+      invoiceNumber: 'FUZZ-1',
+      invoiceAmountFen: 10_000_000,
+      invoiceDate: '2020-07-01',
+      paymentProofAmountFen: 10_000_000,
+      paymentDate: '2020-07-02',
+      paidAmountFen: 10_000_000,
+      acceptanceReport: true,
+      contractSignedAt: '2020-06-01',
+    },
+    'POST /v1/redemption-applications/{id}/decision': { decision: 'rejected', reason: 'fuzz' },
+    'POST /v1/redemption-applications/{id}/acknowledgements': { signal: 'LOCKSTEP', note: 'fuzz' },
+    'POST /v1/devices/{id}/exclusion': { reason: 'fuzz' },
+    'POST /v1/devices/{id}/inclusion': { reason: 'fuzz' },
+    'PUT /v1/duplicate-serials/{serial}/assignment': { contractId: seeded.contractId, reason: 'fuzz' },
+    'POST /v1/settlements': { budgetFen: 1 },
+    'POST /v1/spot-checks': { count: 1, seed: 'fuzz' },
+    'PUT /v1/spot-checks/{id}/outcomes/{applicationId}': { outcome: 'other', note: 'fuzz' },
+    'POST /v1/suppliers/{id}/quota-adjustments': { quotaFen: 1, reason: 'fuzz', cite: [{ spotCheckId: 1, applicationId: 1 }] },
   };
 }
 
@@ -227,7 +246,9 @@ describe('API fuzzing through the HTTP stack', () => {
 
   it.each(writeRoutes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))('%s answers every random body with 2xx or a precise problem', async (name, route) => {
     const path = route.path
-      .replace('{id}', route.path.startsWith('/v1/devices') ? seeded.devices[0]!.id : route.path.startsWith('/v1/suppliers') ? seeded.supplierId : seeded.contractId)
+      .replace('{id}', route.path.startsWith('/v1/devices') ? seeded.devices[0]!.id : route.path.startsWith('/v1/suppliers') ? seeded.supplierId : route.path.startsWith('/v1/contracts') ? seeded.contractId : '1')
+      .replace('{serial}', seeded.devices[0]!.serial)
+      .replace('{applicationId}', '1')
       .replace('{year}', '2020')
       .replace('{code}', '440600');
     const cases = fc.sample(bodyCaseArb, { seed: FUZZ_SEED + name.length * 7919 + name.charCodeAt(name.length - 2), numRuns: PER_ROUTE });

@@ -203,7 +203,7 @@ describe('rotation and audit', () => {
     await gw.json(`/v1/devices/${a.devices[0]!.id}`, { method: 'PATCH', body: { enabled: false } });
     await gw.json(`/v1/devices/${a.devices[0]!.id}`, { method: 'PATCH', body: { enabled: true } });
     await gw.json(`/v1/contracts/${a.contractId}/redemption`, {
-      body: { at: '2020-11-01T10:00:00+08:00', invoiceAmountFen: 10_000_000, paidAmountFen: 10_000_000, acceptanceReport: true },
+      body: { invoiceAmountFen: 10_000_000, paidAmountFen: 10_000_000, acceptanceReport: true },
     });
     const actions = new Set<string>();
     let cursor: string | null = null;

@@ -84,8 +84,10 @@ describe('verification of a 30-day fleet driven over MQTT', () => {
   });
 
   it('records a redemption decision with the report digest in the audit log', async () => {
+    // The application time is the gateway's clock (SPEC rule 12), standing at AT.
+    (gw.clock as VirtualClock).set(AT);
     const decision = await gw.json(`/v1/contracts/${contract.contractId}/redemption`, {
-      body: { at: '2020-12-01T10:00:00+08:00', invoiceAmountFen: 3_000_000, paidAmountFen: 4_285_715, acceptanceReport: true },
+      body: { invoiceAmountFen: 3_000_000, paidAmountFen: 4_285_715, acceptanceReport: true },
     });
     expect(decision).toMatchObject({ decision: 'rejected', requiredDevices: 20 });
     expect(decision.reasons.map((r: { code: string }) => r.code)).toContain('INSUFFICIENT_ACTIVE_DEVICES');

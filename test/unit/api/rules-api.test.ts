@@ -33,7 +33,7 @@ function post(path: string, body: string, headers: Record<string, string> = {}) 
 
 const valid = {
   program: 2020,
-  enterprise: { city: '佛山', clusterPilot: false, priorVouchers: [{ catalogId: 20, year: 2019 }] },
+  enterprise: { city: '佛山', clusterPilot: false, priorVouchers: [{ catalogId: 20, year: 2019, voucherFen: 100_000, paid: true }] },
   applications: [{ catalogId: 6, contractAmountFen: 25_000_000, appliedAt: '2020-06-01T10:00:00+08:00', serviceProviders: 1, bigDataModels: 0, functionModules: 5 }],
 };
 

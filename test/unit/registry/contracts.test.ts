@@ -71,7 +71,7 @@ describe('contract evaluation', () => {
 
   it('rejects a second item of an exclusion group, counting prior vouchers (说明4)', () => {
     const { supplierId } = setup();
-    const enterprise = t.registry.enterprises.create(buildEnterprise({ priorVouchers: [{ catalogId: 9, year: 2019 }] }), 'test');
+    const enterprise = t.registry.enterprises.create(buildEnterprise({ priorVouchers: [{ catalogId: 9, year: 2019, voucherFen: 100_000, paid: true }] }), 'test');
     const contract = t.registry.contracts.create(
       buildContract({ enterpriseId: enterprise.id, supplierId }, { catalogId: 5 }),
       'test',

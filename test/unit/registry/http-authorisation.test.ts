@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { overviewRoutes } from '../../../src/api/routes/overview.js';
+import { redemptionRoutes } from '../../../src/api/routes/redemption.js';
 import { registryRoutes } from '../../../src/api/routes/registry.js';
 import { verificationRoutes } from '../../../src/api/routes/verification.js';
 import { buildCreditCode, buildEnterprise } from './fixtures.js';
@@ -117,12 +118,85 @@ const ROWS: Row[] = [
     body: () => ({ at: '2020-12-01T10:00:00+08:00', invoiceAmountFen: 1, paidAmountFen: 1, acceptanceReport: true }),
     expect: { admin: 200, reviewer: 200, ownSupplier: 403, otherSupplier: 403, noKey: 401, badKey: 401 },
   },
+  // The money path: the admin's application is the contract's one open application, so later callers conflict.
+  {
+    method: 'POST',
+    route: '/v1/contracts/{id}/redemption-applications',
+    path: () => `/v1/contracts/${ids.contract}/redemption-applications`,
+    body: () => ({
+      invoiceNumber: 'INV-1',
+      invoiceAmountFen: 10_000_000,
+      invoiceDate: '2020-07-01',
+      paymentProofAmountFen: 10_000_000,
+      paymentDate: '2020-07-02',
+      paidAmountFen: 10_000_000,
+      acceptanceReport: true,
+      contractSignedAt: '2020-06-01',
+    }),
+    expect: { admin: 201, reviewer: 409, ownSupplier: 409, otherSupplier: 404, noKey: 401, badKey: 401 },
+  },
+  { method: 'GET', route: '/v1/redemption-applications', path: () => '/v1/redemption-applications', expect: readAll },
+  { method: 'GET', route: '/v1/redemption-applications/{id}', path: () => '/v1/redemption-applications/1', expect: readOwn },
+  {
+    method: 'POST',
+    route: '/v1/redemption-applications/{id}/acknowledgements',
+    path: () => '/v1/redemption-applications/1/acknowledgements',
+    body: () => ({ signal: 'LOCKSTEP', note: 'one gateway polls all machines at once' }),
+    expect: { ...writeAdmin, admin: 201, reviewer: 201 },
+  },
+  {
+    method: 'POST',
+    route: '/v1/redemption-applications/{id}/decision',
+    path: () => '/v1/redemption-applications/1/decision',
+    body: () => ({ decision: 'rejected', reason: 'no device reported' }),
+    expect: { ...writeAdmin, admin: 200, reviewer: 409 },
+  },
+  {
+    method: 'POST',
+    route: '/v1/redemption-applications/{id}/withdrawal',
+    path: () => '/v1/redemption-applications/1/withdrawal',
+    expect: { admin: 409, reviewer: 403, ownSupplier: 409, otherSupplier: 404, noKey: 401, badKey: 401 },
+  },
+  { method: 'POST', route: '/v1/devices/{id}/exclusion', path: () => `/v1/devices/${ids.device}/exclusion`, body: () => ({ reason: 'not at the site' }), expect: { ...writeAdmin, admin: 201, reviewer: 201 } },
+  { method: 'POST', route: '/v1/devices/{id}/inclusion', path: () => `/v1/devices/${ids.device}/inclusion`, body: () => ({ reason: 'found' }), expect: { ...writeAdmin, admin: 204, reviewer: 204 } },
+  { method: 'GET', route: '/v1/duplicate-serials', path: () => '/v1/duplicate-serials', expect: readStaff },
+  {
+    method: 'PUT',
+    route: '/v1/duplicate-serials/{serial}/assignment',
+    path: () => '/v1/duplicate-serials/OWN-0/assignment',
+    body: () => ({ contractId: ids.contract, reason: 'not duplicated' }),
+    expect: { ...writeAdmin, admin: 404, reviewer: 404 },
+  },
+  { method: 'GET', route: '/v1/settlements/queue', path: () => '/v1/settlements/queue', expect: readStaff },
+  { method: 'POST', route: '/v1/settlements', path: () => '/v1/settlements', body: () => ({}), expect: { ...writeAdmin, admin: 409 } },
+  { method: 'GET', route: '/v1/settlements', path: () => '/v1/settlements', expect: readStaff },
+  { method: 'GET', route: '/v1/settlements/{id}', path: () => '/v1/settlements/1', expect: { ...readStaff, admin: 404, reviewer: 404 } },
+  { method: 'GET', route: '/v1/settlements/{id}/csv', path: () => '/v1/settlements/1/csv', expect: { ...readStaff, admin: 404, reviewer: 404 } },
+  { method: 'POST', route: '/v1/spot-checks', path: () => '/v1/spot-checks', body: () => ({ count: 1, seed: 's' }), expect: { ...readStaff, admin: 201, reviewer: 201 } },
+  { method: 'GET', route: '/v1/spot-checks', path: () => '/v1/spot-checks', expect: readStaff },
+  { method: 'GET', route: '/v1/spot-checks/{id}', path: () => '/v1/spot-checks/1', expect: readStaff },
+  {
+    method: 'PUT',
+    route: '/v1/spot-checks/{id}/outcomes/{applicationId}',
+    path: () => '/v1/spot-checks/1/outcomes/1',
+    body: () => ({ outcome: 'ok' }),
+    expect: { ...readStaff, admin: 404, reviewer: 404 },
+  },
+  { method: 'GET', route: '/v1/recoveries', path: () => '/v1/recoveries', expect: readStaff },
+  {
+    method: 'POST',
+    route: '/v1/suppliers/{id}/quota-adjustments',
+    path: () => `/v1/suppliers/${ids.supplier}/quota-adjustments`,
+    body: () => ({ quotaFen: 1, reason: 'r', cite: [{ spotCheckId: 1, applicationId: 1 }] }),
+    expect: { ...writeAdmin, admin: 400 },
+  },
+  { method: 'GET', route: '/v1/suppliers/{id}/quota-adjustments', path: () => `/v1/suppliers/${ids.supplier}/quota-adjustments`, expect: readStaff },
 ];
 
 describe('registry API authorisation matrix', () => {
   it('covers every registry, contract-list and verification route', () => {
     const covered = new Set(ROWS.map((r) => `${r.method} ${r.route}`));
-    const all = [...registryRoutes, ...overviewRoutes, ...verificationRoutes].map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    const all = [...registryRoutes, ...overviewRoutes, ...verificationRoutes, ...redemptionRoutes].map((r) => `${r.method.toUpperCase()} ${r.path}`);
     expect(all.filter((r) => !covered.has(r))).toEqual([]);
   });
 

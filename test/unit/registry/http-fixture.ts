@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../../src/api/app.js';
 import type { RouteSpec } from '../../../src/api/route.js';
 import { overviewRoutes, type OverviewRouteDeps } from '../../../src/api/routes/overview.js';
+import { redemptionRoutes } from '../../../src/api/routes/redemption.js';
 import { registryRoutes, type RegistryRouteDeps } from '../../../src/api/routes/registry.js';
 import { verificationRoutes } from '../../../src/api/routes/verification.js';
 import { createVerificationService, registryVerificationSources } from '../../../src/services/verification.js';
@@ -35,7 +36,7 @@ export async function startRegistryServer(options: { engine?: VoucherEngine } = 
     contractOwner: (id) => t.registry.contracts.get(id),
   };
   const app = buildApp<typeof deps>({
-    routes: [...registryRoutes, ...overviewRoutes, ...verificationRoutes] as RouteSpec<any, any, any, typeof deps>[],
+    routes: [...registryRoutes, ...overviewRoutes, ...verificationRoutes, ...redemptionRoutes] as RouteSpec<any, any, any, typeof deps>[],
     deps,
     authenticate: (key) => t.registry.apiKeys.authenticate(key),
     log: silentLogger,

@@ -36,7 +36,10 @@ export const buildVoucher = (overrides: Partial<RedemptionVoucher> = {}): Redemp
 
 export const buildEvidence = (overrides: Partial<RedemptionEvidence> = {}): RedemptionEvidence => ({
   invoiceAmountFen: 1_500_000,
+  invoiceDate: '2020-07-01',
   paidAmountFen: 1_500_000,
+  paymentProofAmountFen: 1_500_000,
+  paymentDate: '2020-07-02',
   acceptanceReport: true,
   ...overrides,
 });

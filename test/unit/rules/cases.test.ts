@@ -87,6 +87,11 @@ describe('allocate — table of cases (cases/allocate.yaml)', () => {
       expect(entry).toMatchObject(fields);
       expectCodes(codesOf(entry!.reasons), { codes });
     }
+    // Every decision, admitted ones included, says why and cites a clause.
+    for (const entry of result.applications) {
+      expect(entry.reasons.length, `entry ${entry.id} has a reason`).toBeGreaterThan(0);
+      for (const r of entry.reasons) expect(r.clause.trim()).not.toBe('');
+    }
     for (const [code, fields] of Object.entries(c.expected.cities ?? {})) {
       expect(result.balances.cities.find((b) => b.city.code === code)).toMatchObject(fields);
     }
@@ -112,6 +117,28 @@ describe('redeem — table of cases (cases/redeem.yaml)', () => {
     const { codes, notCodes, ...fields } = c.expected;
     expect(result).toMatchObject(fields);
     expectCodes(codesOf(result.reasons), { codes, notCodes });
-    expect(result.payableFen).toBe(result.decision === 'approved' ? result.voucherFen : 0);
+    if (result.decision === 'approved') expect(result.payableFen).toBeLessThanOrEqual(result.voucherFen);
+    else expect(result.payableFen).toBe(0);
+    // An approval lists the checks it rests on, every one passed.
+    if (result.decision === 'approved') expect(result.checks.length > 0 && result.checks.every((k) => k.passed)).toBe(true);
+    for (const r of result.reasons) expect(r.clause.trim()).not.toBe('');
+  });
+
+  it.each([
+    ['no evidence', undefined],
+    ['null evidence', null],
+    ['a string', 'evidence'],
+  ])('answers %s with a reason, never an exception', (_name, evidence) => {
+    const result = redeem(program, buildVoucher(), evidence as unknown as RedemptionEvidence, null, REDEEM_AT);
+    expect(result).toMatchObject({ decision: 'rejected', payableFen: 0 });
+    expect(codesOf(result.reasons)).toContain('INVALID_EVIDENCE');
+  });
+
+  it('cites rule 10 (the 2019 process) for the evidence checks, not 37号 §五(一)', () => {
+    const result = redeem(program, buildVoucher(), buildEvidence({ invoiceAmountFen: 0, acceptanceReport: false }), null, REDEEM_AT);
+    for (const code of ['INVOICE_BELOW_VOUCHER', 'ACCEPTANCE_REPORT_MISSING']) {
+      expect(result.reasons.find((r) => r.code === code)!.clause).toMatch(/^SPEC 规则10/);
+    }
+    expect(JSON.stringify(result)).not.toContain('§五(一)');
   });
 });

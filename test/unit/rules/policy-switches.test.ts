@@ -48,11 +48,19 @@ describe('redemption evidence checks are switchable per program year (SPEC rule 
     expect(redeem(program, voucher, buildEvidence(), 0, REDEEM_AT).decision).toBe('approved');
   });
 
-  it('paymentProofFallsBackToPaid off requires an explicit payment proof', () => {
+  it('paymentProofFallsBackToPaid is off by default: a missing payment proof fails', () => {
+    const { paymentProofAmountFen: _proof, ...noProof } = buildEvidence();
+    expect(codes(redeem(withPolicy(() => {}), buildVoucher(), noProof, null, REDEEM_AT))).toContain('PAYMENT_PROOF_BELOW_VOUCHER');
+  });
+
+  it('paymentProofFallsBackToPaid on lets the paid amount stand in for a missing proof', () => {
     const program = withPolicy((d) => {
-      d.redemption.paymentProofFallsBackToPaid.value = false;
+      d.redemption.paymentProofFallsBackToPaid.value = true;
     });
-    expect(codes(redeem(program, buildVoucher(), buildEvidence(), null, REDEEM_AT))).toContain('PAYMENT_PROOF_BELOW_VOUCHER');
+    const { paymentProofAmountFen: _proof, ...noProof } = buildEvidence();
+    const result = redeem(program, buildVoucher(), noProof, null, REDEEM_AT);
+    expect(result.decision).toBe('approved');
+    expect(codes(result)).toContain('PAYMENT_PROOF_FROM_PAID');
   });
 
   it('lists every parameter used, with its citation, in the explanation', () => {
@@ -95,9 +103,9 @@ describe('interpretation parameters (SPEC 解释)', () => {
     const program = withPolicy((d) => {
       d.noRepeatSameItem.value = false;
     });
-    const result = evaluate(program, buildEnterprise({ priorVouchers: [{ catalogId: 1, year: 2019 }] }), [buildApplication()]);
+    const result = evaluate(program, buildEnterprise({ priorVouchers: [{ catalogId: 1, year: 2019, voucherFen: 100_000, paid: true }] }), [buildApplication()]);
     expect(result.applications[0]!.decision).toBe('approved');
-    expect(evaluate(withPolicy(() => {}), buildEnterprise({ priorVouchers: [{ catalogId: 1, year: 2019 }] }), [buildApplication()]).applications[0]!.decision).toBe('rejected');
+    expect(evaluate(withPolicy(() => {}), buildEnterprise({ priorVouchers: [{ catalogId: 1, year: 2019, voucherFen: 100_000, paid: true }] }), [buildApplication()]).applications[0]!.decision).toBe('rejected');
   });
 
   it('the enterprise cap explanation names its parameters', () => {

@@ -38,7 +38,7 @@ const applicationArb: fc.Arbitrary<ApplicationInput> = fc.record({
 const enterpriseArb: fc.Arbitrary<EnterpriseInput> = fc.record({
   city: fc.constantFrom(...cityNames),
   clusterPilot: fc.boolean(),
-  priorVouchers: fc.array(fc.record({ catalogId: fc.integer({ min: 1, max: 27 }), year: fc.constantFrom(2018, 2019) }), { maxLength: 3 }),
+  priorVouchers: fc.array(fc.record({ catalogId: fc.integer({ min: 1, max: 27 }), year: fc.constantFrom(2018, 2019), voucherFen: fc.integer({ min: 0, max: 30_000_000 }), paid: fc.boolean() }), { maxLength: 3 }),
 });
 
 function rateFor(enterprise: EnterpriseInput): number {
@@ -149,7 +149,9 @@ describe('allocate — properties', () => {
             expect(cityShort || entry.voucherFen > entry.supplierBalanceBeforeFen).toBe(true);
             expect(entry.supplierBalanceAfterFen).toBe(entry.supplierBalanceBeforeFen);
           } else {
-            expect(entry.city?.code ?? '440300').toBe('440300');
+            // Rejected only for what can never be admitted: Shenzhen (§二) or a time outside the window (§一(一)).
+            const outside = entry.reasons.some((r) => r.code === 'OUTSIDE_APPLICATION_WINDOW');
+            expect(outside || (entry.city?.code ?? '440300') === '440300').toBe(true);
           }
           expect(entry.supplierBalanceAfterFen).toBeGreaterThanOrEqual(0);
         }

@@ -17,7 +17,7 @@ function buildInput(overrides: Partial<VerificationInput> = {}): VerificationInp
   return {
     contract: { id: 'ctr_1', catalogId: 5, voucherFen: 10_000_000, requiredDevices: 67 },
     devices: [{ id: 'd1', serial: 'S1' }],
-    otherContractsBySerial: new Map(),
+    duplicates: new Map(),
     activity: [],
     connections: new Map(),
     replaysByDevice: new Map(),
@@ -109,13 +109,33 @@ describe('verifyContract: active days and minutes', () => {
 });
 
 describe('verifyContract: signals', () => {
-  it('does not count a device whose serial is registered under another contract', () => {
+  it('does not count a device whose duplicated serial is held by another contract, and names no other contract', () => {
     const report = verifyContract(
-      buildInput({ activity: activeDays('d1', 30), otherContractsBySerial: new Map([['S1', ['ctr_2']]]) }),
+      buildInput({ activity: activeDays('d1', 30), duplicates: new Map([['S1', { registrations: 2, countedHere: false, basis: 'earliest-registration' as const }]]) }),
     );
     expect(report.devices[0]).toMatchObject({ active: true, counted: false });
-    expect(report.devices[0]!.signals[0]).toMatchObject({ code: 'DUPLICATE_SERIAL', data: { otherContracts: ['ctr_2'] } });
+    expect(report.devices[0]!.signals[0]).toMatchObject({ code: 'DUPLICATE_SERIAL', data: { registrations: 2, countedHere: 'no' } });
+    expect(JSON.stringify(report.devices)).not.toContain('ctr_');
     expect(report.activeDevices).toBe(0);
+  });
+
+  it('counts a duplicated serial where it is held (earliest registration or a reviewer), still flagged', () => {
+    for (const basis of ['earliest-registration', 'reviewer'] as const) {
+      const report = verifyContract(buildInput({ activity: activeDays('d1', 30), duplicates: new Map([['S1', { registrations: 2, countedHere: true, basis }]]) }));
+      expect(report.devices[0]).toMatchObject({ active: true, counted: true });
+      expect(report.devices[0]!.signals[0]).toMatchObject({ code: 'DUPLICATE_SERIAL', data: { countedHere: 'yes', basis } });
+    }
+  });
+
+  it("leaves a reviewer's excluded device out of the count, and the exclusion changes the digest", () => {
+    const plain = verifyContract(buildInput({ activity: activeDays('d1', 30) }));
+    const note = { by: 'key_1', at: '2020-11-01T10:00:00.000+08:00', reason: 'device photographed in another factory' };
+    const reviewed = verifyContract(buildInput({ activity: activeDays('d1', 30), reviews: { exclusions: new Map([['d1', note]]), serialAssignments: new Map() } }));
+    expect(plain.devices[0]).toMatchObject({ counted: true, excluded: null });
+    expect(reviewed.devices[0]).toMatchObject({ active: true, counted: false, excluded: note });
+    expect(reviewed.reviews.exclusions).toEqual([{ deviceId: 'd1', ...note }]);
+    expect(reviewed.activeDevices).toBe(0);
+    expect(reviewed.digest).not.toBe(plain.digest);
   });
 
   it('raises CLOCK_SKEW when the mean device-clock offset exceeds the threshold, not below', () => {
