@@ -1,5 +1,9 @@
 import { toShanghaiIso } from '../time/shanghai.js';
 import type { Actor, RegistryContext } from './context.js';
+import { JWS_TYPES } from '../trust/index.js';
+
+/** Kind of the signed records that hold application decisions. */
+const DECISION_RECORD = 'application-decision';
 
 export const APPLICATION_STATES = ['submitted', 'approved', 'rejected', 'settled', 'withdrawn'] as const;
 export type ApplicationState = (typeof APPLICATION_STATES)[number];
@@ -46,6 +50,8 @@ export interface RedemptionApplication {
   settlement: { batchId: number; at: string } | null;
   withdrawnAt: string | null;
   acknowledgements: SignalAcknowledgement[];
+  /** The decision as a compact JWS (EdDSA, src/trust), signed in the decision's transaction; absent before a decision or without a signer. */
+  signedDecision?: string;
 }
 
 export interface NewApplication {
@@ -114,7 +120,7 @@ interface Row {
 export const APPLICATION_ORDER = 'cluster_pilot DESC, submitted_at, id';
 
 export function createApplications(ctx: RegistryContext): Applications {
-  const { db, clock, audit } = ctx;
+  const { db, clock, audit, signer, signedRecords } = ctx;
   const insert = db.prepare(`INSERT INTO redemption_applications
     (contract_id, supplier_id, program, cluster_pilot, state, submitted_at, submitted_by, idempotency_key, evidence,
      recommendation, voucher_fen, payable_fen, report_digest)
@@ -162,7 +168,12 @@ export function createApplications(ctx: RegistryContext): Applications {
       by: a.actor,
       at: toShanghaiIso(a.at),
     })),
+    ...signedDecisionOf(r.id, r.decided_at),
   });
+  const signedDecisionOf = (id: number, decidedAt: number | null): { signedDecision?: string } => {
+    const signed = decidedAt === null ? undefined : signedRecords.latest(DECISION_RECORD, String(id));
+    return signed === undefined ? {} : { signedDecision: signed };
+  };
   const one = (row: unknown) => (row ? fromRow(row as Row) : undefined);
 
   return {
@@ -222,7 +233,11 @@ export function createApplications(ctx: RegistryContext): Applications {
           acknowledgedSignals: decided.acknowledgements.map((a) => a.signal),
           reportDigest: outcome.recommendation.reportDigest,
         });
-        return decided;
+        // The decision signed with the tree head that includes its own audit entry (issue 18).
+        const signed = signer?.signJson(decided, JWS_TYPES.decision, { treeHead: audit.head() });
+        if (signed === undefined) return decided;
+        signedRecords.add(DECISION_RECORD, String(id), signed);
+        return { ...decided, signedDecision: signed };
       })(),
     withdraw: (id, actor) =>
       db.transaction(() => {

@@ -14,7 +14,6 @@ import { createDevices, type Devices } from './devices.js';
 import { createEdgeNodes, type EdgeNodes } from './edge-nodes.js';
 import { createEnterprises, type Enterprises } from './enterprises.js';
 import { createQuotas, type Quotas } from './quotas.js';
-import { createRedemptions, type Redemptions } from './redemptions.js';
 import { createApplications, type Applications } from './applications.js';
 import { createReviews, type Reviews } from './reviews.js';
 import { createSettlements, type Settlements } from './settlements.js';
@@ -32,7 +31,6 @@ export interface Registry {
   edgeNodes: EdgeNodes;
   apiKeys: ApiKeys;
   quotas: Quotas;
-  redemptions: Redemptions;
   reviews: Reviews;
   applications: Applications;
   settlements: Settlements;
@@ -74,7 +72,6 @@ export function createRegistry(options: RegistryOptions): Registry {
     edgeNodes: createEdgeNodes(ctx),
     apiKeys: createApiKeys(ctx),
     quotas: createQuotas(ctx, contracts.reallocate),
-    redemptions: createRedemptions(ctx),
     reviews: createReviews(ctx),
     applications: createApplications(ctx),
     settlements: createSettlements(ctx),
@@ -98,7 +95,6 @@ export type { Actor } from './context.js';
 export type { Device, Devices, IssuedDevice } from './devices.js';
 export type { EnterpriseInput, Enterprises } from './enterprises.js';
 export type { Quotas } from './quotas.js';
-export type { Redemptions } from './redemptions.js';
 export type { Suppliers } from './suppliers.js';
 export type { VoucherEngine } from './vouchers.js';
 export type { EdgeBoundDevice, EdgeNode, EdgeNodes } from './edge-nodes.js';

@@ -60,6 +60,7 @@ export const applicationSchema = z
     settlement: z.object({ batchId: z.number().int(), at: z.string() }).nullable(),
     withdrawnAt: z.string().nullable(),
     acknowledgements: z.array(z.object({ signal: z.string(), note: z.string(), by: z.string(), at: z.string() })),
+    signedDecision: z.string().optional().describe('the decision as a compact JWS (EdDSA; keys at /.well-known/jwks.json)'),
   })
   .meta({ id: 'RedemptionApplication' });
 

@@ -159,17 +159,30 @@ describe('signed reports', () => {
     expect(unknown).toMatchObject({ code: 1, output: expect.stringMatching(/^INVALID: .*(no applicable key|matching key)/i) });
   });
 
-  it('stores every redemption decision signed, naming the tree head that includes its own audit entry', async () => {
-    const record = gw.gateway.registry.redemptions.record(
-      { contractId: contract.contractId, at: '2020-10-09T08:00:00+08:00', decision: 'rejected', voucherFen: 0, requiredDevices: 2, activeDevices: 0, reportDigest: 'sha256:00', reasons: [] },
-      'key_test',
-    );
-    const { payload, protectedHeader } = await jose.compactVerify(record.signed!, await jwks(), { algorithms: ['EdDSA'] });
-    const { signed: _signed, ...unsigned } = record;
+  it('signs every redemption decision, naming the tree head that includes its own audit entry', async () => {
+    const submitted = await gw.json(`/v1/contracts/${contract.contractId}/redemption-applications`, {
+      body: {
+        invoiceNumber: 'INV-TRUST-1',
+        invoiceAmountFen: 200_000,
+        invoiceDate: '2020-07-01',
+        paymentProofAmountFen: 200_000,
+        paymentDate: '2020-07-02',
+        paidAmountFen: 200_000,
+        acceptanceReport: true,
+        acceptanceReportDate: '2020-08-01',
+        contractSignedAt: '2020-06-01',
+      },
+    });
+    const decided = await gw.json(`/v1/redemption-applications/${submitted.id}/decision`, {
+      body: { decision: 'rejected', reason: 'no device has reported yet' },
+    });
+    const { payload, protectedHeader } = await jose.compactVerify(decided.signedDecision, await jwks(), { algorithms: ['EdDSA'] });
+    const { signedDecision, ...unsigned } = decided;
     expect(JSON.parse(new TextDecoder().decode(payload))).toEqual(unsigned);
     const entries = await allEntries();
     expect(protectedHeader).toMatchObject({ typ: 'gateway-decision+json', treeHead: { treeSize: entries.length, rootHash: mth(entries).toString('hex') } });
     expect(JSON.parse(entries[entries.length - 1]!.toString()).action).toBe('redemption.decide');
-    expect(gw.gateway.registry.redemptions.forContract(contract.contractId).at(-1)!.signed).toBe(record.signed);
+    // Read back later, the application carries the same signed form.
+    expect((await gw.json(`/v1/redemption-applications/${submitted.id}`)).signedDecision).toBe(signedDecision);
   });
 });
