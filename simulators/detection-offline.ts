@@ -14,7 +14,7 @@ import { isDishonest, loadScenario, scenarioEndMs, scenarioStartMs, type Scenari
  * stamps every heartbeat with its schedule time) and leaves out what needs the gateway (the
  * other signals, flushing). The numbers that count are `npm run detection`'s, through the gateway.
  *
- *   npx tsx simulators/detection-offline.ts [scenario.yaml] [--seeds tune|held-out|1,2,3]
+ *   npm run detection:offline [-- scenario.yaml] [--seeds tune|held-out|1,2,3]
  */
 interface Tally {
   label: string;
