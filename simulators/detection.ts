@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ALL_SIGNALS, FRAUD_SIGNALS, formatTable, runSummary, simulateVirtual, verifyContract, type DeviceVerification, type VirtualSession } from './run.js';
@@ -11,7 +11,11 @@ import { runEdgeDetection } from './edge/edge-detection.js';
  * virtual time, verifies every contract, and tabulates per signal how many dishonest devices
  * were flagged and how many honest devices were flagged wrongly.
  *
- *   npm run detection [-- scenario.yaml] [--write docs/detection.md]
+ * Scenarios with `detectionSeeds` (careful.yaml) are played once per seed: the held-out seeds by
+ * default, the tuning seeds with `--tune`; their table sums the fleets over the seeds and gives
+ * precision and recall.
+ *
+ *   npm run detection [-- scenario.yaml …] [--tune] [--write docs/detection.md]
  */
 
 export interface FleetOutcome {
@@ -36,7 +40,7 @@ export function fleetOutcomes(scenario: Scenario, session: Pick<VirtualSession, 
     const dishonest = isDishonest(fleet.profile) || firstRegistration;
     const label = firstRegistration
       ? 'cloned-serial (first registration)'
-      : `${fleet.profile}${fleet.source === 'shared' && fleet.profile !== 'lockstep' ? ' (one NAT address)' : ''}`;
+      : (fleet.label ?? `${fleet.profile}${fleet.source === 'shared' && fleet.profile !== 'lockstep' ? ' (one NAT address)' : ''}`);
     let o = outcomes.get(label);
     if (!o) outcomes.set(label, (o = { label, dishonest, devices: 0, counted: 0, flagged: {}, caught: 0 }));
     const report = reports.get(d.id);
@@ -108,28 +112,133 @@ export function detectionMarkdown(scenarioFile: string, scenario: Scenario, sess
   ].join('\n');
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { write: { type: 'string' }, quiet: { type: 'boolean' } } });
-  const file = positionals[0] ?? fileURLToPath(new URL('./scenarios/detection.yaml', import.meta.url));
-  const scenario = loadScenario(file);
-  const session = await simulateVirtual(scenario, { progress: !values.quiet });
+/** Plays one scenario in virtual time and verifies every contract at its verification time. */
+async function outcomesOf(scenario: Scenario, progress: boolean): Promise<{ session: VirtualSession; outcomes: FleetOutcome[] }> {
+  // A RAM disk makes the per-tick commit of a 1 ms-tick run cheap (the fsync is what it waits on).
+  const session = await simulateVirtual(scenario, { progress, ...(existsSync('/dev/shm') ? { tmpRoot: '/dev/shm' } : {}) });
   try {
     const reports = new Map<string, DeviceVerification>();
     for (const c of session.provisioned.contracts) {
       const v = await verifyContract(session.gw.api, c.id, session.verifyAt);
       for (const d of v.devices) reports.set(d.id, d);
     }
-    const edge = await runEdgeDetection({ seed: scenario.seed });
-    const outcomes = [...fleetOutcomes(scenario, session, reports), ...edge.outcomes].sort((a, b) => Number(a.dishonest) - Number(b.dishonest));
-    const shownFile = file.replace(/^.*\/(simulators\/scenarios\/)/, '$1');
-    const md = detectionMarkdown(shownFile, scenario, session, outcomes, edge.lines);
-    process.stdout.write(md);
-    if (values.write) writeFileSync(values.write, md);
-    const ok = outcomes.every((o) => (o.dishonest ? o.caught === o.devices : o.caught === 0));
-    process.exitCode = ok ? 0 : 1;
+    return { session, outcomes: fleetOutcomes(scenario, session, reports) };
   } finally {
     await session.gw.close();
   }
+}
+
+export interface SeededOutcome extends FleetOutcome {
+  /** Fleet instances (one per seed) and how many of them had every device flagged (dishonest) or none (honest). */
+  fleets: number;
+  fleetsRight: number;
+}
+
+/** Sums per-seed outcomes by fleet label. */
+export function sumOverSeeds(perSeed: FleetOutcome[][]): SeededOutcome[] {
+  const sums = new Map<string, SeededOutcome>();
+  for (const outcomes of perSeed) {
+    for (const o of outcomes) {
+      let t = sums.get(o.label);
+      if (!t) sums.set(o.label, (t = { ...o, devices: 0, counted: 0, caught: 0, flagged: {}, fleets: 0, fleetsRight: 0 }));
+      t.devices += o.devices;
+      t.counted += o.counted;
+      t.caught += o.caught;
+      for (const [code, n] of Object.entries(o.flagged)) t.flagged[code] = (t.flagged[code] ?? 0) + n;
+      t.fleets++;
+      if (o.dishonest ? o.caught === o.devices : o.caught === 0) t.fleetsRight++;
+    }
+  }
+  return [...sums.values()];
+}
+
+export function seededMarkdown(scenarioFile: string, scenario: Scenario, seeds: number[], kind: 'held-out' | 'tuning', outcomes: SeededOutcome[], summaries: string[]): string {
+  const shown = ALL_SIGNALS.filter((s) => outcomes.some((o) => o.flagged[s]));
+  const pct = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(1)}%`);
+  const table = formatTable(
+    ['fleet', 'kind', 'fleets right', 'devices', ...shown, 'any signal', 'recall / false positives'],
+    outcomes.map((o) => [
+      o.label,
+      o.dishonest ? 'dishonest' : 'honest',
+      `${o.fleetsRight}/${o.fleets}`,
+      o.devices,
+      ...shown.map((s) => o.flagged[s] ?? 0),
+      o.caught,
+      o.dishonest ? `recall ${pct(o.caught, o.devices)}` : `FP ${o.caught}`,
+    ]),
+  );
+  const dishonest = outcomes.filter((o) => o.dishonest);
+  const honest = outcomes.filter((o) => !o.dishonest);
+  const sum = (list: SeededOutcome[], f: (o: SeededOutcome) => number) => list.reduce((n, o) => n + f(o), 0);
+  const tp = sum(dishonest, (o) => o.caught);
+  const fp = sum(honest, (o) => o.caught);
+  const positives = sum(dishonest, (o) => o.devices);
+  return [
+    `## ${scenario.name}: ${kind} seeds ${seeds.join(', ')}`,
+    '',
+    `Generated by \`npm run detection${kind === 'tuning' ? ' -- --tune' : ''}\` from \`${scenarioFile}\` (${scenario.days} days from ${scenario.start}, ` +
+      `${scenario.tickMs} ms ticks, one run per seed), each contract verified at the end of its run with the default policy.`,
+    ...summaries.map((line) => `- ${line}`),
+    '',
+    '```',
+    table,
+    '```',
+    '',
+    `- devices: precision ${pct(tp, tp + fp)} (${tp} of ${tp + fp} flagged devices are dishonest), recall ${pct(tp, positives)} (${tp} of ${positives} dishonest devices flagged)`,
+    `- honest devices flagged: ${fp} of ${sum(honest, (o) => o.devices)}`,
+    '- "fleets right": runs in which every device of the dishonest fleet was flagged, or no device of the honest fleet',
+    '',
+  ].join('\n');
+}
+
+const GENERATED = /<!-- detection:generated -->[\s\S]*<!-- \/detection:generated -->/;
+
+/** Puts the generated tables between the markers of the hand-written docs page (or writes the file whole). */
+function writeInto(file: string, md: string): void {
+  const block = `<!-- detection:generated -->\n${md}\n<!-- /detection:generated -->`;
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  writeFileSync(file, GENERATED.test(current) ? current.replace(GENERATED, () => block) : md);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { write: { type: 'string' }, quiet: { type: 'boolean' }, tune: { type: 'boolean' } },
+  });
+  const files = positionals.length
+    ? positionals
+    : ['./scenarios/detection.yaml', './scenarios/careful.yaml'].map((f) => fileURLToPath(new URL(f, import.meta.url)));
+  const parts: string[] = [];
+  let ok = true;
+  for (const file of files) {
+    const scenario = loadScenario(file);
+    const shownFile = file.replace(/^.*\/(simulators\/scenarios\/)/, '$1');
+    if (!scenario.detectionSeeds) {
+      const { session, outcomes: own } = await outcomesOf(scenario, !values.quiet);
+      // The edge-gateway fleets (issue 20) ride along with the scenario's seed.
+      const edge = await runEdgeDetection({ seed: scenario.seed });
+      const outcomes = [...own, ...edge.outcomes].sort((a, b) => Number(a.dishonest) - Number(b.dishonest));
+      parts.push(detectionMarkdown(shownFile, scenario, session, outcomes, edge.lines));
+      ok &&= outcomes.every((o) => (o.dishonest ? o.caught === o.devices : o.caught === 0));
+      continue;
+    }
+    const seeds = values.tune ? scenario.detectionSeeds.tune : scenario.detectionSeeds.heldOut;
+    const perSeed: FleetOutcome[][] = [];
+    const summaries: string[] = [];
+    for (const seed of seeds) {
+      const { session, outcomes } = await outcomesOf({ ...scenario, seed }, !values.quiet);
+      perSeed.push(outcomes);
+      summaries.push(`seed ${seed}: ${runSummary(session)}`);
+    }
+    const summed = sumOverSeeds(perSeed).sort((a, b) => Number(a.dishonest) - Number(b.dishonest));
+    parts.push(seededMarkdown(shownFile, scenario, seeds, values.tune ? 'tuning' : 'held-out', summed, summaries));
+    // Exit status: no honest device flagged. Dishonest fleets telemetry cannot separate are reported, not failed on.
+    ok &&= summed.every((o) => o.dishonest || o.caught === 0);
+  }
+  const md = parts.join('\n');
+  process.stdout.write(md);
+  if (values.write) writeInto(values.write, md);
+  process.exitCode = ok ? 0 : 1;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -55,10 +55,12 @@ export async function startInProcessGateway(options: {
   keepDataDir?: boolean;
   /** Where the gateway runs (default: a worker thread). */
   thread?: GatewayThread;
+  /** Directory the temporary data dir is made in (default: the OS's); a RAM disk makes each fsync free. */
+  tmpRoot?: string;
 }): Promise<InProcessGateway> {
   const env = options.env ?? {};
   const ownDataDir = !env.GATEWAY_DATA_DIR;
-  const dataDir = env.GATEWAY_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'gateway-sim-'));
+  const dataDir = env.GATEWAY_DATA_DIR ?? mkdtempSync(join(options.tmpRoot ?? tmpdir(), 'gateway-sim-'));
   const removeDataDir = () => {
     if (ownDataDir && !options.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
   };

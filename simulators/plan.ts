@@ -31,7 +31,7 @@ export function buildPlan(
     c.fleets.forEach((fleet, fleetIndex) => {
       const creds = provisioned.fleets.find((f) => f.contract === c.name && f.fleetIndex === fleetIndex);
       if (!creds) throw new Error(`no credentials for fleet ${c.name}#${fleetIndex}`);
-      const shared = fleet.source === 'shared' || fleet.profile === 'lockstep' ? loopbackAddress(nextSource++) : undefined;
+      const shared = fleet.source === 'shared' || fleet.profile === 'lockstep' || fleet.profile === 'one-process' ? loopbackAddress(nextSource++) : undefined;
       creds.devices.forEach((cred, deviceIndex) => {
         const source = shared ?? loopbackAddress(nextSource++);
         const device = new SimDevice({ id: cred.id, token: cred.token }, fleet.qos, source, options.target, options.stats);

@@ -1,4 +1,5 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS, shanghaiDayStartOf, shanghaiWeekday } from '../src/time/shanghai.js';
+import { hardwareSchedule, oneProcessSchedule } from './careful.js';
 import type { FleetSpec } from './scenario.js';
 
 /**
@@ -96,6 +97,8 @@ export interface ScheduleOptions {
  * program with one timer posing as many devices.
  */
 export function* deviceSchedule(fleet: FleetSpec, o: ScheduleOptions): Generator<DeviceAction> {
+  if (fleet.profile === 'hardware') return yield* hardwareSchedule(fleet, o);
+  if (fleet.profile === 'one-process') return yield* oneProcessSchedule(fleet, o);
   const own = mulberry32(deriveSeed(o.seed, o.fleetId, o.deviceIndex));
   const timing = fleet.profile === 'lockstep' ? mulberry32(deriveSeed(o.seed, o.fleetId, 'timer')) : own;
   const machine = createMachine(own);

@@ -49,7 +49,7 @@ const WORKER_MIN_HEARTBEATS_PER_TICK = 20;
  */
 export async function simulateVirtual(
   scenario: Scenario,
-  options: { progress?: boolean; env?: Record<string, string | undefined>; keepDataDir?: boolean; thread?: GatewayThread } = {},
+  options: { progress?: boolean; env?: Record<string, string | undefined>; keepDataDir?: boolean; thread?: GatewayThread; tmpRoot?: string } = {},
 ): Promise<VirtualSession> {
   const start = scenarioStartMs(scenario);
   const end = scenarioEndMs(scenario);
@@ -59,6 +59,7 @@ export async function simulateVirtual(
     start,
     env: { ...(qos0Only ? { GATEWAY_COMMIT_INTERVAL_MS: '1000' } : {}), ...options.env },
     ...(options.keepDataDir ? { keepDataDir: true } : {}),
+    ...(options.tmpRoot ? { tmpRoot: options.tmpRoot } : {}),
     thread: options.thread ?? defaultGatewayThread(scenario),
   });
   try {

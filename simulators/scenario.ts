@@ -11,8 +11,8 @@ import { z } from 'zod';
 
 const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (24 h, Asia/Shanghai)');
 
-export const HONEST_PROFILES = ['always-on', 'shifts', 'flaky', 'dead-after'] as const;
-export const DISHONEST_PROFILES = ['lockstep', 'replay', 'clock-skew', 'cloned-serial', 'burst'] as const;
+export const HONEST_PROFILES = ['always-on', 'shifts', 'flaky', 'dead-after', 'hardware'] as const;
+export const DISHONEST_PROFILES = ['lockstep', 'replay', 'clock-skew', 'cloned-serial', 'burst', 'one-process'] as const;
 export const PROFILES = [...HONEST_PROFILES, ...DISHONEST_PROFILES] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
@@ -27,6 +27,8 @@ export const shiftSchema = z.object({
 export const fleetSchema = z
   .object({
     profile: z.enum(PROFILES),
+    /** Name of the fleet in detection tables (default: the profile). */
+    label: z.string().min(1).max(80).optional(),
     devices: z.number().int().min(1).max(100_000),
     /** Seconds between heartbeats, and the uniform per-heartbeat jitter (±) around it. */
     intervalSec: z.number().min(1).max(86_400).default(60),
@@ -64,6 +66,49 @@ export const fleetSchema = z
     burst: z
       .object({ heartbeats: z.number().int().min(1).max(60).default(60), everyHours: z.number().min(0).default(0), atMinute: z.number().int().min(0).default(600) })
       .default({ heartbeats: 60, everyHours: 0, atMinute: 600 }),
+    /** `hardware` (simulators/careful.ts): separate machines, each on its own crystal and network path. */
+    hardware: z
+      .object({
+        /** Standard deviation of the crystals' rate error (ppm); industrial controllers and DTUs: tens of ppm. */
+        ppmSd: z.number().min(0).max(500).default(20),
+        /** How `ts` is kept: `none` (free-running, set by hand once), `step` (SNTP steps every poll), `slew` (disciplined to UTC), `mixed` (each device one of the three). */
+        ntp: z.enum(['none', 'step', 'slew', 'mixed']).default('mixed'),
+        ntpPollMinutes: z.number().min(1).default(64),
+        ntpStepErrorMs: z.number().min(0).default(15),
+        /** Free-running clocks start up to ± this far off. */
+        initialOffsetSec: z.number().min(0).default(60),
+        /** Network delay: a base per device drawn from [min, max] ms, plus exponential jitter of this mean. */
+        delayMs: z.tuple([z.number().min(0), z.number().min(0)]).default([20, 200]),
+        delayJitterMs: z.number().min(0).default(10),
+        rebootsPerDay: z.number().min(0).default(0.2),
+        /** Power-on and power-off of the machines spread over this many minutes around the shift's edges. */
+        powerSpreadMinutes: z.number().min(0).default(10),
+        /** The uplink the fleet shares (one NAT): drops per day, log-uniform in [minSec, maxSec]; up to holdSec TCP holds the data. */
+        uplink: z
+          .object({ perDay: z.number().min(0).default(0), minSec: z.number().min(0.1).default(2), maxSec: z.number().min(0.1).default(900), holdSec: z.number().min(0).default(30) })
+          .default({ perDay: 0, minSec: 2, maxSec: 900, holdSec: 30 }),
+      })
+      .default({ ppmSd: 20, ntp: 'mixed', ntpPollMinutes: 64, ntpStepErrorMs: 15, initialOffsetSec: 60, delayMs: [20, 200], delayJitterMs: 10, rebootsPerDay: 0.2, powerSpreadMinutes: 10, uplink: { perDay: 0, minSec: 2, maxSec: 900, holdSec: 30 } }),
+    /** `one-process` (simulators/careful.ts): one program posing as many devices, carefully. */
+    oneProcess: z
+      .object({
+        /** Uniform ± jitter added to every setTimeout of a device (the chain accumulates it). */
+        jitterMs: z.number().min(0).default(300),
+        /** Standard deviation of a random per-device period offset (ppm), mimicking crystals; 0 = none. */
+        periodPpmSd: z.number().min(0).default(0),
+        /** The host's clock: disciplined by NTP, or free-running at `hostPpm` (default: drawn, sd 20 ppm). */
+        hostNtp: z.boolean().default(false),
+        hostPpm: z.number().optional(),
+        /** Event-loop stalls (GC, CPU contention): per hour, log-uniform duration in [min, max] ms. */
+        stallsPerHour: z.number().min(0).default(6),
+        stallMs: z.tuple([z.number().min(1), z.number().min(1)]).default([20, 800]),
+        /** Process restarts (deploys, crashes, host reboots) per day; each drops every connection at once. */
+        restartsPerDay: z.number().min(0).default(0),
+        restartSec: z.number().min(0).default(5),
+        /** Connects, reconnects and disconnects spread over this many seconds. */
+        staggerSec: z.number().min(0).default(300),
+      })
+      .default({ jitterMs: 300, periodPpmSd: 0, hostNtp: false, stallsPerHour: 6, stallMs: [20, 800], restartsPerDay: 0, restartSec: 5, staggerSec: 300 }),
   })
   .superRefine((f, ctx) => {
     if (f.profile === 'shifts' && !f.shift) ctx.addIssue({ code: 'custom', path: ['shift'], message: 'the shifts profile needs a shift' });
@@ -91,6 +136,8 @@ export const scenarioSchema = z
     days: z.number().positive().max(400).default(30),
     /** Virtual time: heartbeats are sent in ticks of this length, each stamped with the tick's start. */
     tickMs: z.number().int().min(1).max(300_000).default(1000),
+    /** `npm run detection`: seeds the signals were tuned on, and held-out seeds the table reports. */
+    detectionSeeds: z.object({ tune: z.array(z.number().int()).min(1), heldOut: z.array(z.number().int()).min(1) }).optional(),
     /** Verification time; defaults to the end of the run. */
     verifyAt: z.iso.datetime({ offset: true }).optional(),
     suppliers: z.record(z.string(), z.object({ name: z.string().min(1), kind: z.enum(['platform', 'other']).default('other') })).default({}),

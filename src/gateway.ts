@@ -12,6 +12,7 @@ import { openDataDir } from './db/open-data-dir.js';
 import type { SqliteDb } from './db/sqlite.js';
 import { createHeartbeatRateLimit } from './ingest/heartbeat-rate.js';
 import { createEdgeSession } from './edge/index.js';
+import { createClockDriftTracker } from './ingest/clock-drift.js';
 import { createLockstepTracker } from './ingest/lockstep.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -63,6 +64,13 @@ export interface ListeningGateway extends Gateway {
   mqttTlsPort?: number;
 }
 
+/**
+ * Clock-drift segments (SHARED_CLOCK) break at an offset jump above stepMs (an SNTP step of a
+ * device drifting 20 ppm for an hour is 72 ms; delivery jitter of a cellular link is tens of ms)
+ * or a gap above gapMs (a silent device's segment closes so the verifier sees it).
+ */
+const CLOCK_DRIFT = { stepMs: 50, gapMs: 15 * 60_000 };
+
 /** Raw heartbeats past their retention are pruned this often (and once at start). */
 const RAW_PRUNE_EVERY_MS = 3600_000;
 
@@ -83,6 +91,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const { store, prune } = await openTelemetryStore(config, db, log);
   const evidence = createEvidenceStore(db);
   const edgeEvidence = createEdgeEvidence(db);
+  const clockDrift = createClockDriftTracker(CLOCK_DRIFT);
   const evidenceFlusher = createEvidenceFlusher({
     // Edge evidence (issue 20) is stored on the same cadence as the rest.
     evidence: {
@@ -91,6 +100,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     },
     intervalMs: config.evidenceFlushMs,
     log,
+    clockDrift: { tracker: clockDrift, clock, into: evidence },
   });
   const rawRetention = prune && config.rawRetentionDays > 0 ? createRawRetention({ prune, clock, everyMs: RAW_PRUNE_EVERY_MS, log }) : undefined;
 
@@ -118,6 +128,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     clock,
     rate: createHeartbeatRateLimit({ ratePerMin: config.floodControl.deviceRatePerMin, burst: config.floodControl.deviceBurst }),
     lockstep: createLockstepTracker({ windowMs: config.lockstepWindowMs }),
+    clockDrift,
     sink: committer,
     rejections: evidence,
     log: log.child({ component: 'ingest' }),
@@ -232,6 +243,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         await committer.close();
         rawRetention?.stop();
         evidenceFlusher.stop();
+        clockDrift.closeIdle(Number.POSITIVE_INFINITY); // the segments still open are kept, not lost
+        evidence.addClockSegments(clockDrift.take());
         evidence.flush();
         edgeEvidence.flush();
         await trust.close();

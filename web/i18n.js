@@ -75,7 +75,12 @@ const STRINGS = {
     signal: (code) => ({
       DUPLICATE_SERIAL: '序列号在多个合同重复', CLOCK_SKEW: '设备时钟偏差', SEQ_REPLAY: '序号重放/重复',
       LOCKSTEP: '多台设备同步心跳（疑似一机冒充多台）', SESSION_TAKEOVER: '会话频繁被接管', NEVER_SEEN: '从未上线', SILENT: '近期无心跳',
+      SHARED_CLOCK: '多台设备共用一个时钟（疑似一机冒充多台）', ONE_LIFE: '多台设备同时掉线又同时恢复（疑似同一进程重启）',
     })[code] ?? code,
+    signalHelp: (code) => ({
+      SHARED_CLOCK: '每台真实设备的晶振都有自己的频率误差（几十 ppm），其 ts 相对网关时钟的漂移各不相同；这些设备的漂移在误差范围内完全一致，说明 ts 来自同一个时钟。',
+      ONE_LIFE: '同一进程重启时，它模拟的所有设备在同一瞬间断开并很快重连；独立设备（即使在同一 NAT 之后）会在各自的心跳超时时被发现断开。',
+    })[code] ?? '',
     severity: (s) => ({ high: '高', medium: '中', low: '低' })[s] ?? s,
     navApplications: "兑现申请",
     navSettlements: "结算",
@@ -192,7 +197,12 @@ const STRINGS = {
     signal: (code) => ({
       DUPLICATE_SERIAL: 'serial registered under several contracts', CLOCK_SKEW: 'device clock skew', SEQ_REPLAY: 'replayed sequence numbers',
       LOCKSTEP: 'lock-step heartbeats (one source posing as many devices)', SESSION_TAKEOVER: 'frequent session take-overs', NEVER_SEEN: 'never seen', SILENT: 'silent lately',
+      SHARED_CLOCK: 'one clock stamps several devices (one machine posing as many)', ONE_LIFE: 'dropped and back together, again (one process restarting)',
     })[code] ?? code,
+    signalHelp: (code) => ({
+      SHARED_CLOCK: "Every real device's crystal runs at its own rate error (tens of ppm), so its ts drifts against the gateway's clock at its own rate. These devices drift at the same rate within the error of the fit: one clock stamps them.",
+      ONE_LIFE: 'A process restart drops every device it poses as in the same instant, and they come back within minutes. Separate devices, even behind one NAT, are noticed gone one by one at their own keep-alive.',
+    })[code] ?? '',
     severity: (s) => s,
     navApplications: "Applications",
     navSettlements: "Settlement",

@@ -17,7 +17,7 @@ export function statusBadge(verification) {
 export function signalBadge(signal) {
   return h(
     'span',
-    { class: ['signal', signal.severity], title: `${t('severity', signal.severity)} · ${signal.message}`, 'data-signal': signal.code },
+    { class: ['signal', signal.severity], title: [`${t('severity', signal.severity)} · ${signal.message}`, t('signalHelp', signal.code)].filter(Boolean).join('\n'), 'data-signal': signal.code },
     t('signal', signal.code),
   );
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { ClockDriftTracker } from '../ingest/clock-drift.js';
 import type { HeartbeatRateLimit } from '../ingest/heartbeat-rate.js';
 import type { LockstepTracker } from '../ingest/lockstep.js';
 import { parseHeartbeat, type HeartbeatPayload } from '../ingest/payload.js';
@@ -37,6 +38,8 @@ export interface AdmitHeartbeatDeps {
   clock: Clock;
   rate: HeartbeatRateLimit;
   lockstep: LockstepTracker;
+  /** SHARED_CLOCK evidence: the drift of each device's `ts` against receive time. */
+  clockDrift?: Pick<ClockDriftTracker, 'observe'>;
   sink: HeartbeatSink;
   rejections: RejectionCounter;
   log: Logger;
@@ -90,7 +93,10 @@ export function createHeartbeatAdmission(deps: AdmitHeartbeatDeps) {
       coincident: ctx.edgeNodeId === undefined && lockstep.arrive(ctx.source, ctx.deviceId, receivedAt),
     };
     if (ctx.edgeNodeId !== undefined) heartbeat.via = ctx.edgeNodeId;
-    if (parsed.deviceTs !== undefined) heartbeat.deviceTs = parsed.deviceTs;
+    if (parsed.deviceTs !== undefined) {
+      heartbeat.deviceTs = parsed.deviceTs;
+      deps.clockDrift?.observe(ctx.deviceId, receivedAt, parsed.deviceTs);
+    }
     if (parsed.payload.status !== undefined) heartbeat.status = parsed.payload.status;
     if (parsed.payload.metrics !== undefined) heartbeat.metrics = parsed.payload.metrics;
 

@@ -1,3 +1,5 @@
+import type { Clock } from '../clock.js';
+import type { ClockDriftTracker } from '../ingest/clock-drift.js';
 import type { Logger } from '../log.js';
 import type { EvidenceStore } from '../telemetry/index.js';
 
@@ -13,9 +15,19 @@ export interface EvidenceFlusher {
  * transactions, not 10,000 fsync'd INSERTs. What a crash can lose is the last interval of
  * connection evidence, never a heartbeat: heartbeats are committed before their PUBACK.
  */
-export function createEvidenceFlusher(deps: { evidence: Pick<EvidenceStore, 'pendingWrites' | 'flush'>; intervalMs: number; log: Logger }): EvidenceFlusher {
-  const { evidence, log } = deps;
+export function createEvidenceFlusher(deps: {
+  evidence: Pick<EvidenceStore, 'pendingWrites' | 'flush'>;
+  intervalMs: number;
+  log: Logger;
+  /** Clock-drift segments closed by a gap or the end of their day join the evidence here (SHARED_CLOCK). */
+  clockDrift?: { tracker: Pick<ClockDriftTracker, 'closeIdle' | 'take'>; clock: Clock; into: Pick<EvidenceStore, 'addClockSegments'> };
+}): EvidenceFlusher {
+  const { evidence, log, clockDrift } = deps;
   const flush = () => {
+    if (clockDrift) {
+      clockDrift.tracker.closeIdle(clockDrift.clock.now());
+      clockDrift.into.addClockSegments(clockDrift.tracker.take());
+    }
     if (evidence.pendingWrites() === 0) return;
     try {
       evidence.flush();

@@ -15,6 +15,7 @@ import {
   type VerificationReport,
   verificationWindow,
 } from '../verifier/index.js';
+import type { DriftSums, LifecycleEvent } from '../verifier/fleet-signals.js';
 import { monotonicMs } from '../clock.js';
 
 /** Registry and evidence facts the verification needs, as plain lookups (wired in src/gateway.ts). */
@@ -31,6 +32,10 @@ export interface VerificationSources {
   /** Heartbeats per device per edge node, and what those edge nodes did (issue 20). */
   reportsVia?(deviceIds: string[], fromDay: string, toDay: string): Map<string, Map<string, number>>;
   edgeNodes?(edgeNodeIds: string[], fromDay: string, toDay: string): Map<string, Omit<EdgeFacts, 'children'>>;
+  /** Clock-drift sums per device and day (SHARED_CLOCK). */
+  clockDays?(deviceIds: string[], fromDay: string, toDay: string): Map<string, DriftSums[]>;
+  /** Connection events of the devices (ONE_LIFE). */
+  lifecycle?(deviceIds: string[], fromMs: number, toMs: number): LifecycleEvent[];
 }
 
 /**
@@ -68,6 +73,8 @@ export function createVerificationService(deps: {
       activity,
       connections: sources.connections(ids, shanghaiDayStart(fromDay), at),
       replaysByDevice: sources.replays(ids, fromDay, toDay),
+      ...(sources.clockDays ? { clockDays: sources.clockDays(ids, fromDay, toDay) } : {}),
+      ...(sources.lifecycle ? { lifecycle: sources.lifecycle(ids, shanghaiDayStart(fromDay), at) } : {}),
       policy,
       at,
     });
@@ -111,6 +118,8 @@ export function registryVerificationSources(registry: Registry, evidence: Eviden
           .connectionSummary(ids, fromMs, toMs)
           .map((s) => [s.deviceId, { connects: s.connects, takeovers: s.takeovers, sources: s.distinctSources }]),
       ),
+    clockDays: (ids, fromDay, toDay) => evidence.clockDays(ids, fromDay, toDay),
+    lifecycle: (ids, fromMs, toMs) => evidence.connections(ids, fromMs, toMs),
     replays(ids, fromDay, toDay) {
       const counts = new Map<string, number>();
       for (const r of evidence.rejections(ids, fromDay, toDay)) {

@@ -40,6 +40,25 @@ export interface RejectionCount {
   count: number;
 }
 
+/**
+ * Clock-drift sums of a device (src/ingest/clock-drift.ts): heartbeats and segments of the
+ * pooled within-segment fit, and its centred sums of x = receive time (ms), y = `ts` − receive
+ * time (ms). They add across segments and days.
+ */
+export interface ClockSums {
+  samples: number;
+  segments: number;
+  sxx: number;
+  sxy: number;
+  syy: number;
+}
+
+export interface ClockSegment extends ClockSums {
+  deviceId: string;
+  /** Days since 1970-01-01, Asia/Shanghai. */
+  dayNumber: number;
+}
+
 export interface EvidenceStore {
   /** Written synchronously: connection events are rare and worth keeping even if the process dies next. */
   /**
@@ -60,7 +79,11 @@ export interface EvidenceStore {
   flush(): number;
   /** Stored plus not-yet-flushed counts for days fromDay..toDay inclusive, ordered by deviceId, day, reason. */
   rejections(deviceIds: readonly string[], fromDay: string, toDay: string): RejectionCount[];
-  /** Writes not yet flushed: queued connection events plus counters (distinct device/day/reason). */
+  /** Hot path (per closed segment): adds clock-drift sums in memory; persisted by `flush`. */
+  addClockSegments(segments: readonly ClockSegment[]): void;
+  /** Stored plus not-yet-flushed clock-drift sums of days fromDay..toDay inclusive, per device and day (oldest first; devices without any omitted). */
+  clockDays(deviceIds: readonly string[], fromDay: string, toDay: string): Map<string, ClockSums[]>;
+  /** Writes not yet flushed: queued connection events plus counters (distinct device/day/reason) plus clock rows. */
   pendingWrites(): number;
   /** Flushes the counters; the database itself belongs to the caller. */
   close(): void;
@@ -85,6 +108,23 @@ export const evidenceMigrations: readonly Migration[] = [
         reason     TEXT    NOT NULL,
         count      INTEGER NOT NULL,
         PRIMARY KEY (device_id, day_number, reason)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 2,
+    description: 'per-device-day clock-drift sums (SHARED_CLOCK)',
+    // ~60 B a device-day: five numbers next to the key.
+    up: `
+      CREATE TABLE evidence_clock (
+        device_id  TEXT    NOT NULL,
+        day_number INTEGER NOT NULL,
+        samples    INTEGER NOT NULL CHECK (samples >= 0),
+        segments   INTEGER NOT NULL CHECK (segments >= 0),
+        sxx        REAL    NOT NULL,
+        sxy        REAL    NOT NULL,
+        syy        REAL    NOT NULL,
+        PRIMARY KEY (device_id, day_number)
       ) WITHOUT ROWID;
     `,
   },
@@ -118,24 +158,46 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
       WHERE day_number BETWEEN ? AND ? AND device_id IN (SELECT value FROM json_each(?))`,
   );
 
+  const addClock = db.prepare<[string, number, number, number, number, number, number]>(
+    `INSERT INTO evidence_clock (device_id, day_number, samples, segments, sxx, sxy, syy) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (device_id, day_number) DO UPDATE SET samples = samples + excluded.samples, segments = segments + excluded.segments,
+       sxx = sxx + excluded.sxx, sxy = sxy + excluded.sxy, syy = syy + excluded.syy`,
+  );
+  const selectClock = db.prepare<[number, number, string], { device_id: string; day_number: number; samples: number; segments: number; sxx: number; sxy: number; syy: number }>(
+    `SELECT device_id, day_number, samples, segments, sxx, sxy, syy FROM evidence_clock
+      WHERE day_number BETWEEN ? AND ? AND device_id IN (SELECT value FROM json_each(?))`,
+  );
+
+  /** `${deviceId}\u0000${dayNumber}` → clock sums not yet stored. */
+  let pendingClock = new Map<string, ClockSegment>();
   /** `${deviceId}\u0000${dayNumber}\u0000${reason}` → counter not yet stored. */
   let pending = new Map<string, PendingRejection>();
   /** Connection events not yet stored, in arrival order. */
   let pendingConnections: ConnectionEvent[] = [];
 
-  const writePending = db.transaction((counters: Iterable<PendingRejection>, events: readonly ConnectionEvent[]) => {
+  const writePending = db.transaction((counters: Iterable<PendingRejection>, events: readonly ConnectionEvent[], clocks: Iterable<ClockSegment>) => {
     for (const e of events) insertConnection.run(e.deviceId, e.at, e.kind, e.source);
     for (const c of counters) addRejections.run(c.deviceId, c.dayNumber, c.reason, c.count);
+    for (const c of clocks) addClock.run(c.deviceId, c.dayNumber, c.samples, c.segments, c.sxx, c.sxy, c.syy);
   });
 
+  function addClockSegment(into: Map<string, ClockSegment>, c: ClockSegment): void {
+    const key = `${c.deviceId}\u0000${c.dayNumber}`;
+    const sum = into.get(key);
+    if (sum === undefined) into.set(key, { ...c });
+    else addSums(sum, c);
+  }
+
   function flush(): number {
-    if (pending.size === 0 && pendingConnections.length === 0) return 0;
+    if (pending.size === 0 && pendingConnections.length === 0 && pendingClock.size === 0) return 0;
     const toWrite = pending;
     const events = pendingConnections;
+    const clocks = pendingClock;
     pending = new Map();
     pendingConnections = [];
+    pendingClock = new Map();
     try {
-      writePending(toWrite.values(), events);
+      writePending(toWrite.values(), events, clocks.values());
     } catch (err) {
       // Rolled back: put everything back (ahead of what arrived meanwhile) so nothing is lost.
       pendingConnections = events.concat(pendingConnections);
@@ -144,9 +206,10 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
         if (newer === undefined) pending.set(key, c);
         else newer.count += c.count;
       }
+      for (const c of clocks.values()) addClockSegment(pendingClock, c);
       throw err;
     }
-    return toWrite.size + events.length;
+    return toWrite.size + events.length + clocks.size;
   }
 
   function dayNumberOf(day: string, name: string): number {
@@ -267,14 +330,48 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
         }));
     },
 
+    addClockSegments(segments) {
+      for (const c of segments) addClockSegment(pendingClock, c);
+    },
+
+    clockDays(deviceIds, fromDay, toDay) {
+      const fromNumber = dayNumberOf(fromDay, 'fromDay');
+      const toNumber = dayNumberOf(toDay, 'toDay');
+      const days = new Map<string, ClockSegment>();
+      if (deviceIds.length > 0 && fromNumber <= toNumber) {
+        const wanted = new Set(deviceIds);
+        for (const row of selectClock.all(fromNumber, toNumber, JSON.stringify([...wanted]))) {
+          addClockSegment(days, { deviceId: row.device_id, dayNumber: row.day_number, samples: row.samples, segments: row.segments, sxx: row.sxx, sxy: row.sxy, syy: row.syy });
+        }
+        for (const c of pendingClock.values()) {
+          if (wanted.has(c.deviceId) && c.dayNumber >= fromNumber && c.dayNumber <= toNumber) addClockSegment(days, c);
+        }
+      }
+      const result = new Map<string, ClockSums[]>();
+      for (const d of [...days.values()].sort((a, b) => a.dayNumber - b.dayNumber)) {
+        let list = result.get(d.deviceId);
+        if (!list) result.set(d.deviceId, (list = []));
+        list.push({ samples: d.samples, segments: d.segments, sxx: d.sxx, sxy: d.sxy, syy: d.syy });
+      }
+      return result;
+    },
+
     pendingWrites() {
-      return pending.size + pendingConnections.length;
+      return pending.size + pendingConnections.length + pendingClock.size;
     },
 
     close() {
       if (db.open) flush();
     },
   };
+}
+
+function addSums(into: ClockSums, c: ClockSums): void {
+  into.samples += c.samples;
+  into.segments += c.segments;
+  into.sxx += c.sxx;
+  into.sxy += c.sxy;
+  into.syy += c.syy;
 }
 
 function compareStrings(a: string, b: string): number {

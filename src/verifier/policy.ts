@@ -34,6 +34,29 @@ export const activityPolicySchema = z
     edgeClonedMinMessages: z.number().int().min(1),
     /** EDGE_FABRICATION: below this share (percent) of device births and deaths of the devices' own. */
     edgeOwnLifecycleMaxPercent: z.number().int().min(1).max(100),
+    /**
+     * SHARED_CLOCK (docs/detection.md): a device whose `ts` drift against receive time (fitted over
+     * at least `sharedClockMinSamples` heartbeats, standard error at most `sharedClockMaxStderrPpm`)
+     * coincides within `sharedClockMatchSigmas` standard errors with at least
+     * `sharedClockMinDevices` − 1 other devices of the contract, and lies outside ±`sharedClockZeroBandPpm`
+     * (where NTP keeps honest clocks too).
+     */
+    sharedClockMinSamples: z.number().int().min(3),
+    /** …on at least this many days, each with a slope of its own (their spread bounds the error from below). */
+    sharedClockMinDays: z.number().int().min(2).max(366),
+    sharedClockMaxStderrPpm: z.number().positive().max(1000),
+    sharedClockMatchSigmas: z.number().positive().max(100),
+    sharedClockZeroBandPpm: z.number().min(0).max(1000),
+    sharedClockMinDevices: z.number().int().min(2),
+    /**
+     * ONE_LIFE: at least `oneLifeMinMoments` moments at which the device and at least
+     * `oneLifeMinDevices` − 1 others of the contract were dropped within `oneLifeWindowMs` and each
+     * came back within `oneLifeReconnectMinutes`.
+     */
+    oneLifeWindowMs: z.number().int().min(1).max(60_000),
+    oneLifeMinDevices: z.number().int().min(2),
+    oneLifeReconnectMinutes: z.number().int().min(1).max(24 * 60),
+    oneLifeMinMoments: z.number().int().min(1),
     /** Signals whose devices are not counted as active for the contract. */
     excludingSignals: z.array(fraudSignalCodeSchema),
   })
@@ -60,6 +83,17 @@ export const DEFAULT_ACTIVITY_POLICY: Readonly<ActivityPolicy> = Object.freeze({
   edgeClonedMinPercent: 50,
   edgeClonedMinMessages: 30,
   edgeOwnLifecycleMaxPercent: 20,
+  // Tuned on the seeds `detectionSeeds.tune` of simulators/scenarios/careful.yaml only (docs/detection.md).
+  sharedClockMinSamples: 200, // a working week of 5-minute heartbeats
+  sharedClockMinDays: 3,
+  sharedClockMaxStderrPpm: 0.5, // crystals differ by tens of ppm; a wider error matches strangers
+  sharedClockMatchSigmas: 4,
+  sharedClockZeroBandPpm: 1, // NTP-disciplined clocks stay well within 1 ppm of UTC
+  sharedClockMinDevices: 5,
+  oneLifeWindowMs: 500, // a process exit closes its sockets within milliseconds
+  oneLifeMinDevices: 5,
+  oneLifeReconnectMinutes: 15,
+  oneLifeMinMoments: 2,
   // SPEC: "a hardware serial registered under two contracts is flagged and counted for neither"
   excludingSignals: ['DUPLICATE_SERIAL'] as ActivityPolicy['excludingSignals'],
 });

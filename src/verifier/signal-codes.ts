@@ -4,7 +4,7 @@ import { z } from 'zod';
  * Signals that point at fraud: a device carrying one may be excluded from the count by policy
  * (`excludingSignals`) and, on the money path, needs a reviewer's acknowledgement.
  */
-export const FRAUD_SIGNAL_CODES = ['DUPLICATE_SERIAL', 'LOCKSTEP', 'SESSION_TAKEOVER', 'SEQ_REPLAY', 'CLOCK_SKEW', 'EDGE_FABRICATION'] as const;
+export const FRAUD_SIGNAL_CODES = ['DUPLICATE_SERIAL', 'LOCKSTEP', 'SESSION_TAKEOVER', 'SEQ_REPLAY', 'CLOCK_SKEW', 'EDGE_FABRICATION', 'SHARED_CLOCK', 'ONE_LIFE'] as const;
 /** Every signal a report can carry: the fraud signals and the plain observations. */
 export const SIGNAL_CODES = [...FRAUD_SIGNAL_CODES, 'NEVER_SEEN', 'SILENT'] as const;
 

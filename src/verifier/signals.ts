@@ -1,3 +1,4 @@
+import type { OneLifeEvidence, SharedClockEvidence } from './fleet-signals.js';
 import type { ActivityPolicy } from './policy.js';
 
 import type { SignalCode } from './signal-codes.js';
@@ -34,6 +35,10 @@ export interface DeviceEvidence {
   replays: number;
   takeovers: number;
   sources: string[];
+  /** This device's clock drift and how many of the contract's devices share it (fleet-signals.ts). */
+  sharedClock?: SharedClockEvidence;
+  /** Moments this device was dropped and came back together with others of the contract. */
+  oneLife?: OneLifeEvidence;
 }
 
 /** Each rule: evidence + policy + at → a signal or nothing. Pure, in one table. */
@@ -91,6 +96,42 @@ const RULES: ReadonlyArray<(e: DeviceEvidence, p: ActivityPolicy, at: number) =>
           data: { takeovers: e.takeovers, sources: e.sources, threshold: p.takeoverMinCount },
         }
       : undefined,
+  (e, p) => {
+    const c = e.sharedClock;
+    if (!c || c.sameClockDevices < p.sharedClockMinDevices) return undefined;
+    const ppm = (x: number) => Math.round(x * 1000) / 1000;
+    return {
+      code: 'SHARED_CLOCK',
+      severity: 'high',
+      message: `device clock drifts ${ppm(c.driftPpm)} ± ${ppm(c.stderrPpm)} ppm against the gateway's, the same as ${c.sameClockDevices - 1} other devices of this contract: one clock stamps them all`,
+      data: {
+        driftPpm: ppm(c.driftPpm),
+        stderrPpm: ppm(c.stderrPpm),
+        samples: c.samples,
+        days: c.days,
+        sameClockDevices: c.sameClockDevices,
+        thresholdDevices: p.sharedClockMinDevices,
+        matchSigmas: p.sharedClockMatchSigmas,
+        zeroBandPpm: p.sharedClockZeroBandPpm,
+      },
+    };
+  },
+  (e, p) => {
+    const l = e.oneLife;
+    if (!l || l.moments < p.oneLifeMinMoments) return undefined;
+    return {
+      code: 'ONE_LIFE',
+      severity: 'high',
+      message: `${l.moments} times dropped within ${p.oneLifeWindowMs} ms together with other devices of this contract (up to ${l.largestGroup} at once), each back within ${p.oneLifeReconnectMinutes} min: one process restarting`,
+      data: {
+        moments: l.moments,
+        largestGroup: l.largestGroup,
+        firstMoments: l.at.map((t) => new Date(t).toISOString()),
+        thresholdMoments: p.oneLifeMinMoments,
+        windowMs: p.oneLifeWindowMs,
+      },
+    };
+  },
   (e) =>
     e.heartbeats === 0
       ? { code: 'NEVER_SEEN', severity: 'medium', message: 'no accepted heartbeat in the window', data: { heartbeats: 0 } }

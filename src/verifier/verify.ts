@@ -3,6 +3,7 @@ import { shanghaiDayStart, shanghaiMinuteOfDay, toShanghaiIso } from '../time/sh
 import { reportDigest } from './digest.js';
 import type { ActivityPolicy } from './policy.js';
 import { edgeFabricationSignal, edgeNodeReport, type EdgeFacts, type EdgeNodeReport } from './edge-signals.js';
+import { sharedClocks, sharedLives, type DriftSums, type LifecycleEvent, type OneLifeEvidence, type SharedClockEvidence } from './fleet-signals.js';
 import { deviceSignals, type DeviceEvidence, type DuplicateSerialFacts, type Signal } from './signals.js';
 import { verificationWindow } from './window.js';
 
@@ -52,6 +53,10 @@ export interface VerificationInput {
   connections: ReadonlyMap<string, ConnectionFacts>;
   /** replayed / duplicate sequence numbers per device within the window. */
   replaysByDevice: ReadonlyMap<string, number>;
+  /** Clock-drift sums per device and day of the window (SHARED_CLOCK); absent: no evidence. */
+  clockDays?: ReadonlyMap<string, readonly DriftSums[]>;
+  /** Connects, take-overs and disconnects of the devices in the window (ONE_LIFE); absent: no evidence. */
+  lifecycle?: readonly LifecycleEvent[];
   policy: ActivityPolicy;
   /** Verification time, epoch ms. Activity after it is not counted. */
   at: number;
@@ -137,9 +142,14 @@ export function verifyContract(input: VerificationInput): VerificationReport {
   }
 
   const { signals: edgeSignals, reports: edgeNodes } = edgeNodeSignals(input);
+  const ids = new Set(input.devices.map((d) => d.id));
+  const fleet: FleetEvidence = {
+    clocks: sharedClocks(new Map([...(input.clockDays ?? new Map<string, DriftSums[]>())].filter(([id]) => ids.has(id))), policy),
+    lives: sharedLives((input.lifecycle ?? []).filter((e) => ids.has(e.deviceId) && e.at <= at), policy),
+  };
   const devices = [...input.devices]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((device) => reportDevice(device, rowsByDevice.get(device.id) ?? [], input, dayIndex, lastDay, minuteOfAt, edgeSignals));
+    .map((device) => reportDevice(device, rowsByDevice.get(device.id) ?? [], input, fleet, dayIndex, lastDay, minuteOfAt, edgeSignals));
 
   const activeDevices = devices.filter((d) => d.counted).length;
   const required = input.contract.requiredDevices;
@@ -171,10 +181,16 @@ export function verifyContract(input: VerificationInput): VerificationReport {
   return report;
 }
 
+interface FleetEvidence {
+  clocks: Map<string, SharedClockEvidence>;
+  lives: Map<string, OneLifeEvidence>;
+}
+
 function reportDevice(
   device: VerificationDevice,
   rows: DeviceDayActivity[],
   input: VerificationInput,
+  fleet: FleetEvidence,
   dayIndex: Map<string, number>,
   lastDay: string,
   minuteOfAt: number,
@@ -214,6 +230,10 @@ function reportDevice(
     takeovers: conn?.takeovers ?? 0,
     sources: [...(conn?.sources ?? [])].sort(),
   };
+  const clock = fleet.clocks.get(device.id);
+  if (clock) evidence.sharedClock = clock;
+  const life = fleet.lives.get(device.id);
+  if (life) evidence.oneLife = life;
   const signals = deviceSignals(evidence, policy, at);
   const via = input.reportsVia?.get(device.id);
   const reportedVia: ReportedVia[] = [];

@@ -183,3 +183,29 @@ describe('evidence store: connection events', () => {
     expect(evidence.connections(['dev-1'], -1e15, 1e15)).toEqual([]);
   });
 });
+
+describe('evidence store: clock-drift sums', () => {
+  it('adds segments per device-day in memory, stores them on flush, and answers with both', () => {
+    const { db, reopen } = useTempDatabase();
+    const evidence = createEvidenceStore(db);
+    const day = Math.floor((at('2020-10-09T02:00:00Z') + 8 * 3600_000) / 86_400_000);
+    const segment = { deviceId: 'dev-1', dayNumber: day, samples: 10, segments: 1, sxx: 100, sxy: 2, syy: 1 };
+    evidence.addClockSegments([segment, { ...segment, samples: 5 }, { ...segment, dayNumber: day + 1 }]);
+    expect(evidence.pendingWrites()).toBe(2);
+    expect(evidence.flush()).toBe(2);
+    evidence.addClockSegments([{ ...segment, deviceId: 'dev-2' }, segment]);
+    expect(evidence.clockDays(['dev-1', 'dev-2', 'dev-3'], '2020-10-09', '2020-10-09')).toEqual(
+      new Map([
+        ['dev-1', [{ samples: 25, segments: 3, sxx: 300, sxy: 6, syy: 3 }]],
+        ['dev-2', [{ samples: 10, segments: 1, sxx: 100, sxy: 2, syy: 1 }]],
+      ]),
+    );
+    evidence.flush();
+    db.close();
+    const reopened = createEvidenceStore(reopen());
+    expect(reopened.clockDays(['dev-1'], '2020-10-09', '2020-10-10').get('dev-1')).toEqual([
+      { samples: 25, segments: 3, sxx: 300, sxy: 6, syy: 3 },
+      { samples: 10, segments: 1, sxx: 100, sxy: 2, syy: 1 },
+    ]);
+  });
+});
