@@ -4,9 +4,13 @@ import { z } from 'zod';
  * Signals that point at fraud: a device carrying one may be excluded from the count by policy
  * (`excludingSignals`) and, on the money path, needs a reviewer's acknowledgement.
  */
-export const FRAUD_SIGNAL_CODES = ['DUPLICATE_SERIAL', 'LOCKSTEP', 'SESSION_TAKEOVER', 'SEQ_REPLAY', 'CLOCK_SKEW', 'EDGE_FABRICATION', 'SHARED_CLOCK', 'ONE_LIFE'] as const;
-/** Every signal a report can carry: the fraud signals and the plain observations. */
-export const SIGNAL_CODES = [...FRAUD_SIGNAL_CODES, 'NEVER_SEEN', 'SILENT'] as const;
+export const FRAUD_SIGNAL_CODES = ['DUPLICATE_SERIAL', 'LOCKSTEP', 'SESSION_TAKEOVER', 'SEQ_REPLAY', 'CLOCK_SKEW', 'EDGE_FABRICATION', 'SHARED_CLOCK'] as const;
+/**
+ * Every signal a report can carry: the fraud signals and the observations. ONE_LIFE stays an
+ * observation until the virtual-time driver waits for disconnects to be recorded: with coarse
+ * steps it sees honest shift ends next to the next morning's reconnects (docs/detection.md).
+ */
+export const SIGNAL_CODES = [...FRAUD_SIGNAL_CODES, 'ONE_LIFE', 'NEVER_SEEN', 'SILENT'] as const;
 
 export type SignalCode = (typeof SIGNAL_CODES)[number];
 export type FraudSignalCode = (typeof FRAUD_SIGNAL_CODES)[number];
