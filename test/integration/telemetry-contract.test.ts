@@ -1,8 +1,9 @@
 /**
- * The TelemetryStore contract against both backends — SQLite on a temp-dir file and a real
- * InfluxDB 1.x server (started by global-setup.ts) — and one virtual-time scenario through
- * both, whose activity rows and verification reports must be identical; and InfluxDB killed
- * for 10 s under load (test/support/influx-outage.ts).
+ * The TelemetryStore contract against every backend — SQLite on a temp-dir file, a real
+ * InfluxDB 1.x server and a real PostgreSQL 15 (both started by global-setup.ts) — and one
+ * virtual-time scenario through all three, whose activity rows and verification reports must
+ * be identical; and InfluxDB and PostgreSQL each taken down under load
+ * (test/support/influx-outage.ts, test/support/postgres-outage.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,13 +11,17 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { openDatabase } from '../../src/db/sqlite.js';
 import { createInfluxTelemetryStore, type InfluxTelemetryStore } from '../../src/telemetry/influx/index.js';
+import { createPostgresTelemetryStore } from '../../src/telemetry/postgres/index.js';
 import { createSqliteTelemetryStore } from '../../src/telemetry/sqlite/index.js';
 import type { TelemetryStore } from '../../src/telemetry/types.js';
 import { DEFAULT_ACTIVITY_POLICY, verifyContract } from '../../src/verifier/index.js';
 import { describeInfluxOutage } from '../support/influx-outage.js';
+import { createDatabase, dropDatabase } from '../support/postgres.js';
+import { describePostgresOutage } from '../support/postgres-outage.js';
 import { at, appendInBatches, buildFleetScenario, describeTelemetryStore, plain, referenceActivity, type StoreUnderTest } from '../support/telemetry-store-contract.js';
 
 const influxUrl = inject('influxUrl');
+const postgresUrl = inject('postgresUrl');
 let databaseCounter = 0;
 
 async function makeSqliteStore(): Promise<StoreUnderTest> {
@@ -46,6 +51,19 @@ async function makeInfluxStore(): Promise<StoreUnderTest & { store: InfluxTeleme
   };
 }
 
+/** A fresh database per test on the shared server, dropped afterwards. */
+async function makePostgresStore(): Promise<StoreUnderTest> {
+  const url = await createDatabase(postgresUrl!, 'contract');
+  const store = await createPostgresTelemetryStore({ url });
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await dropDatabase(postgresUrl!, url);
+    },
+  };
+}
+
 describeTelemetryStore('sqlite (temp-dir file)', makeSqliteStore);
 // Registered only with a server: global-setup.ts fails the run without one in CI and under
 // `npm test`, and announces the omission loudly anywhere else.
@@ -53,23 +71,32 @@ if (influxUrl !== null) {
   describeTelemetryStore('influx (real InfluxDB 1.x server)', makeInfluxStore);
   describeInfluxOutage();
 }
+if (postgresUrl !== null) {
+  describeTelemetryStore('postgres (real PostgreSQL 15 server)', makePostgresStore);
+  describePostgresOutage();
+}
 
-if (influxUrl !== null) describe('the same virtual-time scenario on SQLite and InfluxDB', () => {
-  it('gives identical activity rows and identical verification reports on both stores', async () => {
+if (influxUrl !== null && postgresUrl !== null) describe('the same virtual-time scenario on SQLite, InfluxDB and PostgreSQL', () => {
+  it('gives identical activity rows and identical verification reports on the three stores', async () => {
     const heartbeats = buildFleetScenario(40, 30, '2020-10-01');
     const sqlite = await makeSqliteStore();
     const influx = await makeInfluxStore();
+    const postgres = await makePostgresStore();
     try {
       await appendInBatches(sqlite.store, heartbeats, 700);
       await appendInBatches(influx.store, heartbeats, 700);
+      // Other batch boundaries on PostgreSQL: its upsert merges device-days across batches in SQL.
+      await appendInBatches(postgres.store, heartbeats, 333);
       const ids = Array.from({ length: 40 }, (_, i) => `dev${String(i).padStart(4, '0')}`);
-      const [fromSqlite, fromInflux, fromRaw] = await Promise.all([
+      const [fromSqlite, fromInflux, fromRaw, fromPostgres] = await Promise.all([
         sqlite.store.dailyActivity(ids, '2020-10-01', '2020-10-30'),
         influx.store.dailyActivity(ids, '2020-10-01', '2020-10-30'),
         influx.store.rawDailyActivity(ids, '2020-10-01', '2020-10-30'),
+        postgres.store.dailyActivity(ids, '2020-10-01', '2020-10-30'),
       ]);
       expect(fromSqlite.length).toBeGreaterThan(900);
       expect(plain(fromInflux)).toEqual(plain(fromSqlite));
+      expect(plain(fromPostgres)).toEqual(plain(fromSqlite));
       expect(plain(fromRaw)).toEqual(plain(fromSqlite)); // the rollups agree with the raw evidence
       expect(plain(fromSqlite)).toEqual(plain(referenceActivity(heartbeats)));
 
@@ -86,12 +113,16 @@ if (influxUrl !== null) describe('the same virtual-time scenario on SQLite and I
         });
       const a = report(sqlite.store, fromSqlite);
       const b = report(influx.store, fromInflux);
+      const c = report(postgres.store, fromPostgres);
       expect(b).toEqual(a);
       expect(b.digest).toBe(a.digest);
+      expect(c).toEqual(a);
+      expect(c.digest).toBe(a.digest);
       expect(a.devices.some((d) => d.activeDays > 0)).toBe(true);
     } finally {
       await sqlite.cleanup();
       await influx.cleanup();
+      await postgres.cleanup();
     }
   });
 });

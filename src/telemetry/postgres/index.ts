@@ -1,0 +1,1 @@
+export { createPostgresTelemetryStore, type PostgresTelemetryStore } from './postgres-telemetry-store.js';
