@@ -16,7 +16,7 @@ import { createSqliteTelemetryStore } from '../../src/telemetry/sqlite/index.js'
 import type { TelemetryStore } from '../../src/telemetry/types.js';
 import { DEFAULT_ACTIVITY_POLICY, verifyContract } from '../../src/verifier/index.js';
 import { describeInfluxOutage } from '../support/influx-outage.js';
-import { createDatabase, dropDatabase } from '../support/postgres.js';
+import { createSchema } from '../support/postgres.js';
 import { describePostgresOutage } from '../support/postgres-outage.js';
 import { at, appendInBatches, buildFleetScenario, describeTelemetryStore, plain, referenceActivity, type StoreUnderTest } from '../support/telemetry-store-contract.js';
 
@@ -51,15 +51,15 @@ async function makeInfluxStore(): Promise<StoreUnderTest & { store: InfluxTeleme
   };
 }
 
-/** A fresh database per test on the shared server, dropped afterwards. */
+/** A fresh schema per test on the shared server (its own search_path), dropped afterwards. */
 async function makePostgresStore(): Promise<StoreUnderTest> {
-  const url = await createDatabase(postgresUrl!, 'contract');
-  const store = await createPostgresTelemetryStore({ url });
+  const schema = await createSchema(postgresUrl!, 'contract');
+  const store = await createPostgresTelemetryStore({ url: schema.url });
   return {
     store,
     async cleanup() {
       await store.close();
-      await dropDatabase(postgresUrl!, url);
+      await schema.drop();
     },
   };
 }
