@@ -1,1 +1,1 @@
-export { createPostgresTelemetryStore, type PostgresTelemetryStore } from './postgres-telemetry-store.js';
+export { createPostgresTelemetryStore } from './postgres-telemetry-store.js';
