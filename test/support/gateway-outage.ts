@@ -20,6 +20,8 @@ export interface GatewayOutageRun {
   during: string[];
   /** The last /healthz body seen while the backend was down. */
   lastDetail: unknown;
+  /** The contract's verification asked while the backend was down: status, Retry-After, body. */
+  verificationDuring: { status: number; retryAfter: string | null; body: unknown };
   after: string;
 }
 
@@ -36,7 +38,7 @@ export async function runGatewayOutage(options: {
   // Flood control off: it acknowledges and drops heartbeats above a device's rate by design.
   const gw = await startTestGateway({ clock: systemClock, env: { GATEWAY_DEVICE_MAX_RATE_PER_MIN: '0', ...options.env } });
   try {
-    const { devices } = await seedContract(gw, { devices: 3 });
+    const { contractId, devices } = await seedContract(gw, { devices: 3 });
     const acked = new Map(devices.map((d) => [d.id, new Set<number>()]));
     const stops = devices.map((d) =>
       publishUntilStopped(gw.mqttUrl, d, acked.get(d.id)!, { inflight: 5, ...(options.reconnectMs === undefined ? {} : { reconnectMs: options.reconnectMs }) }),
@@ -54,6 +56,8 @@ export async function runGatewayOutage(options: {
       during.push(body.status);
       lastDetail = body;
     }
+    const answer = await gw.api(`/v1/contracts/${contractId}/verification`);
+    const verificationDuring = { status: answer.status, retryAfter: answer.headers.get('retry-after'), body: await answer.json() };
     await options.bringUp();
     let after = (await healthz()).status;
     for (let i = 0; i < 40 && after !== 'ok'; i++) {
@@ -63,7 +67,7 @@ export async function runGatewayOutage(options: {
     await sleep(1_000);
     for (const stop of stops) stop();
     await gw.gateway.flush();
-    await options.check({ gw, acked, before, during, lastDetail, after });
+    await options.check({ gw, acked, before, during, lastDetail, verificationDuring, after });
     console.info(`gateway outage: ${[...acked.values()].reduce((n, s) => n + s.size, 0)} PUBACKed heartbeats; /healthz during: ${during.join(',')}`);
   } finally {
     await gw.close();
