@@ -42,7 +42,10 @@ const COUNTERS = 10;
  * recounted from that OR, the counters added, first/last seen widened, and lastSeq from whichever
  * side was received later (the batch on ties, as one-at-a-time appends would store). The SET
  * expressions all read the row as it was, so they agree with each other. Concurrent writers of
- * one device-day (several nodes) serialize on the row lock and each adds its part.
+ * one device-day (several nodes) serialize on the row lock and each adds its part; every batch
+ * takes its row locks in one global order (sorted by device id, then day, and inserted in that
+ * order), so two nodes' batches never wait on each other crosswise (a deadlock, measured with
+ * four nodes before the sort).
  */
 const UPSERT = `
   INSERT INTO telemetry_device_day AS d
@@ -51,6 +54,7 @@ const UPSERT = `
     FROM (SELECT b.*, substring($3::bytea FROM ((b.i - 1) * ${MINUTE_MAP_BYTES} + 1)::integer FOR ${MINUTE_MAP_BYTES}) AS minute_map
             FROM unnest($1::text[], $2::integer[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])
                  WITH ORDINALITY AS b(device_id, day_number, heartbeats, first_seen, last_seen, last_seq, skew_samples, skew_abs_sum_ms, coincident, i)) AS rows
+   ORDER BY i
   ON CONFLICT (device_id, day_number) DO UPDATE SET
     minute_map      = telemetry_minute_map_or(d.minute_map, excluded.minute_map),
     online_minutes  = bit_count(telemetry_minute_map_or(d.minute_map, excluded.minute_map)),
@@ -183,7 +187,9 @@ export async function createPostgresTelemetryStore(options: PostgresTelemetrySto
 
   async function append(batch: readonly Heartbeat[]): Promise<void> {
     if (batch.length === 0) return;
-    const accumulators = coalesce(batch);
+    const accumulators = coalesce(batch).sort((a, b) =>
+      a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.dayNumber - b.dayNumber,
+    );
     const n = accumulators.length;
     const deviceIds = new Array<string>(n);
     const dayNumbers = new Array<number>(n);
