@@ -1,5 +1,5 @@
 /**
- * ingest / ingest-influx: N devices publish QoS 1 heartbeats, a fixed window in flight per
+ * ingest / ingest-influx / ingest-postgres: N devices publish QoS 1 heartbeats, a fixed window in flight per
  * device, for D seconds; throughput = PUBACKs received inside the window ÷ D, summed over the
  * load processes. The gateway releases a PUBACK only after the heartbeat's batch is durably
  * committed; the reference (bare aedes) right after handling it. Rounds alternate
@@ -22,6 +22,8 @@ export interface IngestOptions {
   log?: (line: string) => void;
   /** Extra node flags for the server, e.g. ['--cpu-prof'] to profile it. */
   serverNodeArgs?: string[];
+  /** CPU ms used so far by a database the server writes to (PostgreSQL), to charge it per message too. */
+  databaseCpuMs?: () => number;
 }
 
 export interface IngestRound {
@@ -37,6 +39,8 @@ export interface IngestRound {
   serverCpu: number;
   /** Server CPU µs per acknowledged message. */
   cpuUsPerMessage: number;
+  /** The database's CPU µs per acknowledged message over the same window (NaN without `databaseCpuMs`). */
+  databaseCpuUsPerMessage: number;
   serverRssMiB: number;
   sent: number;
   ackedTotal: number;
@@ -61,8 +65,13 @@ export async function ingestRound(kind: ServerKind, round: number, options: Inge
     const connected = ready.reduce((s, r) => s + r.clients, 0);
     await sleep(500);
     const before = await server.stats();
+    const databaseBefore = options.databaseCpuMs?.() ?? Number.NaN;
     for (const l of loads) l.send({ type: 'go', durationMs: options.durationMs });
-    const after = sleep(options.durationMs).then(() => server.stats());
+    let databaseAfter = Number.NaN;
+    const after = sleep(options.durationMs).then(() => {
+      databaseAfter = options.databaseCpuMs?.() ?? Number.NaN;
+      return server.stats();
+    });
     const results = await Promise.all(loads.map((l) => l.next('published', options.durationMs + 60_000)));
     const end = await after;
     const final = await server.stats();
@@ -82,6 +91,7 @@ export async function ingestRound(kind: ServerKind, round: number, options: Inge
       p99Ms: quantile(histogram, 0.99),
       serverCpu: cpuMs / wallMs,
       cpuUsPerMessage: acked > 0 ? (cpuMs * 1000) / ((acked / seconds) * (wallMs / 1000)) : Number.NaN,
+      databaseCpuUsPerMessage: acked > 0 ? ((databaseAfter - databaseBefore) * 1000) / acked : Number.NaN,
       serverRssMiB: end.rssBytes / 2 ** 20,
       sent: results.reduce((s, r) => s + r.sent, 0),
       ackedTotal: results.reduce((s, r) => s + r.ackedTotal, 0),
@@ -96,7 +106,9 @@ export interface IngestVariant {
   label: string;
   kind: ServerKind;
   /** GATEWAY_* settings for this variant (per round, e.g. a fresh InfluxDB database). */
-  env?: (round: number) => Record<string, string>;
+  env?: (round: number) => Record<string, string> | Promise<Record<string, string>>;
+  /** See IngestOptions.databaseCpuMs. */
+  databaseCpuMs?: () => number;
 }
 
 export interface IngestFigures {
@@ -104,6 +116,7 @@ export interface IngestFigures {
   p50Ms: number;
   p99Ms: number;
   cpuUsPerMessage: number;
+  databaseCpuUsPerMessage: number;
   serverCpu: number;
   /** Every round: all devices connected, no errors, every acked heartbeat committed. */
   clean: boolean;
@@ -120,12 +133,16 @@ export async function runIngest(options: Omit<IngestOptions, 'gatewayEnv'> & { v
     const shift = (round - 1) % options.variants.length;
     const order = [...options.variants.slice(shift), ...options.variants.slice(0, shift)];
     for (const variant of order) {
-      const r = { label: variant.label, ...(await ingestRound(variant.kind, round, { ...options, gatewayEnv: variant.env?.(round) ?? {} })) };
+      const r = { label: variant.label, ...(await ingestRound(variant.kind, round, {
+          ...options,
+          gatewayEnv: (await variant.env?.(round)) ?? {},
+          ...(variant.databaseCpuMs ? { databaseCpuMs: variant.databaseCpuMs } : {}),
+        })) };
       rounds.push(r);
       say(
         `  round ${round} ${variant.label.padEnd(14)} ${Math.round(r.perSecond).toLocaleString('en').padStart(7)} acks/s` +
           `  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  server cpu ${(r.serverCpu * 100).toFixed(0)}%` +
-          `  ${r.cpuUsPerMessage.toFixed(1)} µs/msg  connected ${r.connected}${r.errors.length ? `  errors: ${r.errors.join('; ')}` : ''}`,
+          `  ${r.cpuUsPerMessage.toFixed(1)} µs/msg${Number.isNaN(r.databaseCpuUsPerMessage) ? '' : ` (+ database ${r.databaseCpuUsPerMessage.toFixed(1)} µs/msg)`}  connected ${r.connected}${r.errors.length ? `  errors: ${r.errors.join('; ')}` : ''}`,
       );
     }
   }
@@ -137,6 +154,7 @@ export async function runIngest(options: Omit<IngestOptions, 'gatewayEnv'> & { v
       p50Ms: median(of.map((r) => r.p50Ms)),
       p99Ms: median(of.map((r) => r.p99Ms)),
       cpuUsPerMessage: median(of.map((r) => r.cpuUsPerMessage)),
+      databaseCpuUsPerMessage: median(of.map((r) => r.databaseCpuUsPerMessage)),
       serverCpu: median(of.map((r) => r.serverCpu)),
       clean: of.every(
         (r) => r.connected === options.devices && r.errors.length === 0 && (r.server !== 'gateway' || r.committedTotal >= r.ackedTotal),

@@ -3,21 +3,23 @@
  * Prints the table (gateway, the reference measured in the same run, ratio, target) and writes
  * bench/results/<name>-<timestamp>.json and bench/results/latest.json. Method: BENCHMARKS.md.
  *
- * Names: ingest, ingest-influx, connect-storm, memory, verify, rules, storage, trust, edge.
+ * Names: ingest, ingest-influx, ingest-postgres, connect-storm, memory, verify, rules, storage, trust, edge.
  * BENCH_TRUST_ENTRIES overrides the audit log size of `trust` (default 1,000,000).
  * BENCH_ROUNDS overrides the rounds per comparison (default 3; 2 for connect-storm, 1 for memory).
  */
 import { influxdAvailable, startInfluxd, type InfluxdServer } from '../test/support/influxd.js';
+import { createDatabase, postgresAvailable, startPostgres, type PostgresServer } from '../test/support/postgres.js';
 import { runMemory, runStorm } from './connections.js';
 import { runEdge } from './edge.js';
 import { runIngest, type IngestVariant } from './ingest.js';
 import { formatTable, machine, writeResults, type BenchResult, type ResultRow } from './report.js';
 import { runRules } from './rules.js';
 import { influxBytesPerHeartbeat, sqliteBytesPerDeviceDay } from './storage.js';
+import { processesCpuMs } from './proc-cpu.js';
 import { runTrust } from './trust.js';
-import { runVerify } from './verify.js';
+import { runVerify, type OtherVerifyStore } from './verify.js';
 
-const ALL = ['ingest', 'ingest-influx', 'connect-storm', 'memory', 'verify', 'rules', 'storage', 'trust', 'edge'] as const;
+const ALL = ['ingest', 'ingest-influx', 'ingest-postgres', 'connect-storm', 'memory', 'verify', 'rules', 'storage', 'trust', 'edge'] as const;
 type Name = (typeof ALL)[number];
 
 const requested = process.argv.slice(2).filter((a) => a !== '--');
@@ -43,6 +45,13 @@ if (needsInflux) {
   else influxMissing = 'influxd not installed (apt-get install influxdb): InfluxDB rows not run';
 }
 
+let postgres: PostgresServer | undefined;
+let postgresMissing: string | undefined;
+if (selected.has('ingest-postgres') || selected.has('verify')) {
+  if (postgresAvailable()) postgres = await startPostgres();
+  else postgresMissing = 'PostgreSQL 15 not installed (apt-get install postgresql): PostgreSQL rows not run';
+}
+
 async function bench(name: string, fn: () => Promise<{ rows: ResultRow[]; details: unknown }>): Promise<void> {
   console.log(`\n▶ ${name}`);
   const t0 = performance.now();
@@ -62,7 +71,8 @@ async function bench(name: string, fn: () => Promise<{ rows: ResultRow[]; detail
 }
 
 try {
-  if (selected.has('ingest') || selected.has('ingest-influx')) {
+  const ingestNames = (['ingest', 'ingest-influx', 'ingest-postgres'] as const).filter((n) => selected.has(n));
+  if (ingestNames.length > 0) {
     // One interleaved series when both run: the bare-aedes rounds serve as the reference of both rows.
     const variants: IngestVariant[] = [{ label: 'bare-aedes', kind: 'bare-aedes' }];
     if (selected.has('ingest')) variants.push({ label: 'gateway', kind: 'gateway' });
@@ -70,7 +80,17 @@ try {
       const url = influx.url;
       variants.push({ label: 'gateway-influx', kind: 'gateway', env: (round) => ({ GATEWAY_STORE: 'influx', GATEWAY_INFLUX_URL: `${url}/bench_ingest_${round}` }) });
     }
-    const name = [selected.has('ingest') ? 'ingest' : '', selected.has('ingest-influx') ? 'ingest-influx' : ''].filter(Boolean).join(' + ');
+    if (selected.has('ingest-postgres') && postgres) {
+      const server = postgres;
+      variants.push({
+        label: 'gateway-postgres',
+        kind: 'gateway',
+        env: async (round) => ({ GATEWAY_STORE: 'postgres', GATEWAY_DATABASE_URL: await createDatabase(server.url, `bench_ingest_${round}`) }),
+        // PostgreSQL runs on the same two cores: its postmaster and backends, charged per heartbeat too.
+        databaseCpuMs: () => processesCpuMs(server.pids()),
+      });
+    }
+    const name = ingestNames.join(' + ');
     await bench(name, async () => {
       const run = await runIngest({ devices: 5000, durationMs: 20_000, rounds: roundsOverride ?? 3, publishers: 2, window: 2, sources: 100, variants, log });
       const ref = run.figures['bare-aedes']!;
@@ -92,6 +112,18 @@ try {
       if (selected.has('ingest-influx')) {
         if (run.figures['gateway-influx']) addRows('ingest-influx', 'gateway-influx', 0.5);
         else rows.push({ benchmark: 'ingest-influx', metric: 'heartbeats/s', unit: '/s', gateway: null, target: '≥ 0.5 × bare', met: null, note: influxMissing });
+      }
+      if (selected.has('ingest-postgres')) {
+        const g = run.figures['gateway-postgres'];
+        if (g) {
+          addRows('ingest-postgres', 'gateway-postgres', 0.5);
+          const withDatabase = g.cpuUsPerMessage + g.databaseCpuUsPerMessage;
+          const capacity = ratio(ref.cpuUsPerMessage, withDatabase);
+          rows.push(
+            { benchmark: 'ingest-postgres', metric: 'PostgreSQL CPU per heartbeat', unit: 'µs', gateway: g.databaseCpuUsPerMessage, target: '(reported)', met: null },
+            { benchmark: 'ingest-postgres', metric: 'gateway + PostgreSQL CPU per message', unit: 'µs', gateway: withDatabase, reference: ref.cpuUsPerMessage, ratio: capacity, target: '(reported)', met: null },
+          );
+        } else rows.push({ benchmark: 'ingest-postgres', metric: 'heartbeats/s', unit: '/s', gateway: null, target: '≥ 0.5 × bare', met: null, note: postgresMissing });
       }
       return { rows, details: run };
     });
@@ -126,7 +158,18 @@ try {
 
   if (selected.has('verify')) {
     await bench('verify', async () => {
-      const run = await runVerify({ sizes: [100, 1000, 5000], fleet: 20_000, runs: 5, perDay: 1, influxSizes: [1000], ...(influx ? { influxUrl: influx.url } : {}), log });
+      const otherStores: OtherVerifyStore[] = [];
+      if (influx) {
+        const url = `${influx.url}/bench_verify`;
+        const { createInfluxTelemetryStore } = await import('../src/telemetry/influx/index.js');
+        otherStores.push({ label: 'influx', sizes: [1000], open: () => createInfluxTelemetryStore({ url, retentionDays: 0, bufferMax: 2_000_000, pingIntervalMs: 0 }) });
+      }
+      if (postgres) {
+        const url = await createDatabase(postgres.url, 'bench_verify');
+        const { createPostgresTelemetryStore } = await import('../src/telemetry/postgres/index.js');
+        otherStores.push({ label: 'postgres', sizes: [1000], open: () => createPostgresTelemetryStore({ url }) });
+      }
+      const run = await runVerify({ sizes: [100, 1000, 5000], fleet: 20_000, runs: 5, perDay: 1, otherStores, log });
       const at = (n: number) => run.sqlite.find((t) => t.devices === n)!;
       const growth = at(5000).msPerDevice / at(1000).msPerDevice;
       const rows: ResultRow[] = run.sqlite.map((t) => ({
@@ -142,12 +185,15 @@ try {
         { benchmark: 'verify', metric: 'growth 1,000 → 5,000 (per-device time ratio)', unit: '×', gateway: growth, target: '~1 (linear)', met: growth <= 1.5 },
         { benchmark: 'verify', metric: `all ${run.fleet.contracts} contracts, ${run.fleet.devices.toLocaleString('en')} devices (SQLite)`, unit: 'ms', gateway: run.fleet.ms, target: '(reported)', met: null },
       );
-      const i1000 = run.influx?.find((t) => t.devices === 1000);
-      rows.push(
-        i1000
-          ? { benchmark: 'verify', metric: 'one contract, 1,000 devices × 30 d (InfluxDB)', unit: 'ms', gateway: i1000.medianMs, target: '≤ 1 s', met: i1000.medianMs <= 1000, note: `dailyActivity ${i1000.activityMs.toFixed(1)} ms` }
-          : { benchmark: 'verify', metric: 'one contract, 1,000 devices × 30 d (InfluxDB)', unit: 'ms', gateway: null, target: '≤ 1 s', met: null, note: influxMissing },
-      );
+      const otherRow = (label: string, title: string, targetMs: number, missing: string | undefined): ResultRow => {
+        const t = run.others[label]?.find((x) => x.devices === 1000);
+        const metric = `one contract, 1,000 devices × 30 d (${title})`;
+        const target = targetMs >= 1000 ? `≤ ${targetMs / 1000} s` : `≤ ${targetMs} ms`;
+        return t
+          ? { benchmark: 'verify', metric, unit: 'ms', gateway: t.medianMs, target, met: t.medianMs <= targetMs, note: `dailyActivity ${t.activityMs.toFixed(1)} ms` }
+          : { benchmark: 'verify', metric, unit: 'ms', gateway: null, target, met: null, note: missing };
+      };
+      rows.push(otherRow('influx', 'InfluxDB', 1000, influxMissing), otherRow('postgres', 'PostgreSQL', 100, postgresMissing));
       return { rows, details: run };
     });
   }
@@ -218,6 +264,7 @@ try {
   }
 } finally {
   await influx?.stop();
+  await postgres?.stop();
 }
 
 const rows = results.flatMap((r) => r.rows);

@@ -2,7 +2,7 @@
  * verify: the full verification of one contract (registry facts + dailyActivity + evidence +
  * the pure verifier) for contracts of 100 / 1,000 / 5,000 devices × 30 days, and every
  * contract of a 20,000-device fleet one after another; from SQLite, and the 1,000-device
- * contract from InfluxDB. Growth across sizes must be about linear (ms per device flat).
+ * contract from InfluxDB and from PostgreSQL. Growth across sizes must be about linear (ms per device flat).
  * In-process: no MQTT, heartbeats appended straight through the store.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -77,7 +77,14 @@ async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
   return [performance.now() - t0, value];
 }
 
-export async function runVerify(options: { sizes: number[]; fleet: number; runs: number; influxUrl?: string; influxSizes?: number[]; perDay: number; log: (s: string) => void }) {
+export interface OtherVerifyStore {
+  label: string;
+  open(): Promise<TelemetryStore>;
+  /** Which of `sizes` to write and verify on this store. */
+  sizes: number[];
+}
+
+export async function runVerify(options: { sizes: number[]; fleet: number; runs: number; otherStores?: OtherVerifyStore[]; perDay: number; log: (s: string) => void }) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-verify-'));
   const db = openDatabase(join(dir, 'gateway.db'));
   const clock = new VirtualClock(AT);
@@ -132,26 +139,26 @@ export async function runVerify(options: { sizes: number[]; fleet: number; runs:
     });
     options.log(`  sqlite all ${contracts.length} contracts of ${allIds.length} devices: ${fleetMs.toFixed(0)} ms`);
 
-    let influxTimings: VerifyTiming[] | undefined;
-    if (options.influxUrl) {
-      const { createInfluxTelemetryStore } = await import('../src/telemetry/influx/index.js');
-      const influx = await createInfluxTelemetryStore({ url: `${options.influxUrl}/bench_verify`, retentionDays: 0, bufferMax: 2_000_000, pingIntervalMs: 0 });
+    // The same contracts' activity written to each other store, then verified from it.
+    const others: Record<string, VerifyTiming[]> = {};
+    for (const other of options.otherStores ?? []) {
+      const store = await other.open();
       try {
-        influxTimings = [];
-        for (const size of options.influxSizes ?? []) {
+        others[other.label] = [];
+        for (const size of other.sizes) {
           const c = contracts[options.sizes.indexOf(size)]!;
-          const [ms, n] = await time(() => writeActivity(influx, c.ids, options.perDay));
-          options.log(`  influx: wrote ${n.toLocaleString('en')} heartbeats in ${(ms / 1000).toFixed(1)} s`);
-          const t = await measure(influx, c);
-          influxTimings.push(t);
-          options.log(`  influx ${String(t.devices).padStart(5)} devices × ${DAYS} d: median ${t.medianMs.toFixed(1)} ms (dailyActivity ${t.activityMs.toFixed(1)} ms), cold ${t.coldMs.toFixed(1)} ms`);
+          const [ms, n] = await time(() => writeActivity(store, c.ids, options.perDay));
+          options.log(`  ${other.label}: wrote ${n.toLocaleString('en')} heartbeats in ${(ms / 1000).toFixed(1)} s`);
+          const t = await measure(store, c);
+          others[other.label]!.push(t);
+          options.log(`  ${other.label} ${String(t.devices).padStart(5)} devices × ${DAYS} d: median ${t.medianMs.toFixed(1)} ms (dailyActivity ${t.activityMs.toFixed(1)} ms), cold ${t.coldMs.toFixed(1)} ms`);
         }
       } finally {
-        await influx.close();
+        await store.close();
       }
     }
     await sqlite.close();
-    return { sqlite: sqliteTimings, fleet: { contracts: contracts.length, devices: allIds.length, ms: fleetMs }, influx: influxTimings, perDay: options.perDay };
+    return { sqlite: sqliteTimings, fleet: { contracts: contracts.length, devices: allIds.length, ms: fleetMs }, others, perDay: options.perDay };
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,12 @@ export const configSchema = z
     /** How often the audit log is held to its Merkle tree and signed heads (src/trust/integrity.ts); 0 = only at start. */
     GATEWAY_AUDIT_CHECK_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
     GATEWAY_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
-    GATEWAY_STORE: z.enum(['sqlite', 'influx']).default('sqlite'),
+    GATEWAY_STORE: z.enum(['sqlite', 'influx', 'postgres']).default('sqlite'),
+    /** PostgreSQL for GATEWAY_STORE=postgres (the telemetry; the registry stays in SQLite for now). */
+    GATEWAY_DATABASE_URL: z
+      .url()
+      .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL')
+      .optional(),
     GATEWAY_INFLUX_URL: z.url().optional(),
     GATEWAY_INFLUX_RETENTION_DAYS: z.coerce.number().int().min(1).default(400),
     GATEWAY_INFLUX_BUFFER_MAX: z.coerce.number().int().min(1).default(200_000),
@@ -58,6 +63,9 @@ export const configSchema = z
     if (c.GATEWAY_STORE === 'influx' && !c.GATEWAY_INFLUX_URL) {
       ctx.addIssue({ code: 'custom', path: ['GATEWAY_INFLUX_URL'], message: 'required when GATEWAY_STORE=influx' });
     }
+    if (c.GATEWAY_STORE === 'postgres' && !c.GATEWAY_DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['GATEWAY_DATABASE_URL'], message: 'required when GATEWAY_STORE=postgres' });
+    }
     if (Boolean(c.GATEWAY_MQTT_TLS_CERT) !== Boolean(c.GATEWAY_MQTT_TLS_KEY)) {
       ctx.addIssue({
         code: 'custom',
@@ -77,7 +85,8 @@ export interface Config {
   auditCheckIntervalMs: number;
   store:
     | { kind: 'sqlite' }
-    | { kind: 'influx'; url: string; retentionDays: number; bufferMax: number };
+    | { kind: 'influx'; url: string; retentionDays: number; bufferMax: number }
+    | { kind: 'postgres'; url: string };
   commit: { intervalMs: number; maxBatch: number };
   rawRetentionDays: number;
   evidenceFlushMs: number;
@@ -136,7 +145,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             retentionDays: c.GATEWAY_INFLUX_RETENTION_DAYS,
             bufferMax: c.GATEWAY_INFLUX_BUFFER_MAX,
           }
-        : { kind: 'sqlite' },
+        : c.GATEWAY_STORE === 'postgres'
+          ? { kind: 'postgres', url: c.GATEWAY_DATABASE_URL! }
+          : { kind: 'sqlite' },
     commit: { intervalMs: c.GATEWAY_COMMIT_INTERVAL_MS, maxBatch: c.GATEWAY_COMMIT_MAX_BATCH },
     rawRetentionDays: c.GATEWAY_RAW_RETENTION_DAYS,
     evidenceFlushMs: c.GATEWAY_EVIDENCE_FLUSH_MS,

@@ -88,7 +88,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const trust = createTrust({ db, clock, log, signer, checkIntervalMs: config.auditCheckIntervalMs });
   const generatedAdminKey = registry.apiKeys.bootstrapAdmin(config.adminKey).key;
-  const { store, prune } = await openTelemetryStore(config, db, log);
+  const { store, prune } = await openTelemetryStore(config, db, log, clock);
   const evidence = createEvidenceStore(db);
   const edgeEvidence = createEdgeEvidence(db);
   const clockDrift = createClockDriftTracker(CLOCK_DRIFT);
@@ -282,11 +282,12 @@ export async function startGateway(options: GatewayOptions): Promise<ListeningGa
   }
 }
 
-/** The telemetry store of the configuration; the InfluxDB client is loaded only when configured. */
+/** The telemetry store of the configuration; the InfluxDB and PostgreSQL clients are loaded only when configured. */
 async function openTelemetryStore(
   config: Readonly<Config>,
   db: SqliteDb,
   log: Logger,
+  clock: Clock,
 ): Promise<{ store: TelemetryStore; prune?: (nowMs: number) => number }> {
   if (config.store.kind === 'influx') {
     const { createInfluxTelemetryStore } = await import('./telemetry/influx/index.js');
@@ -297,6 +298,12 @@ async function openTelemetryStore(
       bufferMax: config.store.bufferMax,
       log: log.child({ component: 'influx' }),
     });
+    return { store };
+  }
+  if (config.store.kind === 'postgres') {
+    // Telemetry only: the registry, audit log and evidence stay in the SQLite file of the data dir.
+    const { createPostgresTelemetryStore } = await import('./telemetry/postgres/index.js');
+    const store = await createPostgresTelemetryStore({ url: config.store.url, clock, log: log.child({ component: 'postgres' }) });
     return { store };
   }
   const store = createSqliteTelemetryStore({ db, rawRetentionDays: config.rawRetentionDays, log: log.child({ component: 'telemetry' }) });

@@ -3,6 +3,9 @@ import type { z } from 'zod';
 import { AppError, toAppError, type FieldError } from '../errors.js';
 import type { Logger } from '../log.js';
 
+/** Seconds a client is asked to wait after a 503: about the reconnect back-off's ceiling (5 s). */
+const RETRY_AFTER_S = 5;
+
 /** RFC 9457 problem details; `type` is a stable URN built from the error code. */
 export function sendProblem(res: Response, err: AppError): void {
   const body: Record<string, unknown> = {
@@ -14,6 +17,8 @@ export function sendProblem(res: Response, err: AppError): void {
     code: err.code,
   };
   if (err.errors) body.errors = err.errors;
+  // A 503 is a backend that is down (a telemetry database, a full buffer): say when to try again.
+  if (err.httpStatus === 503) res.set('Retry-After', String(RETRY_AFTER_S));
   res.status(err.httpStatus).type('application/problem+json').send(JSON.stringify(body));
 }
 

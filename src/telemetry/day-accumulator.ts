@@ -55,3 +55,22 @@ export function foldHeartbeat(acc: DayAccumulator, hb: Heartbeat, minute: number
   }
   if (hb.coincident) acc.coincident += 1;
 }
+
+/**
+ * Folds a batch into one accumulator per (device, Shanghai day). Day and minute come from the
+ * gateway's receive time only (SPEC: devices can lie); the device ts only feeds the skew sum.
+ * On equal receive times the later heartbeat in the batch supplies lastSeq, matching what
+ * one-at-a-time appends would store.
+ */
+export function coalesce(batch: readonly Heartbeat[]): DayAccumulator[] {
+  const byDeviceDay = new Map<string, DayAccumulator>();
+  for (const hb of batch) {
+    if (typeof hb.receivedAt !== 'number' || !Number.isFinite(hb.receivedAt)) throw new TypeError(`heartbeat of ${hb.deviceId} has no finite receivedAt`);
+    const { dayNumber, minute } = dayAndMinute(hb.receivedAt);
+    const key = `${dayNumber}|${hb.deviceId}`;
+    let acc = byDeviceDay.get(key);
+    if (acc === undefined) byDeviceDay.set(key, (acc = emptyDay(hb, dayNumber)));
+    foldHeartbeat(acc, hb, minute);
+  }
+  return [...byDeviceDay.values()];
+}

@@ -1,5 +1,5 @@
 /**
- * The telemetry contract shared by the heartbeat admission (src/services), the stores (SQLite, InfluxDB) and
+ * The telemetry contract shared by the heartbeat admission (src/services), the stores (SQLite, InfluxDB, PostgreSQL) and
  * the verifier. Activity is stored as minutes, not messages (ARCHITECTURE.md): a device-day
  * is a 1440-bit minute map plus counters.
  */
@@ -44,7 +44,7 @@ export interface StoreHealth {
 }
 
 export interface TelemetryStore {
-  readonly kind: 'sqlite' | 'influx';
+  readonly kind: 'sqlite' | 'influx' | 'postgres';
   /** Durably stores a batch. Resolves only once the batch is durable (QoS 1 PUBACK waits on it). */
   append(batch: readonly Heartbeat[]): Promise<void>;
   /**

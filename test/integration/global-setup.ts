@@ -5,7 +5,10 @@
  * - a real InfluxDB 1.x (Debian's influxd) on a free port with a temporary data dir; its
  *   URL goes to tests as `inject('influxUrl')`, each test using its own database.
  *
- * `npm test` (scripts/test.sh) installs both when missing. Anything still missing fails the
+ * - a real PostgreSQL 15 (Debian's initdb/pg_ctl) in a temporary cluster on a free port; its
+ *   URL goes to tests as `inject('postgresUrl')`, each test creating its own database.
+ *
+ * `npm test` (scripts/test.sh) installs them when missing. Anything still missing fails the
  * run in CI and under `npm test`; a bare `npx vitest` on a machine without influxd leaves the
  * InfluxDB suites out and says so loudly (issue: "when influxd is absent outside CI the suite
  * says loudly that it was skipped, in CI it fails").
@@ -13,6 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 import { INFLUXD_BIN, influxdAvailable, startInfluxd } from '../support/influxd.js';
+import { POSTGRES_BIN_DIR, postgresAvailable, startPostgres } from '../support/postgres.js';
 
 function onPath(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
@@ -32,18 +36,36 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw new Error(`${missingClients.join(' and ')} not on PATH (apt-get install mosquitto-clients, or run \`npm test\`, which installs them)`);
   }
 
-  if (!influxdAvailable()) {
-    const message = `${INFLUXD_BIN} is absent (apt-get install influxdb, or run \`npm test\`, which installs it)`;
-    if (strict) throw new Error(`${message}: the InfluxDB store tests must run here`);
-    // Outside CI and the test command only: the InfluxDB suites are not registered, and say so.
-    loud(`InfluxDB store tests SKIPPED: ${message}`);
-    project.provide('influxUrl', null);
-    return async () => undefined;
-  }
-
-  const server = await startInfluxd();
-  project.provide('influxUrl', server.url);
-  return async () => {
-    await server.stop();
+  const stops: Array<() => Promise<void>> = [];
+  const teardown = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop();
   };
+  try {
+    if (!influxdAvailable()) {
+      const message = `${INFLUXD_BIN} is absent (apt-get install influxdb, or run \`npm test\`, which installs it)`;
+      if (strict) throw new Error(`${message}: the InfluxDB store tests must run here`);
+      // Outside CI and the test command only: the InfluxDB suites are not registered, and say so.
+      loud(`InfluxDB store tests SKIPPED: ${message}`);
+      project.provide('influxUrl', null);
+    } else {
+      const server = await startInfluxd();
+      stops.push(() => server.stop());
+      project.provide('influxUrl', server.url);
+    }
+
+    if (!postgresAvailable()) {
+      const message = `${POSTGRES_BIN_DIR}/initdb is absent (apt-get install postgresql, or run \`npm test\`, which installs it)`;
+      if (strict) throw new Error(`${message}: the PostgreSQL store tests must run here`);
+      loud(`PostgreSQL store tests SKIPPED: ${message}`);
+      project.provide('postgresUrl', null);
+    } else {
+      const server = await startPostgres();
+      stops.push(() => server.stop());
+      project.provide('postgresUrl', server.url);
+    }
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+  return teardown;
 }

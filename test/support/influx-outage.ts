@@ -8,11 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInfluxTelemetryStore, type InfluxTelemetryStore } from '../../src/telemetry/influx/index.js';
 import type { Heartbeat, StoreHealth } from '../../src/telemetry/types.js';
-import { systemClock, VirtualClock } from '../../src/clock.js';
-import { startTestGateway } from './gateway.js';
+import { VirtualClock } from '../../src/clock.js';
+import { runGatewayOutage } from './gateway-outage.js';
 import { startInfluxd, type InfluxdServer } from './influxd.js';
-import { publishUntilStopped } from './qos1-load.js';
-import { seedContract } from './seed.js';
+import { sleep } from './process.js';
 import { at } from './telemetry-store-contract.js';
 
 /** Registered by test/integration/telemetry-contract.test.ts when influxd is there; starts its own server, since it kills it. */
@@ -113,54 +112,24 @@ export function describeInfluxOutage(): void {
     });
 
     it('through the gateway: /healthz says degraded while InfluxDB is down, and every PUBACKed heartbeat is stored', async () => {
-      // Real time: InfluxDB's retention policy (400 days) drops points older than that.
-      const gw = await startTestGateway({
-        clock: systemClock,
-        // Flood control off: it acknowledges and drops heartbeats above a device's rate by design.
-        env: { GATEWAY_STORE: 'influx', GATEWAY_INFLUX_URL: `${server.url}/gateway_outage`, GATEWAY_DEVICE_MAX_RATE_PER_MIN: '0' },
+      await runGatewayOutage({
+        env: { GATEWAY_STORE: 'influx', GATEWAY_INFLUX_URL: `${server.url}/gateway_outage` },
+        takeDown: () => server.kill(),
+        bringUp: () => server.restart(),
+        async check({ acked, before, during, after }) {
+          expect(before).toBe('ok');
+          expect(during.slice(4).every((s) => s === 'degraded')).toBe(true);
+          expect(after).toBe('ok');
+          // Every PUBACKed seq is a raw point in InfluxDB (some not yet PUBACKed may be there too).
+          for (const [deviceId, seqs] of acked) {
+            expect(seqs.size).toBeGreaterThan(0);
+            const stored = await storedSeqs(server.url, 'gateway_outage', deviceId);
+            expect([...seqs].filter((seq) => !stored.has(seq)), deviceId).toEqual([]);
+          }
+        },
       });
-      try {
-        const { devices } = await seedContract(gw, { devices: 3 });
-        const acked = new Map(devices.map((d) => [d.id, new Set<number>()]));
-        const stops = devices.map((d) => publishUntilStopped(gw.mqttUrl, d, acked.get(d.id)!, { inflight: 5 }));
-        const healthz = async () => ((await (await gw.api('/healthz', { key: null })).json()) as { status: string }).status;
-
-        await sleep(1_500);
-        expect(await healthz()).toBe('ok');
-        server.kill();
-        const during: string[] = [];
-        for (let i = 0; i < 20; i++) {
-          await sleep(500);
-          during.push(await healthz());
-        }
-        await server.restart();
-        let after = await healthz();
-        for (let i = 0; i < 40 && after !== 'ok'; i++) {
-          await sleep(250);
-          after = await healthz();
-        }
-        await sleep(1_000);
-        for (const stop of stops) stop();
-        await gw.gateway.flush();
-
-        expect(during.slice(4).every((s) => s === 'degraded')).toBe(true);
-        expect(after).toBe('ok');
-        // Every PUBACKed seq is a raw point in InfluxDB (some not yet PUBACKed may be there too).
-        for (const [deviceId, seqs] of acked) {
-          expect(seqs.size).toBeGreaterThan(0);
-          const stored = await storedSeqs(server.url, 'gateway_outage', deviceId);
-          expect([...seqs].filter((seq) => !stored.has(seq)), deviceId).toEqual([]);
-        }
-        console.info(`gateway influx outage: ${[...acked.values()].reduce((n, s) => n + s.size, 0)} PUBACKed heartbeats stored; /healthz during: ${during.join(',')}`);
-      } finally {
-        await gw.close();
-      }
     });
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Raw heartbeat seqs of a device, paged: InfluxDB 1.x answers at most 10,000 rows per query (max-row-limit). */

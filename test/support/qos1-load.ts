@@ -9,10 +9,16 @@ import { decodeDayCounters, viewOf } from '../../src/telemetry/sqlite/day-counte
  * acknowledged seq. Seqs are `seqBase + round × 100 + k`, so runs with different bases never
  * collide. Returns a stop function.
  */
-export function publishUntilStopped(url: string, device: SeededDevice, acked: Set<number>, options: { seqBase?: number; inflight?: number } = {}) {
+export function publishUntilStopped(
+  url: string,
+  device: SeededDevice,
+  acked: Set<number>,
+  options: { seqBase?: number; inflight?: number; reconnectMs?: number } = {},
+) {
   const seqBase = options.seqBase ?? 0;
   const inflight = options.inflight ?? 20;
-  const client = mqtt.connect(url, { clientId: device.id, username: device.id, password: device.token, reconnectPeriod: 0 });
+  // `reconnectMs`: come back after the gateway closed the connection (it does when a heartbeat cannot be stored).
+  const client = mqtt.connect(url, { clientId: device.id, username: device.id, password: device.token, reconnectPeriod: options.reconnectMs ?? 0 });
   let round = 0;
   let stopped = false;
   client.on('error', () => undefined);

@@ -1,7 +1,7 @@
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { migrate, type SqliteDb } from '../../db/sqlite.js';
-import { dayAndMinute, emptyDay, foldHeartbeat, type DayAccumulator } from '../day-accumulator.js';
+import { coalesce, type DayAccumulator } from '../day-accumulator.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../../time/shanghai.js';
 import { MINUTE_MAP_BYTES, type ActivityOptions, type DeviceDayActivity, type Heartbeat, type StoreHealth, type TelemetryStore } from '../types.js';
 import { countMinutes, orInto } from '../../activity/index.js';
@@ -324,25 +324,6 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
       return Promise.resolve();
     },
   };
-}
-
-/**
- * Folds a batch into one accumulator per (device, Shanghai day). Day and minute come from the
- * gateway's receive time only (SPEC: devices can lie); the device ts only feeds the skew sum.
- * On equal receive times the later heartbeat in the batch supplies lastSeq, matching what
- * one-at-a-time appends would store.
- */
-export function coalesce(batch: readonly Heartbeat[]): DayAccumulator[] {
-  const byDeviceDay = new Map<string, DayAccumulator>();
-  for (const hb of batch) {
-    if (!isFiniteNumber(hb.receivedAt)) throw new TypeError(`heartbeat of ${hb.deviceId} has no finite receivedAt`);
-    const { dayNumber, minute } = dayAndMinute(hb.receivedAt);
-    const key = `${dayNumber}|${hb.deviceId}`;
-    let acc = byDeviceDay.get(key);
-    if (acc === undefined) byDeviceDay.set(key, (acc = emptyDay(hb, dayNumber)));
-    foldHeartbeat(acc, hb, minute);
-  }
-  return [...byDeviceDay.values()];
 }
 
 function accumulatorRow(acc: DayAccumulator): DayRow {

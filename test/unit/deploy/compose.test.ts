@@ -12,7 +12,7 @@ import { configSchema, loadConfig } from '../../../src/config.js';
 const root = new URL('../../../', import.meta.url);
 const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8')) as {
   services: Record<string, {
-    build?: unknown; image?: string; ports?: string[]; environment?: Record<string, string>; volumes?: string[];
+    build?: unknown; image?: string; profiles?: string[]; ports?: string[]; environment?: Record<string, string>; volumes?: string[];
     depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] };
   }>;
   volumes: Record<string, unknown>;
@@ -20,6 +20,8 @@ const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8'))
 const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
 const gateway = compose.services.gateway!;
 const influxdb = compose.services.influxdb!;
+const gatewayPostgres = compose.services['gateway-postgres']!;
+const postgres = compose.services.postgres!;
 
 /** Compose interpolation `${NAME:-default}` as docker compose does it with NAME unset. */
 function interpolate(value: string): string {
@@ -27,8 +29,14 @@ function interpolate(value: string): string {
 }
 
 describe('docker-compose.yml', () => {
-  it('has a gateway built from the Dockerfile and an InfluxDB 1.8 service', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'influxdb']);
+  it('has a gateway built from the Dockerfile and an InfluxDB 1.8 service, and PostgreSQL with its gateway behind the postgres profile', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'gateway-postgres', 'influxdb', 'postgres']);
+    expect(gateway.profiles).toBeUndefined();
+    expect(influxdb.profiles).toBeUndefined();
+    expect(gatewayPostgres.profiles).toEqual(['postgres']);
+    expect(postgres.profiles).toEqual(['postgres']);
+    expect(gatewayPostgres.build).toBe('.');
+    expect(postgres.image).toBe('postgres:15-bookworm');
     expect(gateway.build).toBe('.');
     expect(influxdb.image).toBe('influxdb:1.8');
   });
@@ -36,12 +44,17 @@ describe('docker-compose.yml', () => {
   it('publishes MQTT 1883 and HTTP 8080 on the gateway only', () => {
     expect(gateway.ports).toEqual(expect.arrayContaining(['1883:1883', '8080:8080']));
     expect(influxdb.ports).toBeUndefined();
+    // Both gateways may run at once (profile postgres adds the second): no port published twice.
+    expect(gatewayPostgres.ports).toEqual(expect.arrayContaining(['1884:1883', '8081:8080']));
+    expect(postgres.ports).toBeUndefined();
   });
 
   it('gives each service a named volume', () => {
     expect(gateway.volumes).toContain('gateway-data:/data');
     expect(influxdb.volumes).toContain('influxdb-data:/var/lib/influxdb');
-    expect(Object.keys(compose.volumes).sort()).toEqual(['gateway-data', 'influxdb-data']);
+    expect(gatewayPostgres.volumes).toContain('gateway-postgres-data:/data');
+    expect(postgres.volumes).toContain('postgres-data:/var/lib/postgresql/data');
+    expect(Object.keys(compose.volumes).sort()).toEqual(['gateway-data', 'gateway-postgres-data', 'influxdb-data', 'postgres-data']);
   });
 
   it('sets only variables the config schema knows, and they parse to an influx-backed gateway', () => {
@@ -61,6 +74,25 @@ describe('docker-compose.yml', () => {
     expect(url.pathname).toBe('/heartbeats');
     expect(gateway.depends_on).toEqual({ influxdb: { condition: 'service_healthy' } });
     expect(influxdb.healthcheck?.test).toEqual(['CMD', 'influx', '-execute', 'SHOW DATABASES']);
+  });
+
+  it('configures the second gateway for the postgres service: GATEWAY_STORE=postgres, its database URL, started once PostgreSQL is healthy', () => {
+    const env = gatewayPostgres.environment!;
+    const known = Object.keys(configSchema.shape);
+    for (const key of Object.keys(env)) expect(known, `${key} is not in configSchema`).toContain(key);
+    const config = loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)])));
+    expect(config.store).toEqual({ kind: 'postgres', url: 'postgres://gateway:gateway@postgres:5432/gateway' });
+    const url = new URL(interpolate(env.GATEWAY_DATABASE_URL!));
+    expect([url.hostname, url.port, url.pathname, url.username]).toEqual(['postgres', '5432', '/gateway', postgres.environment!.POSTGRES_USER]);
+    expect(url.password).toBe(interpolate(postgres.environment!.POSTGRES_PASSWORD!));
+    expect(`/${postgres.environment!.POSTGRES_DB}`).toBe(url.pathname);
+    expect(gatewayPostgres.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+    expect(postgres.healthcheck?.test).toEqual(['CMD', 'pg_isready', '-U', 'gateway', '-d', 'gateway']);
+  });
+
+  it('refuses GATEWAY_STORE=postgres without a postgres:// GATEWAY_DATABASE_URL', () => {
+    expect(() => loadConfig({ GATEWAY_STORE: 'postgres' })).toThrow(/GATEWAY_DATABASE_URL: required when GATEWAY_STORE=postgres/);
+    expect(() => loadConfig({ GATEWAY_STORE: 'postgres', GATEWAY_DATABASE_URL: 'mysql://db/gateway' })).toThrow(/GATEWAY_DATABASE_URL: must be a postgres/);
   });
 
   it('health-checks the gateway on /healthz of the HTTP port it publishes', () => {

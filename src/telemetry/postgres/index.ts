@@ -1,0 +1,1 @@
+export { createPostgresTelemetryStore } from './postgres-telemetry-store.js';
