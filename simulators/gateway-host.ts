@@ -23,6 +23,12 @@ export interface GatewayHost {
    * Resolves to the processed count.
    */
   settle(published: number, timeoutMs?: number): Promise<number>;
+  /**
+   * Waits until the broker holds at most `connected` connections, so disconnects the fleet made
+   * are recorded (with their time) before the driver moves the clock on; gives up after
+   * `timeoutMs`. Resolves to the count it saw.
+   */
+  settleConnections(connected: number, timeoutMs?: number): Promise<number>;
   /** The telemetry store's activity rows (TelemetryStore.dailyActivity), for tests and reports. */
   dailyActivity(deviceIds: readonly string[], fromDay: string, toDay: string): Promise<DeviceDayActivity[]>;
   close(): Promise<void>;
@@ -63,6 +69,14 @@ export async function hostGateway(env: Record<string, string | undefined>, clock
         if (n >= published || monotonicMs() > deadline) return n;
       }
     },
+    async settleConnections(connected, timeoutMs = SETTLE_TIMEOUT_MS) {
+      const deadline = monotonicMs() + timeoutMs;
+      for (;;) {
+        const n = gateway.broker.aedes.connectedClients;
+        if (n <= connected || monotonicMs() > deadline) return n;
+        await nextTurn();
+      }
+    },
     dailyActivity: (deviceIds, fromDay, toDay) => gateway.store.dailyActivity(deviceIds, fromDay, toDay),
     close: () => gateway.close(),
   };
@@ -77,7 +91,7 @@ export interface GatewayWorkerData {
   clock: SharedArrayBuffer;
 }
 
-export type WorkerMethod = 'flush' | 'processed' | 'settle' | 'dailyActivity' | 'close';
+export type WorkerMethod = 'flush' | 'processed' | 'settle' | 'settleConnections' | 'dailyActivity' | 'close';
 
 export interface WorkerRequest {
   id: number;

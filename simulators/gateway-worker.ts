@@ -18,6 +18,7 @@ function serve(host: GatewayHost): void {
     flush: () => host.flush(),
     processed: () => host.processed(),
     settle: ([published, timeoutMs]) => host.settle(published as number, timeoutMs as number | undefined),
+    settleConnections: ([connected, timeoutMs]) => host.settleConnections(connected as number, timeoutMs as number | undefined),
     dailyActivity: ([ids, fromDay, toDay]) => host.dailyActivity(ids as string[], fromDay as string, toDay as string),
     close: () => host.close(),
   };

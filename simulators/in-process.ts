@@ -37,6 +37,8 @@ export interface InProcessGateway {
   httpUrl: string;
   /** Waits until the gateway has processed `published` heartbeats in total (QoS 0 barrier). */
   settle(published: number): Promise<void>;
+  /** Waits until the gateway holds at most `connected` connections (the disconnect barrier). */
+  settleConnections(connected: number): Promise<void>;
   /** Why the gateway's thread died, if it did (never set by close()). */
   readonly failure: Error | undefined;
   /** Called once if the gateway's thread dies unexpectedly, e.g. to end connections waiting for a PUBACK. */
@@ -98,6 +100,9 @@ export async function startInProcessGateway(options: {
     httpUrl,
     async settle(published) {
       await gateway.settle(published);
+    },
+    async settleConnections(connected) {
+      await gateway.settleConnections(connected);
     },
     get failure() {
       return worker?.failure;
@@ -227,6 +232,7 @@ async function startGatewayWorker(env: Record<string, string | undefined>, clock
     flush: () => call('flush'),
     processed: () => call('processed'),
     settle: (published, timeoutMs) => call('settle', published, timeoutMs),
+    settleConnections: (connected, timeoutMs) => call('settleConnections', connected, timeoutMs),
     dailyActivity: (deviceIds, fromDay, toDay) => call('dailyActivity', [...deviceIds], fromDay, toDay),
     async close() {
       if (gone) return;

@@ -75,7 +75,7 @@ export async function simulateVirtual(
     const check = () => {
       if (gw.failure) throw gw.failure;
     };
-    const result = await runVirtual({ clock: gw.clock, devices, stats, start, end, tickMs: scenario.tickMs, settle: gw.settle, onTick: progress.update, check });
+    const result = await runVirtual({ clock: gw.clock, devices, stats, start, end, tickMs: scenario.tickMs, settle: gw.settle, settleConnections: gw.settleConnections, onTick: progress.update, check });
     await gw.gateway.flush();
     const seconds = (monotonicMs() - t0) / 1000;
     progress.done();

@@ -25,6 +25,12 @@ export interface VirtualRunOptions {
    * total; needed for QoS 0, which has no acknowledgement to wait for.
    */
   settle?: (published: number) => Promise<void>;
+  /**
+   * Resolves once the gateway holds at most `connected` connections: a tick's disconnects are
+   * recorded at the tick's time, not at whatever time the clock has moved on to (ONE_LIFE reads
+   * the moments of drops; a shift end must not look like it happened at the next morning).
+   */
+  settleConnections?: (connected: number) => Promise<void>;
   onTick?: (simulatedMs: number) => void;
   /** Called before every tick; throws to stop the run (e.g. the gateway's thread died). */
   check?: () => void;
@@ -50,6 +56,7 @@ export async function runVirtual(o: VirtualRunOptions): Promise<VirtualRunResult
   };
   let ticks = 0;
   let published = 0;
+  let disconnectsSeen = o.stats.disconnects;
   for (let tick = takeTick(); tick; ) {
     o.check?.();
     const { tickStart, entries } = tick;
@@ -76,6 +83,8 @@ export async function runVirtual(o: VirtualRunOptions): Promise<VirtualRunResult
       if (entries[i]![0].device.qos === 0) atQos0 += c;
     });
     if (atQos0 > 0 && o.settle) await o.settle(published);
+    if (o.stats.disconnects > disconnectsSeen && o.settleConnections) await o.settleConnections(o.stats.connected);
+    disconnectsSeen = o.stats.disconnects;
     ticks++;
     o.onTick?.(tickStart);
     tick = following;
