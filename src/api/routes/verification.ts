@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedInstant } from '../../time/instant.js';
 import type { Clock } from '../../clock.js';
 import { notFound } from '../../errors.js';
 import { canSeeContract } from '../../registry/index.js';
@@ -19,7 +20,7 @@ export interface VerificationRouteDeps {
 
 export const contractIdParams = z.object({ id: z.string().min(1).max(64) });
 
-const instant = z.iso.datetime({ offset: true }).describe('ISO-8601 with offset; defaults to now');
+const instant = boundedInstant().describe('ISO-8601 with offset, 2000–2099; defaults to now');
 
 export const verificationQuery = z.object({
   at: instant.optional(),
