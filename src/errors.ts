@@ -35,6 +35,9 @@ export const ERROR_CATALOGUE = {
   GW_ERR_REGISTRY_UNKNOWN_REFERENCE: { status: 400, title: 'Reference to an unknown record' },
   GW_ERR_REGISTRY_KEY_SUPPLIER: { status: 400, title: 'Supplier binding of an API key is wrong' },
   GW_ERR_REGISTRY_ADMIN_KEY: { status: 500, title: 'Configured admin key has another role' },
+  GW_ERR_REGISTRY_ADMIN_KEY_REVOKED: { status: 500, title: 'Configured admin key was revoked' },
+  GW_ERR_REGISTRY_LAST_ADMIN_KEY: { status: 409, title: 'Last live admin key' },
+  GW_ERR_REGISTRY_KEY_EXPIRY: { status: 400, title: 'API key expiry not in the future' },
   GW_ERR_REGISTRY_BAD_QUOTA: { status: 400, title: 'Invalid quota' },
 
   GW_ERR_AUDIT_PROOF_RANGE: { status: 400, title: 'No proof for these tree sizes or leaf index' },

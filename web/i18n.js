@@ -23,7 +23,7 @@ const STRINGS = {
     summaryContracts: '合同数', summaryPassing: '通过核验的合同', summaryOnline: '今日在线设备',
     summaryRegistered: '已注册设备', summaryVoucher: '所列合同服务券合计',
     filterCity: '城市', filterItem: '目录项', filterStatus: '核验结果', search: '搜索企业', shown: (n, m) => `显示 ${n} / ${m} 份合同`,
-    noRows: '没有符合条件的合同', verifiedAt: (at) => `核验时间：${at}`, sortBy: (l) => `按“${l}”排序`,
+    noRows: '没有符合条件的合同', verifiedAt: (at) => `核验时间：${at}`, keyExpires: (at) => `密钥到期：${at}`, sortBy: (l) => `按“${l}”排序`,
     // detail
     back: '← 返回列表', detail: '合同详情', contractId: '合同编号', contractAmount: '合同金额', appliedAt: '申领时间',
     gauge: '有效设备 / 应接入设备', registered: '已注册', shortBy: (n) => `还差 ${n} 台`, enough: '已达标',
@@ -150,7 +150,7 @@ const STRINGS = {
     summaryContracts: 'Contracts', summaryPassing: 'Contracts passing', summaryOnline: 'Devices online today',
     summaryRegistered: 'Registered devices', summaryVoucher: 'Vouchers listed',
     filterCity: 'City', filterItem: 'Item', filterStatus: 'Verification', search: 'Search enterprise', shown: (n, m) => `${n} of ${m} contracts`,
-    noRows: 'No contracts match', verifiedAt: (at) => `verified at ${at}`, sortBy: (l) => `Sort by ${l}`,
+    noRows: 'No contracts match', verifiedAt: (at) => `verified at ${at}`, keyExpires: (at) => `key expires ${at}`, sortBy: (l) => `Sort by ${l}`,
     back: '← Back to list', detail: 'Contract', contractId: 'Contract id', contractAmount: 'Contract amount', appliedAt: 'Applied at',
     gauge: 'Active / required devices', registered: 'registered', shortBy: (n) => `${n} short`, enough: 'threshold met',
     policy: 'Policy in force', policyWindow: 'Window', policyWindowDays: 'Window days', policyMinActiveDays: 'Min. active days',

@@ -232,7 +232,11 @@ export const programQuotasSchema = z
 // ── API keys ─────────────────────────────────────────────────────────────────────────────
 
 export const apiKeyCreateSchema = z
-  .object({ role: roleSchema, supplierId: idSchema.optional() })
+  .object({
+    role: roleSchema,
+    supplierId: idSchema.optional(),
+    expiresAt: instantIn.optional().describe('when the key stops working (must be in the future); no expiry when absent'),
+  })
   .meta({ id: 'ApiKeyCreate' });
 
 export const apiKeySchema = z
@@ -242,6 +246,7 @@ export const apiKeySchema = z
     supplierId: z.string().nullable(),
     createdAt: instantOut,
     revokedAt: instantOut.nullable(),
+    expiresAt: instantOut.nullable(),
   })
   .meta({ id: 'ApiKey' });
 
@@ -252,6 +257,7 @@ export const issuedApiKeySchema = z
     role: roleSchema,
     supplierId: z.string().nullable(),
     createdAt: instantOut,
+    expiresAt: instantOut.nullable(),
   })
   .meta({ id: 'IssuedApiKey' });
 

@@ -71,12 +71,17 @@ export const metaRoutes = [
       200: {
         description: 'principal',
         schema: z
-          .object({ keyId: z.string(), role: z.enum(['admin', 'reviewer', 'supplier']), supplierId: z.string().optional() })
+          .object({
+            keyId: z.string(),
+            role: z.enum(['admin', 'reviewer', 'supplier']),
+            supplierId: z.string().optional(),
+            expiresAt: z.string().nullable().describe('when this key stops working (ISO, +08:00); null = no expiry'),
+          })
           .meta({ id: 'Principal' }),
       },
     },
     handler({ principal }) {
-      return { status: 200, body: principal };
+      return { status: 200, body: { ...principal!, expiresAt: principal!.expiresAt ?? null } };
     },
   }),
   route({

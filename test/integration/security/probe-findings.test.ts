@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../src/clock.js';
-import { startTestGateway, type TestGateway } from '../../support/gateway.js';
+import { startTestGateway, TEST_ADMIN_KEY, type TestGateway } from '../../support/gateway.js';
 import { seedContract, type SeededContract } from '../../support/seed.js';
 
 /**
@@ -74,5 +77,67 @@ describe('instants (point 4)', () => {
     const { path, body } = route.request('2020-10-20T09:00:00+08:00');
     const res = await gw.api(path, body === undefined ? {} : { body });
     expect(res.status, await res.text()).toBeLessThan(300);
+  });
+});
+
+describe('API keys (point 5)', () => {
+  it('refuses to revoke the last live admin key (409), and revokes an admin key while another is left', async () => {
+    const keys = await gw.json<{ items: { id: string; role: string; revokedAt: string | null }[] }>('/v1/api-keys');
+    const bootstrap = keys.items.find((k) => k.role === 'admin' && k.revokedAt === null)!;
+    const last = await gw.api(`/v1/api-keys/${bootstrap.id}`, { method: 'DELETE' });
+    expect(last.status).toBe(409);
+    expect(await last.json()).toMatchObject({ code: 'GW_ERR_REGISTRY_LAST_ADMIN_KEY' });
+    expect((await gw.api('/v1/me')).status).toBe(200);
+
+    const second = await gw.json<{ id: string; key: string }>('/v1/api-keys', { body: { role: 'admin' } });
+    expect((await gw.api(`/v1/api-keys/${second.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await gw.api('/v1/me', { key: second.key })).status).toBe(401);
+  });
+
+  it('issues keys with an optional expiry that /v1/me and the key list show; an expired key is 401', async () => {
+    const now = gw.clock.now();
+    const expiresAt = new Date(now + 3_600_000).toISOString();
+    const issued = await gw.json<{ id: string; key: string; expiresAt: string | null }>('/v1/api-keys', { body: { role: 'reviewer', expiresAt } });
+    expect(Date.parse(issued.expiresAt!)).toBe(Date.parse(expiresAt));
+    const me = await gw.json('/v1/me', { key: issued.key });
+    expect(Date.parse(me.expiresAt)).toBe(Date.parse(expiresAt));
+    expect((await gw.json('/v1/me')).expiresAt).toBeNull();
+    const listed = (await gw.json<{ items: { id: string; expiresAt: string | null }[] }>('/v1/api-keys?limit=1000')).items.find((k) => k.id === issued.id);
+    expect(Date.parse(listed!.expiresAt!)).toBe(Date.parse(expiresAt));
+
+    (gw.clock as VirtualClock).advance(3_600_000);
+    const expired = await gw.api('/v1/me', { key: issued.key });
+    expect(expired.status).toBe(401);
+    expect((await expired.json()).detail).toMatch(/expired/);
+    (gw.clock as VirtualClock).set(now);
+  });
+
+  it('refuses an expiry that is not in the future', async () => {
+    const res = await gw.api('/v1/api-keys', { body: { role: 'reviewer', expiresAt: new Date(gw.clock.now() - 1000).toISOString() } });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify((await res.json()).errors)).toContain('body.expiresAt');
+  });
+
+  it('refuses to start with a configured GATEWAY_ADMIN_KEY that was revoked, saying how to recover', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gw-revoked-admin-'));
+    try {
+      const first = await startTestGateway({ dataDir });
+      const other = await first.json<{ id: string; key: string }>('/v1/api-keys', { body: { role: 'admin' } });
+      const bootstrapId = (await first.json('/v1/me')).keyId as string;
+      expect((await first.api(`/v1/api-keys/${bootstrapId}`, { method: 'DELETE', key: other.key })).status).toBe(204);
+      await first.close();
+
+      await expect(startTestGateway({ dataDir })).rejects.toThrow(new RegExp(`GATEWAY_ADMIN_KEY.*${bootstrapId}.*revoked.*new value`, 's'));
+      // The revoked key stays revoked; the other admin key is untouched; a new value recovers.
+      const recovered = await startTestGateway({ dataDir, env: { GATEWAY_ADMIN_KEY: 'a-brand-new-admin-key-0123456789' } });
+      expect((await recovered.api('/v1/me', { key: TEST_ADMIN_KEY })).status).toBe(401);
+      expect((await recovered.api('/v1/me', { key: other.key })).status).toBe(200);
+      expect((await recovered.api('/v1/me', { key: 'a-brand-new-admin-key-0123456789' })).status).toBe(200);
+      const audit = await recovered.json('/v1/audit?limit=1000', { key: other.key });
+      expect(audit.items.map((e: { action: string }) => e.action)).not.toContain('api-key.reinstate');
+      await recovered.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
