@@ -25,7 +25,7 @@ export interface BrokerDeps {
   admitHeartbeat: AdmitHeartbeat;
   metrics: Metrics;
   log: Logger;
-  /** Decides at TCP accept / CONNECT time whether an address may connect (flood control). */
+  /** Decides at TCP accept whether an address may open another connection now (a token bucket). */
   admitConnection?: (source: string) => boolean;
   /** Per-device flapping bans (broker/flood-control.ts); address admission goes through `admitConnection`. */
   flapping?: Pick<FloodControl, 'deviceBanned' | 'recordDeviceConnect'>;
@@ -34,6 +34,8 @@ export interface BrokerDeps {
     isEdgeNode(clientId: string): boolean;
     open(edgeNodeId: string, source: string): EdgeSession | undefined;
   };
+  /** Address bans from failed authentications, which a correct token passes (broker/flood-control.ts). */
+  authFailures?: Pick<FloodControl, 'addressBanned' | 'recordAuthFailure' | 'admitAuthFailedEvidence'>;
 }
 
 /** The broker's limits; their defaults live in src/config.ts (GATEWAY_MQTT_*). */
@@ -67,6 +69,7 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
         log.error({ err, deviceId: event.deviceId, kind: event.kind }, 'connection event not recorded');
       }
     },
+    countRejection: (deviceId, atMs, reason) => deps.connections.countRejection(deviceId, atMs, reason),
   };
   const contexts = new WeakMap<Client, IngestContext>();
   const edgeSessions = new WeakMap<Client, { session: EdgeSession; source: string }>();
@@ -80,6 +83,7 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     clock,
     metrics,
     log,
+    ...(deps.authFailures ? { authFailures: deps.authFailures } : {}),
     onAuthenticated(client, deviceId) {
       if (deps.edge?.isEdgeNode(deviceId)) return openEdge(client, deviceId);
       const facts = directory.facts(deviceId);
@@ -170,7 +174,9 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     const raw = socket.remoteAddress ?? 'unknown';
     const source = raw.startsWith('::ffff:') ? raw.slice(7) : raw;
     if (deps.admitConnection && !deps.admitConnection(source)) {
-      metrics.mqttConnectionsRefused.inc({ reason: 'banned-address' });
+      // The address's connection bucket is empty: closed before a byte is read, no ban; the
+      // device's next attempt finds a token (flood-control.ts).
+      metrics.mqttConnectionsRefused.inc({ reason: 'rate-limited' });
       socket.on('error', () => undefined);
       socket.destroy();
       return;

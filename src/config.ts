@@ -40,8 +40,15 @@ export const configSchema = z
     /** Flood control (broker/flood-control.ts, SECURITY.md); 0 turns a limit off. */
     GATEWAY_DEVICE_MAX_RATE_PER_MIN: z.coerce.number().int().min(0).default(120),
     GATEWAY_DEVICE_BURST: z.coerce.number().int().min(1).default(20),
-    GATEWAY_CONN_RATE_PER_ADDR: z.coerce.number().int().min(0).default(1000),
+    /** Accepted MQTT connections per address: a token bucket refilled at RATE per WINDOW, BURST deep; never a ban. */
+    GATEWAY_CONN_RATE_PER_ADDR: z.coerce.number().int().min(0).default(6000),
     GATEWAY_CONN_RATE_WINDOW_S: z.coerce.number().int().min(1).default(60),
+    GATEWAY_CONN_BURST_PER_ADDR: z.coerce.number().int().min(1).default(1000),
+    /** Failed MQTT authentications per address per window before a ban (a correct token still gets in). */
+    GATEWAY_AUTH_FAILURES_PER_ADDR: z.coerce.number().int().min(0).default(100),
+    GATEWAY_AUTH_FAILURE_WINDOW_S: z.coerce.number().int().min(1).default(60),
+    /** `auth-failed` evidence rows per device per minute; the excess is counted, not stored. */
+    GATEWAY_AUTH_FAILED_EVIDENCE_PER_MIN: z.coerce.number().int().min(0).default(10),
     GATEWAY_FLAP_CONNECTS: z.coerce.number().int().min(0).default(15),
     GATEWAY_FLAP_WINDOW_S: z.coerce.number().int().min(1).default(60),
     GATEWAY_BAN_SECONDS: z.coerce.number().int().min(1).default(300),
@@ -88,6 +95,10 @@ export interface Config {
     deviceBurst: number;
     connectsPerAddress: number;
     connectWindowMs: number;
+    connectBurst: number;
+    authFailuresPerAddress: number;
+    authFailureWindowMs: number;
+    authFailedEvidencePerMin: number;
     flapConnects: number;
     flapWindowMs: number;
     banMs: number;
@@ -147,6 +158,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deviceBurst: c.GATEWAY_DEVICE_BURST,
       connectsPerAddress: c.GATEWAY_CONN_RATE_PER_ADDR,
       connectWindowMs: c.GATEWAY_CONN_RATE_WINDOW_S * 1000,
+      connectBurst: c.GATEWAY_CONN_BURST_PER_ADDR,
+      authFailuresPerAddress: c.GATEWAY_AUTH_FAILURES_PER_ADDR,
+      authFailureWindowMs: c.GATEWAY_AUTH_FAILURE_WINDOW_S * 1000,
+      authFailedEvidencePerMin: c.GATEWAY_AUTH_FAILED_EVIDENCE_PER_MIN,
       flapConnects: c.GATEWAY_FLAP_CONNECTS,
       flapWindowMs: c.GATEWAY_FLAP_WINDOW_S * 1000,
       banMs: c.GATEWAY_BAN_SECONDS * 1000,

@@ -172,6 +172,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
           );
         },
       },
+      authFailures: flood,
     },
     config.mqttLimits,
   );

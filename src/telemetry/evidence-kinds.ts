@@ -5,7 +5,11 @@ export const CONNECTION_KINDS = ['connect', 'disconnect', 'takeover', 'auth-fail
 export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
 export const connectionKindSchema = z.enum(CONNECTION_KINDS);
 
-/** Why a heartbeat was refused; each is counted per device-day (evidence) and in /metrics. */
+/**
+ * Why a heartbeat was refused; each is counted per device-day (evidence) and in /metrics. One
+ * more counts what is not a heartbeat: `auth-failed-unrecorded`, failed CONNECTs of a device
+ * beyond the auth-failed rows stored per minute (broker/flood-control.ts).
+ */
 export const REJECTION_REASONS = [
   'payload-too-large',
   'invalid-json',
@@ -22,5 +26,6 @@ export const REJECTION_REASONS = [
   'sparkplug-stale-ndeath',
   'unbound-device',
   'device-disabled',
+  'auth-failed-unrecorded',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -1,9 +1,14 @@
+import mqtt from 'mqtt';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../src/clock.js';
+import { RawMqtt, counterValues } from '../../support/fuzz.js';
 import { startTestGateway, TEST_ADMIN_KEY, type TestGateway } from '../../support/gateway.js';
+import { connectDevice } from '../../support/mqtt-devices.js';
 import { seedContract, type SeededContract } from '../../support/seed.js';
 
 /**
@@ -141,3 +146,123 @@ describe('API keys (point 5)', () => {
     }
   });
 });
+
+describe('flood control: an unauthenticated neighbour, honest NATs (point 3)', () => {
+  let fgw: TestGateway;
+  let clock: VirtualClock;
+  let fleet: SeededContract;
+
+  beforeAll(async () => {
+    clock = new VirtualClock('2020-10-20T09:00:00+08:00');
+    fgw = await startTestGateway({ clock }); // the defaults the probe met
+    fleet = await seedContract(fgw, { devices: 2 });
+  });
+  afterAll(async () => fgw?.close());
+
+  async function metric(name: string, labels: string): Promise<number> {
+    return counterValues(await fgw.gateway.metrics.registry.metrics(), name).get(labels) ?? 0;
+  }
+
+  it('1,000 bad-token CONNECTs from one address: the honest device behind it still connects; evidence rows capped per device and minute, the rest counted', async () => {
+    const nat = '127.0.3.1';
+    const victim = fleet.devices[0]!;
+    const rowsBefore = (fgw.gateway.db.prepare("SELECT count(*) AS n FROM evidence_connection WHERE kind = 'auth-failed'").get() as { n: number }).n;
+    const codes = new Map<number, number>();
+    for (let i = 0; i < 1000; i++) {
+      const { client, rc } = await RawMqtt.connect(fgw.mqttPort, { clientId: victim.id, username: victim.id, password: 'f'.repeat(32) }, { localAddress: nat });
+      codes.set(rc, (codes.get(rc) ?? 0) + 1);
+      client.destroy();
+    }
+    expect([...codes.keys()].every((rc) => rc !== 0)).toBe(true);
+    expect(await metric('gateway_bans_total', 'reason="auth-failures"')).toBe(1);
+
+    clock.advance(1_000); // a reconnecting device's back-off
+    const honest = await connectDevice(fgw.mqttPort, victim, { localAddress: nat });
+    await honest.endAsync();
+    const other = await connectDevice(fgw.mqttPort, fleet.devices[1]!, { localAddress: nat });
+    await other.endAsync();
+
+    await new Promise((r) => setTimeout(r, 1_200)); // evidence is flushed once a second
+    const evidence = createEvidenceReader(fgw);
+    const rows = evidence.authFailedRows(victim.id);
+    expect(rows - rowsBefore).toBeLessThanOrEqual(10);
+    expect(rows - rowsBefore).toBeGreaterThan(0);
+    expect(evidence.unrecorded(victim.id)).toBe(1000 - (rows - rowsBefore));
+    expect(await metric('gateway_mqtt_auth_failures_total', 'reason="bad-token"')).toBe(1000);
+  });
+
+  it('a valid API key still works from an address throttled for bad keys; bad keys from it get 429', async () => {
+    const neighbour = '127.0.3.2';
+    for (let i = 0; i < 10; i++) expect((await httpFrom(fgw, neighbour, '/v1/me', `gk_guess${i}${'x'.repeat(30)}`)).status).toBe(401);
+    expect((await httpFrom(fgw, neighbour, '/v1/me', `gk_guess_more${'x'.repeat(30)}`)).status).toBe(429);
+    expect((await httpFrom(fgw, neighbour, '/v1/me', TEST_ADMIN_KEY)).status).toBe(200);
+  });
+});
+
+describe('flood control: a reconnect storm from one address converges (point 3)', () => {
+  const DEVICES = 300;
+  let sgw: TestGateway;
+  let clock: VirtualClock;
+  let fleet: SeededContract;
+
+  beforeAll(async () => {
+    clock = new VirtualClock('2020-10-20T09:00:00+08:00');
+    // The probe's 3,000 devices against 1,000 per minute, scaled down tenfold (full size: bench nat-storm).
+    sgw = await startTestGateway({ clock, env: { GATEWAY_CONN_RATE_PER_ADDR: '100', GATEWAY_CONN_RATE_WINDOW_S: '60', GATEWAY_CONN_BURST_PER_ADDR: '100', GATEWAY_FLAP_CONNECTS: '0' } });
+    fleet = await seedContract(sgw, { devices: DEVICES });
+  });
+  afterAll(async () => sgw?.close());
+
+  it(`${DEVICES} honest devices behind one NAT address all end up connected, none banned`, async () => {
+    const nat = '127.0.3.3';
+    const clients = fleet.devices.map(
+      (d) =>
+        new mqtt.MqttClient(() => net.createConnection({ port: sgw.mqttPort, host: '127.0.0.1', localAddress: nat }), {
+          clientId: d.id,
+          username: d.id,
+          password: d.token,
+          reconnectPeriod: 100,
+          connectTimeout: 5_000,
+        }),
+    );
+    try {
+      for (const c of clients) c.on('error', () => undefined); // refused at accept: ECONNRESET, then a retry
+      // Virtual time runs 20x faster than real time; 200 more devices need 2 virtual minutes of refill.
+      const deadline = clock.now() + 10 * 60_000;
+      while (clients.some((c) => !c.connected) && clock.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        clock.advance(1_000);
+      }
+      expect(clients.filter((c) => c.connected)).toHaveLength(DEVICES);
+      const text = await sgw.gateway.metrics.registry.metrics();
+      expect(counterValues(text, 'gateway_bans_total').size).toBe(0);
+      expect(counterValues(text, 'gateway_mqtt_connections_refused_total').get('reason="rate-limited"')).toBeGreaterThan(0);
+    } finally {
+      await Promise.all(clients.map((c) => c.endAsync(true)));
+    }
+  });
+});
+
+/** One HTTP request from a chosen loopback source address. */
+function httpFrom(target: TestGateway, localAddress: string, path: string, key?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: target.gateway.httpPort, path, localAddress, headers: key ? { authorization: `Bearer ${key}` } : {} }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The stored evidence of auth failures, read from the gateway's own file. */
+function createEvidenceReader(target: TestGateway) {
+  const db = target.gateway.db;
+  return {
+    authFailedRows: (deviceId: string) =>
+      (db.prepare("SELECT count(*) AS n FROM evidence_connection WHERE kind = 'auth-failed' AND device_id = ?").get(deviceId) as { n: number }).n,
+    unrecorded: (deviceId: string) =>
+      (db.prepare("SELECT coalesce(sum(count), 0) AS n FROM evidence_rejection WHERE reason = 'auth-failed-unrecorded' AND device_id = ?").get(deviceId) as { n: number }).n,
+  };
+}
