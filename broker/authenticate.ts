@@ -5,6 +5,7 @@ import type { Metrics } from '../src/metrics.js';
 import type { ConnectionLog, DeviceDirectory } from './device-directory.js';
 import type { FloodControl } from './flood-control.js';
 import { remoteAddress } from './remote-address.js';
+import { loggedId } from './topics.js';
 
 // CONNACK return codes of MQTT 3.1.1 §3.2.2.3.
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -38,14 +39,14 @@ export function createAuthenticate(deps: {
     // A banned address's failures are counted, not logged one by one: the ban is what keeps a
     // neighbour's flood out of the log. The answer is the same CONNACK either way (no oracle).
     if (deps.authFailures?.addressBanned(source)) metrics.mqttConnectionsRefused.inc({ reason: 'banned-address' });
-    else log.warn({ clientId: deviceId, source, reason }, 'MQTT CONNECT refused');
+    else log.warn({ clientId: loggedId(deviceId), source, reason }, 'MQTT CONNECT refused');
     deps.authFailures?.recordAuthFailure(source);
     if (reason !== 'missing-credentials' && reason !== 'client-id-mismatch' && reason !== 'unknown-device') {
       // A registered device: evidence for its verification, at most a few rows a minute.
       if (deps.authFailures?.admitAuthFailedEvidence(deviceId) ?? true) connections.recordConnection({ deviceId, at, kind: 'auth-failed', source });
       else connections.countRejection(deviceId, at, 'auth-failed-unrecorded');
     }
-    done(refuse(code, `${reason} for ${deviceId}`), null);
+    done(refuse(code, `${reason} for ${loggedId(deviceId)}`), null);
   }
 
   return function authenticate(

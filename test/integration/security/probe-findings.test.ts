@@ -4,8 +4,10 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../src/clock.js';
+import { createLogger } from '../../../src/log.js';
 import { RawMqtt, counterValues } from '../../support/fuzz.js';
 import { startTestGateway, TEST_ADMIN_KEY, type TestGateway } from '../../support/gateway.js';
 import { connectDevice } from '../../support/mqtt-devices.js';
@@ -266,3 +268,78 @@ function createEvidenceReader(target: TestGateway) {
       (db.prepare("SELECT coalesce(sum(count), 0) AS n FROM evidence_rejection WHERE reason = 'auth-failed-unrecorded' AND device_id = ?").get(deviceId) as { n: number }).n,
   };
 }
+
+describe('MQTT edges (point 6)', () => {
+  const logLines: string[] = [];
+  let mgw: TestGateway;
+  let clock: VirtualClock;
+  let fleet: SeededContract;
+
+  beforeAll(async () => {
+    clock = new VirtualClock('2020-10-20T09:00:10+08:00');
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logLines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    mgw = await startTestGateway({ clock, log: createLogger({ level: 'trace', destination: sink }) });
+    fleet = await seedContract(mgw, { devices: 2 });
+  });
+  afterAll(async () => mgw?.close());
+
+  it.each([7_000, 65])('refuses a %i-character client id with CONNACK 2 before authentication, and logs no more than 64 of it', async (length) => {
+    const id = `x${'y'.repeat(length - 2)}z`;
+    const failuresBefore = counterValues(await mgw.gateway.metrics.registry.metrics(), 'gateway_mqtt_auth_failures_total');
+    const from = logLines.length;
+    // A short username keeps the packet under the 8 KiB guard, so the id itself is what is judged.
+    const { client, rc } = await RawMqtt.connect(mgw.mqttPort, { clientId: id, username: 'u', password: 'whatever-0123456789' });
+    expect(rc).toBe(2); // identifier rejected [MQTT-3.1.3-9]
+    await client.closed;
+    const text = await mgw.gateway.metrics.registry.metrics();
+    expect(counterValues(text, 'gateway_mqtt_auth_failures_total')).toEqual(failuresBefore); // never reached authentication
+    expect(counterValues(text, 'gateway_mqtt_connections_refused_total').get('reason="client-id-too-long"')).toBeGreaterThan(0);
+    const lines = logLines.slice(from);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line.length, line.slice(0, 200)).toBeLessThan(1_000);
+      expect(line).not.toContain('y'.repeat(64));
+    }
+  });
+
+  it('still authenticates a 64-character id, the documented limit, and logs it whole', async () => {
+    const id = 'q'.repeat(64);
+    const from = logLines.length;
+    const { client, rc } = await RawMqtt.connect(mgw.mqttPort, { clientId: id, username: id, password: 'whatever-0123456789' });
+    expect(rc).toBe(4); // reached authentication: unknown device
+    client.destroy();
+    expect(logLines.slice(from).some((l) => l.includes(id))).toBe(true);
+  });
+
+  it('never stores a will message as a heartbeat, even on the device\'s own heartbeat topic', async () => {
+    const device = fleet.devices[0]!;
+    const client = await new Promise<mqtt.MqttClient>((resolve, reject) => {
+      const c = new mqtt.MqttClient(() => net.createConnection({ port: mgw.mqttPort, host: '127.0.0.1' }), {
+        clientId: device.id,
+        username: device.id,
+        password: device.token,
+        reconnectPeriod: 0,
+        will: { topic: `v1/devices/${device.id}/heartbeat`, payload: Buffer.from('{"seq": 999}'), qos: 1, retain: false },
+      });
+      c.once('connect', () => resolve(c));
+      c.once('error', reject);
+    });
+    await client.publishAsync(`v1/devices/${device.id}/heartbeat`, '{"seq": 1}', { qos: 1 });
+    clock.advance(10 * 60_000); // the device dies ten minutes later, without a DISCONNECT
+    const gone = new Promise((r) => mgw.gateway.broker.aedes.once('clientDisconnect', r));
+    client.stream.destroy();
+    await gone;
+    await new Promise((r) => setTimeout(r, 100));
+    await mgw.gateway.flush();
+    const [row] = await mgw.gateway.store.dailyActivity([device.id], '2020-10-20', '2020-10-20');
+    expect(row).toMatchObject({ heartbeats: 1 });
+    const text = await mgw.gateway.metrics.registry.metrics();
+    expect(counterValues(text, 'gateway_mqtt_publish_denied_total').get('reason="will"')).toBe(1);
+    client.end(true);
+  });
+});
