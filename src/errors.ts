@@ -23,6 +23,8 @@ export const ERROR_CATALOGUE = {
   GW_ERR_AUTH_FORBIDDEN: { status: 403, title: 'Role not allowed' },
   GW_ERR_AUTH_THROTTLED: { status: 429, title: 'Too many failed API-key attempts' },
 
+  GW_ERR_VERIFICATION_POLICY_OVERRIDE: { status: 403, title: 'Policy override not allowed for this role' },
+
   GW_ERR_RULES_UNKNOWN_REFERENCE: { status: 400, title: 'Unknown program, catalog item or city' },
 
   GW_ERR_REGISTRY_BATCH_SIZE: { status: 400, title: 'Too many or too few devices in one call' },

@@ -10,11 +10,14 @@ export function neutraliseFormula(s: string): string {
   return FORMULA_START.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
 }
 
-/** RFC 4180 CSV: fields with comma, quote, CR or LF are quoted; formula-leading cells are neutralised. */
-export function toCsv(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
+/**
+ * RFC 4180 CSV: fields with comma, quote, CR or LF are quoted; formula-leading cells are
+ * neutralised. `preamble` rows (`#…` notes a reader must not miss) go before the header.
+ */
+export function toCsv(header: readonly string[], rows: readonly (readonly unknown[])[], preamble: readonly (readonly unknown[])[] = []): string {
   const cell = (value: unknown): string => {
     const s = neutraliseFormula(value === null || value === undefined ? '' : Array.isArray(value) ? value.join(';') : String(value));
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+  return [...preamble, header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
 }

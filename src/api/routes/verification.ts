@@ -7,6 +7,7 @@ import type { VerificationService } from '../../services/index.js';
 import type { Trust } from '../../trust/index.js';
 import type { VerificationReport } from '../../verifier/index.js';
 import { toCsv } from '../csv.js';
+import { assertMayOverride, policyRows, whatIfBanner } from '../report-policy.js';
 import { routesWith, type Principal } from '../route.js';
 import { verificationReportSchema } from '../schemas/verification.js';
 
@@ -40,6 +41,7 @@ export async function visibleReport(
   const owner = deps.contractOwner(contractId);
   if (!owner || !principal || !canSeeContract(principal, owner)) throw notFound('contract', contractId);
   const { at: _at, ...policy } = override;
+  assertMayOverride(principal, policy);
   const report = await deps.verification.verify(contractId, at, policy);
   if (!report) throw notFound('contract', contractId);
   return report;
@@ -112,11 +114,12 @@ export function reportCsv(report: VerificationReport): string {
     ...d.dailyMinutes,
   ]);
   const footer = [
+    ...policyRows(report),
     ['#requiredDevices', report.requiredDevices ?? ''],
     ['#activeDevices', report.activeDevices],
-    ['#passed', report.passed ?? ''],
+    ['#passed', report.policy.overridden && report.passed !== null ? `${report.passed} under the overridden policy` : (report.passed ?? '')],
     ['#at', report.at],
     ['#digest', report.digest],
   ];
-  return toCsv(header, [...rows, ...footer]);
+  return toCsv(header, [...rows, ...footer], whatIfBanner(report));
 }

@@ -343,3 +343,50 @@ describe('MQTT edges (point 6)', () => {
     client.end(true);
   });
 });
+
+describe('reports under a relaxed policy (point 2)', () => {
+  const RELAXED = 'windowDays=1&minActiveDays=1&minOnlineMinutes=1';
+  let supplierKey: string;
+  let reviewerKey: string;
+
+  beforeAll(async () => {
+    supplierKey = (await gw.json('/v1/api-keys', { body: { role: 'supplier', supplierId: seeded.supplierId } })).key;
+    reviewerKey = (await gw.json('/v1/api-keys', { body: { role: 'reviewer' } })).key;
+  });
+
+  it('refuses a policy override from a supplier key with 403 and a catalogued code; the default report stays open to it', async () => {
+    const res = await gw.api(`/v1/contracts/${seeded.contractId}/verification?${RELAXED}`, { key: supplierKey, headers: { accept: 'text/csv' } });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ status: 403, code: 'GW_ERR_VERIFICATION_POLICY_OVERRIDE' });
+    expect((await gw.api(`/v1/contracts/${seeded.contractId}/verification?minOnlineMinutes=1`, { key: supplierKey })).status).toBe(403);
+    expect((await gw.api(`/v1/contracts/${seeded.contractId}/verification`, { key: supplierKey })).status).toBe(200);
+    expect((await gw.api(`/v1/contracts/${seeded.contractId}/verification?at=2020-10-19T09:00:00%2B08:00`, { key: supplierKey })).status).toBe(200);
+  });
+
+  it('states the policy in the JSON report and marks an override, covered by the digest', async () => {
+    const plain = await gw.json(`/v1/contracts/${seeded.contractId}/verification`, { key: reviewerKey });
+    expect(plain.policy).toMatchObject({ windowDays: 30, minActiveDays: 20, minOnlineMinutes: 60, overridden: false, overrides: [] });
+    const relaxed = await gw.json(`/v1/contracts/${seeded.contractId}/verification?${RELAXED}`, { key: reviewerKey });
+    expect(relaxed.policy).toMatchObject({ windowDays: 1, minActiveDays: 1, minOnlineMinutes: 1, overridden: true });
+    expect(relaxed.policy.overrides).toEqual([
+      { parameter: 'windowDays', used: 1, default: 30 },
+      { parameter: 'minActiveDays', used: 1, default: 20 },
+      { parameter: 'minOnlineMinutes', used: 1, default: 60 },
+    ]);
+    // The same values as the defaults are no override.
+    const same = await gw.json(`/v1/contracts/${seeded.contractId}/verification?windowDays=30`, { key: reviewerKey });
+    expect(same.policy.overridden).toBe(false);
+  });
+
+  it('states the policy in the CSV export, and an override in rows no reader can miss', async () => {
+    const csvOf = async (query: string) => (await gw.api(`/v1/contracts/${seeded.contractId}/verification${query}`, { key: reviewerKey, headers: { accept: 'text/csv' } })).text();
+    const plain = await csvOf('');
+    expect(plain).toContain('\r\n#policy,program default\r\n');
+    expect(plain).toContain('\r\n#policy.windowDays,30\r\n');
+    const relaxed = await csvOf(`?${RELAXED}`);
+    expect(relaxed.split('\r\n')[0]).toMatch(/^#WHAT-IF: policy overridden/); // before the header, where every reader starts
+    expect(relaxed).toContain('\r\n#policy,OVERRIDDEN (what-if; not the program\'s verdict)\r\n');
+    expect(relaxed).toContain('\r\n#policy.minOnlineMinutes,1 (default 60)\r\n');
+    expect(relaxed).toMatch(/\r\n#passed,(true|false) under the overridden policy\r\n/);
+  });
+});
