@@ -60,10 +60,20 @@ export const configSchema = z
     GATEWAY_API_AUTH_FAILURES: z.coerce.number().int().min(0).default(10),
     GATEWAY_API_AUTH_WINDOW_S: z.coerce.number().int().min(1).default(60),
     GATEWAY_API_AUTH_BAN_SECONDS: z.coerce.number().int().min(1).default(300),
+    /** Prometheus metrics on their own listener (no key); unset = only /metrics on the API listener, admin key required. */
+    GATEWAY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    GATEWAY_METRICS_PORT: port.optional(),
+    /** HTTP hardening (src/api/http-server.ts): open connections per address (0 = no cap), header and whole-request deadlines. */
+    GATEWAY_HTTP_MAX_CONN_PER_ADDR: z.coerce.number().int().min(0).default(200),
+    GATEWAY_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    GATEWAY_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   })
   .superRefine((c, ctx) => {
     if (c.GATEWAY_STORE === 'influx' && !c.GATEWAY_INFLUX_URL) {
       ctx.addIssue({ code: 'custom', path: ['GATEWAY_INFLUX_URL'], message: 'required when GATEWAY_STORE=influx' });
+    }
+    if (c.GATEWAY_HTTP_HEADERS_TIMEOUT_MS > c.GATEWAY_HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['GATEWAY_HTTP_HEADERS_TIMEOUT_MS'], message: 'must not exceed GATEWAY_HTTP_REQUEST_TIMEOUT_MS' });
     }
     if (Boolean(c.GATEWAY_MQTT_TLS_CERT) !== Boolean(c.GATEWAY_MQTT_TLS_KEY)) {
       ctx.addIssue({
@@ -105,6 +115,9 @@ export interface Config {
   };
   mqttLimits: { maxPacketBytes: number; connectTimeoutMs: number; drainTimeoutMs: number };
   apiAuthThrottle: { maxFailures: number; windowMs: number; banMs: number };
+  /** Set: /metrics also served without a key on this separate listener (SECURITY.md). */
+  metrics?: { host: string; port: number };
+  httpLimits: { maxConnectionsPerAddress: number; headersTimeoutMs: number; requestTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -175,6 +188,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxFailures: c.GATEWAY_API_AUTH_FAILURES,
       windowMs: c.GATEWAY_API_AUTH_WINDOW_S * 1000,
       banMs: c.GATEWAY_API_AUTH_BAN_SECONDS * 1000,
+    },
+    ...(c.GATEWAY_METRICS_PORT === undefined ? {} : { metrics: { host: c.GATEWAY_METRICS_HOST, port: c.GATEWAY_METRICS_PORT } }),
+    httpLimits: {
+      maxConnectionsPerAddress: c.GATEWAY_HTTP_MAX_CONN_PER_ADDR,
+      headersTimeoutMs: c.GATEWAY_HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: c.GATEWAY_HTTP_REQUEST_TIMEOUT_MS,
     },
   };
   return deepFreeze(config);

@@ -40,9 +40,10 @@ export const metaRoutes = [
   route({
     method: 'get',
     path: '/metrics',
-    summary: 'Prometheus metrics',
+    summary: 'Prometheus metrics (admin key; or without a key on the GATEWAY_METRICS_PORT listener)',
     tags: ['meta'],
-    auth: 'public',
+    // Auth failures, bans and connection counts tell an attacker how its probe is going (issue 15).
+    auth: ['admin'],
     responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
     async handler({ deps, res }) {
       const { registry } = deps.metrics;

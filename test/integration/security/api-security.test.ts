@@ -96,7 +96,7 @@ describe('HTTP hardening', () => {
     expect((await from(attacker, '/healthz')).status).toBe(200);
     expect((await from(attacker, '/v1/me', TEST_ADMIN_KEY)).status).toBe(200);
     expect((await from('127.0.0.78', '/v1/me', TEST_ADMIN_KEY)).status).toBe(200);
-    const metrics = await (await gw.api('/metrics', { key: null })).text();
+    const metrics = await (await gw.api('/metrics')).text();
     expect(counterValues(metrics, 'gateway_bans_total').get('reason="api-auth-failures"')).toBe(1);
     expect(counterValues(metrics, 'gateway_api_auth_failures_total').get('')).toBeGreaterThanOrEqual(5);
     clock.advance(120_000);
@@ -239,7 +239,7 @@ describe('metrics and logs', () => {
     secrets.push('wrong-token-0123456789');
     expect(bad.rc).toBe(4);
     await gw.json(`/v1/contracts/${a.contractId}/verification`);
-    const res = await gw.api('/metrics', { key: null });
+    const res = await gw.api('/metrics');
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
     for (const name of [

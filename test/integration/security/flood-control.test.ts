@@ -34,7 +34,7 @@ beforeAll(async () => {
 afterAll(async () => gw?.close());
 
 async function metric(name: string, labels: string): Promise<number> {
-  const text = await (await gw.api('/metrics', { key: null })).text();
+  const text = await (await gw.api('/metrics')).text();
   return counterValues(text, name).get(labels) ?? 0;
 }
 

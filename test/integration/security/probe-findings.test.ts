@@ -1,5 +1,5 @@
 import mqtt from 'mqtt';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -389,4 +389,76 @@ describe('reports under a relaxed policy (point 2)', () => {
     expect(relaxed).toContain('\r\n#policy.minOnlineMinutes,1 (default 60)\r\n');
     expect(relaxed).toMatch(/\r\n#passed,(true|false) under the overridden policy\r\n/);
   });
+});
+
+describe('files and endpoints (point 7)', () => {
+  it('creates the data dir 0700 and the database, -wal and -shm files 0600', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'gw-perms-'));
+    const dataDir = join(parent, 'data');
+    try {
+      const g = await startTestGateway({ dataDir });
+      await g.json('/v1/suppliers', { body: { name: 'S', kind: 'platform' } }); // a write: -wal and -shm exist
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      for (const file of ['gateway.db', 'gateway.db-wal', 'gateway.db-shm']) {
+        expect(existsSync(join(dataDir, file)), file).toBe(true);
+        expect((statSync(join(dataDir, file)).mode & 0o777).toString(8), file).toBe('600');
+      }
+      await g.close();
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('answers /metrics on the API listener to an admin key only', async () => {
+    const supplierKey = (await gw.json('/v1/api-keys', { body: { role: 'supplier', supplierId: seeded.supplierId } })).key;
+    expect((await gw.api('/metrics', { key: null })).status).toBe(401);
+    expect((await gw.api('/metrics', { key: supplierKey })).status).toBe(403);
+    const res = await gw.api('/metrics');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('gateway_mqtt_auth_failures_total');
+  });
+
+  it('serves /metrics without a key on GATEWAY_METRICS_PORT, and nothing else there', async () => {
+    const g = await startTestGateway({ env: { GATEWAY_METRICS_PORT: '0' } });
+    try {
+      const port = g.gateway.metricsPort!;
+      expect(port).toBeGreaterThan(0);
+      expect(port).not.toBe(g.gateway.httpPort);
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(await res.text()).toContain('gateway_bans_total');
+      for (const path of ['/v1/me', '/healthz', '/', '/metrics/../v1/audit']) expect((await fetch(`http://127.0.0.1:${port}${path}`)).status, path).toBe(404);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('caps HTTP connections per address and closes slow ones at the header timeout; others are served meanwhile', async () => {
+    const g = await startTestGateway({ env: { GATEWAY_HTTP_MAX_CONN_PER_ADDR: '20', GATEWAY_HTTP_HEADERS_TIMEOUT_MS: '2000', GATEWAY_HTTP_REQUEST_TIMEOUT_MS: '3000' } });
+    const sockets: net.Socket[] = [];
+    try {
+      const slow = '127.0.4.1';
+      for (let i = 0; i < 300; i++) {
+        const socket = net.createConnection({ port: g.gateway.httpPort, host: '127.0.0.1', localAddress: slow });
+        socket.on('error', () => undefined);
+        socket.resume(); // read what the server sends (a 408), so its FIN is seen
+        socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'); // never finishes its headers
+        sockets.push(socket);
+      }
+      await Promise.all(sockets.map((s) => new Promise((r) => (s.connecting ? s.once('connect', r).once('close', r) : r(null)))));
+      await new Promise((r) => setTimeout(r, 800));
+      const open = () => sockets.filter((s) => !s.destroyed && s.readyState === 'open').length;
+      expect(open()).toBeLessThanOrEqual(20);
+      expect((await httpFrom(g, '127.0.4.2', '/healthz')).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 4_000));
+      expect(open()).toBe(0);
+      expect((await httpFrom(g, slow, '/healthz')).status).toBe(200);
+      const text = await (await g.api('/metrics')).text();
+      expect(counterValues(text, 'gateway_http_connections_refused_total').get('reason="per-address-cap"')).toBeGreaterThanOrEqual(280);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await g.close();
+    }
+  }, 30_000);
 });
