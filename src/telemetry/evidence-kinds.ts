@@ -5,11 +5,7 @@ export const CONNECTION_KINDS = ['connect', 'disconnect', 'takeover', 'auth-fail
 export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
 export const connectionKindSchema = z.enum(CONNECTION_KINDS);
 
-/**
- * Why a heartbeat was refused; each is counted per device-day (evidence) and in /metrics. One
- * more counts what is not a heartbeat: `auth-failed-unrecorded`, failed CONNECTs of a device
- * beyond the auth-failed rows stored per minute (broker/flood-control.ts).
- */
+/** Why a heartbeat was refused; each is counted per device-day (evidence) and in /metrics. */
 export const REJECTION_REASONS = [
   'payload-too-large',
   'invalid-json',
@@ -26,6 +22,12 @@ export const REJECTION_REASONS = [
   'sparkplug-stale-ndeath',
   'unbound-device',
   'device-disabled',
-  'auth-failed-unrecorded',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/**
+ * Counted per device-day beside the rejections, though not a heartbeat's: failed CONNECTs of a
+ * device beyond the `auth-failed` rows stored per minute (broker/flood-control.ts).
+ */
+const CONNECTION_COUNTER_REASONS = ['auth-failed-unrecorded'] as const;
+export type CountedReason = RejectionReason | (typeof CONNECTION_COUNTER_REASONS)[number];
