@@ -3,7 +3,7 @@
  * Prints the table (gateway, the reference measured in the same run, ratio, target) and writes
  * bench/results/<name>-<timestamp>.json and bench/results/latest.json. Method: BENCHMARKS.md.
  *
- * Names: ingest, ingest-influx, ingest-postgres, connect-storm, memory, verify, rules, storage, trust, edge.
+ * Names: ingest, ingest-influx, ingest-postgres, connect-storm, nat-storm, memory, verify, rules, storage, trust, edge.
  * BENCH_TRUST_ENTRIES overrides the audit log size of `trust` (default 1,000,000).
  * BENCH_ROUNDS overrides the rounds per comparison (default 3; 2 for connect-storm, 1 for memory).
  */
@@ -11,6 +11,7 @@ import { influxdAvailable, startInfluxd, type InfluxdServer } from '../test/supp
 import { createDatabase, postgresAvailable, startPostgres, type PostgresServer } from '../test/support/postgres.js';
 import { runMemory, runStorm } from './connections.js';
 import { runEdge } from './edge.js';
+import { runNatStorm } from './nat-storm.js';
 import { runIngest, type IngestVariant } from './ingest.js';
 import { formatTable, machine, writeResults, type BenchResult, type ResultRow } from './report.js';
 import { runRules } from './rules.js';
@@ -19,7 +20,7 @@ import { processesCpuMs } from './proc-cpu.js';
 import { runTrust } from './trust.js';
 import { runVerify, type OtherVerifyStore } from './verify.js';
 
-const ALL = ['ingest', 'ingest-influx', 'ingest-postgres', 'connect-storm', 'memory', 'verify', 'rules', 'storage', 'trust', 'edge'] as const;
+const ALL = ['ingest', 'ingest-influx', 'ingest-postgres', 'connect-storm', 'nat-storm', 'memory', 'verify', 'rules', 'storage', 'trust', 'edge'] as const;
 type Name = (typeof ALL)[number];
 
 const requested = process.argv.slice(2).filter((a) => a !== '--');
@@ -140,6 +141,11 @@ try {
         details: run,
       };
     });
+  }
+
+  if (selected.has('nat-storm')) {
+    // Default flood control, real clock: a factory NAT's reconnect storm must converge (issue 15).
+    await bench('nat-storm', () => runNatStorm({ devices: 3_000, deadlineS: 120, log }));
   }
 
   if (selected.has('memory')) {

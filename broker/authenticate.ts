@@ -3,7 +3,9 @@ import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/log.js';
 import type { Metrics } from '../src/metrics.js';
 import type { ConnectionLog, DeviceDirectory } from './device-directory.js';
+import type { FloodControl } from './flood-control.js';
 import { remoteAddress } from './remote-address.js';
+import { loggedId } from './topics.js';
 
 // CONNACK return codes of MQTT 3.1.1 §3.2.2.3.
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -25,17 +27,26 @@ export function createAuthenticate(deps: {
   log: Logger;
   /** Called for each accepted device before its session is registered (takeover detection). */
   onAuthenticated: (client: Client, deviceId: string) => void;
+  /** Address bans from failed authentications and the cap on auth-failed evidence (flood-control.ts). */
+  authFailures?: Pick<FloodControl, 'addressBanned' | 'recordAuthFailure' | 'admitAuthFailedEvidence'>;
 }) {
   const { directory, connections, clock, metrics, log } = deps;
 
   function fail(client: Client, deviceId: string, reason: string, code: number, done: (e: AuthenticateError, s: null) => void) {
     const source = remoteAddress(client);
+    const at = clock.now();
     metrics.authFailures.inc({ reason });
-    log.warn({ clientId: deviceId, source, reason }, 'MQTT CONNECT refused');
+    // A banned address's failures are counted, not logged one by one: the ban is what keeps a
+    // neighbour's flood out of the log. The answer is the same CONNACK either way (no oracle).
+    if (deps.authFailures?.addressBanned(source)) metrics.mqttConnectionsRefused.inc({ reason: 'banned-address' });
+    else log.warn({ clientId: loggedId(deviceId), source, reason }, 'MQTT CONNECT refused');
+    deps.authFailures?.recordAuthFailure(source);
     if (reason !== 'missing-credentials' && reason !== 'client-id-mismatch' && reason !== 'unknown-device') {
-      connections.recordConnection({ deviceId, at: clock.now(), kind: 'auth-failed', source });
+      // A registered device: evidence for its verification, at most a few rows a minute.
+      if (deps.authFailures?.admitAuthFailedEvidence(deviceId) ?? true) connections.recordConnection({ deviceId, at, kind: 'auth-failed', source });
+      else connections.countRejection(deviceId, at, 'auth-failed-unrecorded');
     }
-    done(refuse(code, `${reason} for ${deviceId}`), null);
+    done(refuse(code, `${reason} for ${loggedId(deviceId)}`), null);
   }
 
   return function authenticate(

@@ -3,7 +3,7 @@ import type { AdmitHeartbeat, IngestContext } from '../src/services/admit-heartb
 import type { EdgeSession } from '../src/edge/index.js';
 import type { Logger } from '../src/log.js';
 import type { Metrics } from '../src/metrics.js';
-import { heartbeatTopic } from './topics.js';
+import { heartbeatTopic, loggedId } from './topics.js';
 
 /**
  * aedes `authorizePublish` hook: a device may publish only `v1/devices/{ownId}/heartbeat`.
@@ -32,9 +32,16 @@ export function createAuthorizePublish(deps: {
     }
     const ctx = contextOf(client);
     if (!ctx) return done(new Error('publish before the session was established'));
+    // aedes publishes a dead client's will through this hook with the CONNECT's will packet
+    // (client.will). A will is the broker speaking for a device that is gone, never a sign of
+    // life: on the heartbeat topic it would add an online minute after the device died.
+    if (packet === (client as unknown as { will?: unknown }).will) {
+      metrics.publishDenied.inc({ reason: 'will' });
+      return done(new Error('a will message is not a heartbeat'));
+    }
     if (packet.topic !== heartbeatTopic(ctx.deviceId)) {
       metrics.publishDenied.inc({ reason: 'wrong-topic' });
-      log.warn({ clientId: ctx.deviceId, topic: packet.topic.slice(0, 200) }, 'publish to a foreign topic refused');
+      log.warn({ clientId: loggedId(ctx.deviceId), topic: packet.topic.slice(0, 200) }, 'publish to a foreign topic refused');
       return done(new Error(`device ${ctx.deviceId} may not publish to ${packet.topic.slice(0, 200)}`));
     }
     if (packet.retain) {

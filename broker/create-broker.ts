@@ -16,7 +16,7 @@ import type { ConnectionLog, DeviceDirectory } from './device-directory.js';
 import type { FloodControl } from './flood-control.js';
 import { guardConnection } from './packet-guard.js';
 import { remoteAddress } from './remote-address.js';
-import { MAX_TOPIC_LEVELS } from './topics.js';
+import { loggedId, MAX_CLIENT_ID_LENGTH, MAX_TOPIC_LEVELS } from './topics.js';
 
 export interface BrokerDeps {
   clock: Clock;
@@ -25,7 +25,7 @@ export interface BrokerDeps {
   admitHeartbeat: AdmitHeartbeat;
   metrics: Metrics;
   log: Logger;
-  /** Decides at TCP accept / CONNECT time whether an address may connect (flood control). */
+  /** Decides at TCP accept whether an address may open another connection now (a token bucket). */
   admitConnection?: (source: string) => boolean;
   /** Per-device flapping bans (broker/flood-control.ts); address admission goes through `admitConnection`. */
   flapping?: Pick<FloodControl, 'deviceBanned' | 'recordDeviceConnect'>;
@@ -34,6 +34,8 @@ export interface BrokerDeps {
     isEdgeNode(clientId: string): boolean;
     open(edgeNodeId: string, source: string): EdgeSession | undefined;
   };
+  /** Address bans from failed authentications, which a correct token passes (broker/flood-control.ts). */
+  authFailures?: Pick<FloodControl, 'addressBanned' | 'recordAuthFailure' | 'admitAuthFailedEvidence'>;
 }
 
 /** The broker's limits; their defaults live in src/config.ts (GATEWAY_MQTT_*). */
@@ -67,6 +69,7 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
         log.error({ err, deviceId: event.deviceId, kind: event.kind }, 'connection event not recorded');
       }
     },
+    countRejection: (deviceId, atMs, reason) => deps.connections.countRejection(deviceId, atMs, reason),
   };
   const contexts = new WeakMap<Client, IngestContext>();
   const edgeSessions = new WeakMap<Client, { session: EdgeSession; source: string }>();
@@ -80,6 +83,7 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     clock,
     metrics,
     log,
+    ...(deps.authFailures ? { authFailures: deps.authFailures } : {}),
     onAuthenticated(client, deviceId) {
       if (deps.edge?.isEdgeNode(deviceId)) return openEdge(client, deviceId);
       const facts = directory.facts(deviceId);
@@ -111,7 +115,7 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
   const guardedAuthenticate: typeof authenticate = (client, username, password, done) => {
     if (deps.flapping?.deviceBanned(client.id)) {
       metrics.mqttConnectionsRefused.inc({ reason: 'banned-device' });
-      log.warn({ clientId: client.id, source: remoteAddress(client) }, 'MQTT CONNECT refused: device banned for flapping');
+      log.warn({ clientId: loggedId(client.id), source: remoteAddress(client) }, 'MQTT CONNECT refused: device banned for flapping');
       // CONNACK 3 "server unavailable" [MQTT-3.2.2.3]: try again later.
       return done(Object.assign(new Error(`device ${client.id} is temporarily banned for flapping`), { returnCode: 3 }) as AuthenticateError, null);
     }
@@ -129,8 +133,17 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     }),
     authorizeSubscribe: createAuthorizeSubscribe({ metrics, ...(deps.edge ? { isEdgeNode: deps.edge.isEdgeNode } : {}) }),
     // Address admission happens at TCP accept (handleConnection), before aedes reads a byte.
-    preConnect(_client, _packet, done) {
-      done(null, true);
+    // aedes limits client ids only for MQTT 3.1; ours are device ids of at most 64 characters,
+    // so a longer one is refused here, before authentication and before anything logs it.
+    preConnect(client, packet, done) {
+      const length = packet.clientId?.length ?? 0;
+      if (length <= MAX_CLIENT_ID_LENGTH) return done(null, true);
+      metrics.mqttConnectionsRefused.inc({ reason: 'client-id-too-long' });
+      log.warn({ clientId: loggedId(packet.clientId), length, source: remoteAddress(client) }, 'MQTT CONNECT refused: client id too long');
+      // CONNACK 2 "identifier rejected", then close [MQTT-3.1.3-9]: a fixed four-byte packet.
+      const conn = client.conn as unknown as { end(b: Buffer): void };
+      conn.end(Buffer.from([0x20, 0x02, 0x00, 0x02]));
+      done(Object.assign(new Error('client id too long'), { errorCode: 2 }), false);
     },
     maxTopicLevels: MAX_TOPIC_LEVELS,
     connectTimeout: options.connectTimeoutMs,
@@ -156,10 +169,10 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     if (ctx) connections.recordConnection({ deviceId: client.id, at: clock.now(), kind: 'disconnect', source: ctx.source });
   });
   aedes.on('clientError', (client, err) => {
-    log.debug({ clientId: client?.id, err: err.message }, 'client error');
+    log.debug({ clientId: loggedId(client?.id), err: err.message.slice(0, 200) }, 'client error');
   });
   aedes.on('connectionError', (client, err) => {
-    log.debug({ clientId: client?.id, err: err.message }, 'connection error');
+    log.debug({ clientId: loggedId(client?.id), err: err.message.slice(0, 200) }, 'connection error');
   });
 
   const servers: Server[] = [];
@@ -170,7 +183,9 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     const raw = socket.remoteAddress ?? 'unknown';
     const source = raw.startsWith('::ffff:') ? raw.slice(7) : raw;
     if (deps.admitConnection && !deps.admitConnection(source)) {
-      metrics.mqttConnectionsRefused.inc({ reason: 'banned-address' });
+      // The address's connection bucket is empty: closed before a byte is read, no ban; the
+      // device's next attempt finds a token (flood-control.ts).
+      metrics.mqttConnectionsRefused.inc({ reason: 'rate-limited' });
       socket.on('error', () => undefined);
       socket.destroy();
       return;
@@ -200,7 +215,7 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     disconnect(deviceId) {
       const client = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[deviceId];
       if (!client) return false;
-      log.info({ clientId: deviceId }, 'session closed: credentials changed');
+      log.info({ clientId: loggedId(deviceId) }, 'session closed: credentials changed');
       client.close();
       return true;
     },

@@ -1,4 +1,4 @@
-import type { ConnectionKind } from '../src/telemetry/index.js';
+import type { ConnectionKind, CountedReason } from '../src/telemetry/index.js';
 
 /** What the broker needs from the registry: token checks and a device's contract facts. */
 export type TokenVerdict = 'ok' | 'unknown-device' | 'disabled' | 'bad-token';
@@ -17,4 +17,6 @@ export interface DeviceDirectory {
 
 export interface ConnectionLog {
   recordConnection(event: { deviceId: string; at: number; kind: ConnectionKind; source: string }): void;
+  /** Counts what is not stored row by row (the evidence store's per device-day counters). */
+  countRejection(deviceId: string, atMs: number, reason: CountedReason): void;
 }

@@ -4,29 +4,51 @@ import type { Metrics } from '../src/metrics.js';
 /**
  * Connection flood control (SECURITY.md "Outside attacker", "Leaked device token"), all on the
  * injected Clock so tests drive it with a VirtualClock (the per-device heartbeat rate is
- * src/ingest/heartbeat-rate.ts, a step of the heartbeat admission):
+ * src/ingest/heartbeat-rate.ts, a step of the heartbeat admission). Whole factories sit behind one NAT address and a
+ * supplier platform's bridge speaks for thousands of devices, so nothing here may lock out a
+ * device that holds its token:
  *
- * - per remote address: a sliding window of TCP connection attempts; more than
- *   `connectsPerAddress` within `connectWindowMs` bans the address for `banMs`.
+ * - per remote address: a token bucket of accepted TCP connections (`connectsPerAddress` per
+ *   `connectWindowMs`, `connectBurst` back to back). An empty bucket closes the connection at
+ *   accept — no ban — so a reconnect storm of honest devices is spread out and converges.
+ * - per remote address: failed authentications. More than `authFailuresPerAddress` within
+ *   `authFailureWindowMs` ban the address for `banMs`, and the ban only ever refuses CONNECTs
+ *   whose credentials are wrong: a correct token is still accepted from a banned address. What
+ *   the ban buys is quiet: a banned address's failures are counted, not logged or stored.
+ * - per device: `auth-failed` evidence rows, at most `authFailedEvidencePerMin` per device and
+ *   minute; the rest are counted (`auth-failed-unrecorded`), not stored one by one.
  * - per device (flapping): more than `flapConnects` *successful* CONNECTs of one device id
  *   within `flapWindowMs` bans the device id for `banMs`. Only authenticated connects count,
  *   so nobody without the token can get an honest device banned.
  */
 export interface FloodLimits {
-  /** TCP connections per address per window; 0 = unlimited. */
+  /** Accepted TCP connections per address per window (refill rate); 0 = unlimited. */
   connectsPerAddress: number;
   connectWindowMs: number;
+  /** Connections an address may open back to back before the rate applies. */
+  connectBurst: number;
+  /** Failed authentications per address per window before the address is banned; 0 = never. */
+  authFailuresPerAddress: number;
+  authFailureWindowMs: number;
+  /** `auth-failed` evidence rows stored per device per minute; the excess is only counted. */
+  authFailedEvidencePerMin: number;
   /** Successful CONNECTs per device id per window; 0 = unlimited. */
   flapConnects: number;
   flapWindowMs: number;
   banMs: number;
 }
 
-export type BanReason = 'connection-rate' | 'flapping';
+export type BanReason = 'auth-failures' | 'flapping';
 
 export interface FloodControl {
-  /** Called at TCP accept: counts the attempt, false when the address is (or just became) banned. */
+  /** Called at TCP accept: takes a token from the address's bucket; false = close it now (no ban). */
   admitAddress(source: string): boolean;
+  /** True while the address is banned for failed authentications (a correct token still gets in). */
+  addressBanned(source: string): boolean;
+  /** Called for every failed authentication; may start a ban of the address. */
+  recordAuthFailure(source: string): void;
+  /** Called before storing an `auth-failed` row for a device: false once its per-minute cap is reached. */
+  admitAuthFailedEvidence(deviceId: string): boolean;
   /** Called before authentication: true while the device id is banned for flapping. */
   deviceBanned(deviceId: string): boolean;
   /** Called after a successful authentication; may start a ban that applies to the next CONNECT. */
@@ -35,13 +57,49 @@ export interface FloodControl {
   bans(): { address: Map<string, number>; device: Map<string, number> };
 }
 
-/** Entries kept per table before expired ones are swept (bounds memory under address spraying). */
+/** Entries kept per table before stale ones are swept (bounds memory under address spraying). */
 const SWEEP_AT = 10_000;
 
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
 interface Window {
-  /** Attempt times inside the window, oldest first. */
+  /** Event times inside the window, oldest first. */
   times: number[];
   bannedUntil: number;
+}
+
+interface MinuteCount {
+  minute: number;
+  count: number;
+}
+
+/**
+ * Takes one token from `key`'s bucket, refilled at `perMs` up to `burst`; false when empty.
+ * A clock that steps backwards (a VirtualClock set back) refills nothing.
+ */
+function takeToken(table: Map<string, Bucket>, key: string, now: number, perMs: number, burst: number): boolean {
+  let b = table.get(key);
+  if (b === undefined) {
+    if (table.size >= SWEEP_AT) sweepBuckets(table, now, perMs, burst);
+    table.set(key, (b = { tokens: burst, at: now }));
+  }
+  b.tokens = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perMs);
+  b.at = Math.max(b.at, now);
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+/** A full bucket is the same as no bucket: drop those, then the oldest down to half the cap. */
+function sweepBuckets(table: Map<string, Bucket>, now: number, perMs: number, burst: number): void {
+  for (const [key, b] of table) if (b.tokens + Math.max(0, now - b.at) * perMs >= burst) table.delete(key);
+  for (const key of table.keys()) {
+    if (table.size <= SWEEP_AT / 2) return;
+    table.delete(key);
+  }
 }
 
 export function createFloodControl(deps: {
@@ -52,8 +110,12 @@ export function createFloodControl(deps: {
   onBan?: (reason: BanReason, subject: string, until: number) => void;
 }): FloodControl {
   const { clock, metrics, limits } = deps;
-  const addresses = new Map<string, Window>();
+  const connectBuckets = new Map<string, Bucket>();
+  const authFailures = new Map<string, Window>();
   const devices = new Map<string, Window>();
+  const evidenceMinutes = new Map<string, MinuteCount>();
+  const connectPerMs = limits.connectsPerAddress / limits.connectWindowMs;
+  const connectBurst = Math.max(1, limits.connectBurst);
 
   /** Counts one event in a sliding window; returns true when it crosses the limit (ban starts). */
   function countIn(table: Map<string, Window>, key: string, now: number, max: number, windowMs: number, reason: BanReason): boolean {
@@ -102,10 +164,34 @@ export function createFloodControl(deps: {
 
   return {
     admitAddress(source) {
-      const now = clock.now();
-      if (banned(addresses, source, now)) return false;
       if (limits.connectsPerAddress <= 0) return true;
-      return !countIn(addresses, source, now, limits.connectsPerAddress, limits.connectWindowMs, 'connection-rate');
+      return takeToken(connectBuckets, source, clock.now(), connectPerMs, connectBurst);
+    },
+
+    addressBanned(source) {
+      return banned(authFailures, source, clock.now());
+    },
+
+    recordAuthFailure(source) {
+      if (limits.authFailuresPerAddress <= 0) return;
+      const now = clock.now();
+      // A banned address's failures are not counted again: the ban is not extended by them.
+      if (banned(authFailures, source, now)) return;
+      countIn(authFailures, source, now, limits.authFailuresPerAddress, limits.authFailureWindowMs, 'auth-failures');
+    },
+
+    admitAuthFailedEvidence(deviceId) {
+      const minute = Math.floor(clock.now() / 60_000);
+      let m = evidenceMinutes.get(deviceId);
+      if (m === undefined || m.minute !== minute) {
+        if (m === undefined && evidenceMinutes.size >= SWEEP_AT) {
+          for (const [key, old] of evidenceMinutes) if (old.minute !== minute) evidenceMinutes.delete(key);
+        }
+        evidenceMinutes.set(deviceId, (m = { minute, count: 0 }));
+      }
+      if (m.count >= limits.authFailedEvidencePerMin) return false;
+      m.count++;
+      return true;
     },
 
     deviceBanned(deviceId) {
@@ -121,7 +207,7 @@ export function createFloodControl(deps: {
       const now = clock.now();
       const live = (table: Map<string, Window>) =>
         new Map([...table].filter(([, w]) => w.bannedUntil > now).map(([k, w]) => [k, w.bannedUntil] as const));
-      return { address: live(addresses), device: live(devices) };
+      return { address: live(authFailures), device: live(devices) };
     },
   };
 }

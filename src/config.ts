@@ -45,8 +45,15 @@ export const configSchema = z
     /** Flood control (broker/flood-control.ts, SECURITY.md); 0 turns a limit off. */
     GATEWAY_DEVICE_MAX_RATE_PER_MIN: z.coerce.number().int().min(0).default(120),
     GATEWAY_DEVICE_BURST: z.coerce.number().int().min(1).default(20),
-    GATEWAY_CONN_RATE_PER_ADDR: z.coerce.number().int().min(0).default(1000),
+    /** Accepted MQTT connections per address: a token bucket refilled at RATE per WINDOW, BURST deep; never a ban. */
+    GATEWAY_CONN_RATE_PER_ADDR: z.coerce.number().int().min(0).default(6000),
     GATEWAY_CONN_RATE_WINDOW_S: z.coerce.number().int().min(1).default(60),
+    GATEWAY_CONN_BURST_PER_ADDR: z.coerce.number().int().min(1).default(1000),
+    /** Failed MQTT authentications per address per window before a ban (a correct token still gets in). */
+    GATEWAY_AUTH_FAILURES_PER_ADDR: z.coerce.number().int().min(0).default(100),
+    GATEWAY_AUTH_FAILURE_WINDOW_S: z.coerce.number().int().min(1).default(60),
+    /** `auth-failed` evidence rows per device per minute; the excess is counted, not stored. */
+    GATEWAY_AUTH_FAILED_EVIDENCE_PER_MIN: z.coerce.number().int().min(0).default(10),
     GATEWAY_FLAP_CONNECTS: z.coerce.number().int().min(0).default(15),
     GATEWAY_FLAP_WINDOW_S: z.coerce.number().int().min(1).default(60),
     GATEWAY_BAN_SECONDS: z.coerce.number().int().min(1).default(300),
@@ -58,6 +65,13 @@ export const configSchema = z
     GATEWAY_API_AUTH_FAILURES: z.coerce.number().int().min(0).default(10),
     GATEWAY_API_AUTH_WINDOW_S: z.coerce.number().int().min(1).default(60),
     GATEWAY_API_AUTH_BAN_SECONDS: z.coerce.number().int().min(1).default(300),
+    /** Prometheus metrics on their own listener (no key); unset = only /metrics on the API listener, admin key required. */
+    GATEWAY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    GATEWAY_METRICS_PORT: port.optional(),
+    /** HTTP hardening (src/api/http-server.ts): open connections per address (0 = no cap), header and whole-request deadlines. */
+    GATEWAY_HTTP_MAX_CONN_PER_ADDR: z.coerce.number().int().min(0).default(200),
+    GATEWAY_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    GATEWAY_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   })
   .superRefine((c, ctx) => {
     if (c.GATEWAY_STORE === 'influx' && !c.GATEWAY_INFLUX_URL) {
@@ -65,6 +79,9 @@ export const configSchema = z
     }
     if (c.GATEWAY_STORE === 'postgres' && !c.GATEWAY_DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['GATEWAY_DATABASE_URL'], message: 'required when GATEWAY_STORE=postgres' });
+    }
+    if (c.GATEWAY_HTTP_HEADERS_TIMEOUT_MS > c.GATEWAY_HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['GATEWAY_HTTP_HEADERS_TIMEOUT_MS'], message: 'must not exceed GATEWAY_HTTP_REQUEST_TIMEOUT_MS' });
     }
     if (Boolean(c.GATEWAY_MQTT_TLS_CERT) !== Boolean(c.GATEWAY_MQTT_TLS_KEY)) {
       ctx.addIssue({
@@ -97,12 +114,19 @@ export interface Config {
     deviceBurst: number;
     connectsPerAddress: number;
     connectWindowMs: number;
+    connectBurst: number;
+    authFailuresPerAddress: number;
+    authFailureWindowMs: number;
+    authFailedEvidencePerMin: number;
     flapConnects: number;
     flapWindowMs: number;
     banMs: number;
   };
   mqttLimits: { maxPacketBytes: number; connectTimeoutMs: number; drainTimeoutMs: number };
   apiAuthThrottle: { maxFailures: number; windowMs: number; banMs: number };
+  /** Set: /metrics also served without a key on this separate listener (SECURITY.md). */
+  metrics?: { host: string; port: number };
+  httpLimits: { maxConnectionsPerAddress: number; headersTimeoutMs: number; requestTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -158,6 +182,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deviceBurst: c.GATEWAY_DEVICE_BURST,
       connectsPerAddress: c.GATEWAY_CONN_RATE_PER_ADDR,
       connectWindowMs: c.GATEWAY_CONN_RATE_WINDOW_S * 1000,
+      connectBurst: c.GATEWAY_CONN_BURST_PER_ADDR,
+      authFailuresPerAddress: c.GATEWAY_AUTH_FAILURES_PER_ADDR,
+      authFailureWindowMs: c.GATEWAY_AUTH_FAILURE_WINDOW_S * 1000,
+      authFailedEvidencePerMin: c.GATEWAY_AUTH_FAILED_EVIDENCE_PER_MIN,
       flapConnects: c.GATEWAY_FLAP_CONNECTS,
       flapWindowMs: c.GATEWAY_FLAP_WINDOW_S * 1000,
       banMs: c.GATEWAY_BAN_SECONDS * 1000,
@@ -171,6 +199,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxFailures: c.GATEWAY_API_AUTH_FAILURES,
       windowMs: c.GATEWAY_API_AUTH_WINDOW_S * 1000,
       banMs: c.GATEWAY_API_AUTH_BAN_SECONDS * 1000,
+    },
+    ...(c.GATEWAY_METRICS_PORT === undefined ? {} : { metrics: { host: c.GATEWAY_METRICS_HOST, port: c.GATEWAY_METRICS_PORT } }),
+    httpLimits: {
+      maxConnectionsPerAddress: c.GATEWAY_HTTP_MAX_CONN_PER_ADDR,
+      headersTimeoutMs: c.GATEWAY_HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: c.GATEWAY_HTTP_REQUEST_TIMEOUT_MS,
     },
   };
   return deepFreeze(config);

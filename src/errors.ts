@@ -23,6 +23,8 @@ export const ERROR_CATALOGUE = {
   GW_ERR_AUTH_FORBIDDEN: { status: 403, title: 'Role not allowed' },
   GW_ERR_AUTH_THROTTLED: { status: 429, title: 'Too many failed API-key attempts' },
 
+  GW_ERR_VERIFICATION_POLICY_OVERRIDE: { status: 403, title: 'Policy override not allowed for this role' },
+
   GW_ERR_RULES_UNKNOWN_REFERENCE: { status: 400, title: 'Unknown program, catalog item or city' },
 
   GW_ERR_REGISTRY_BATCH_SIZE: { status: 400, title: 'Too many or too few devices in one call' },
@@ -35,6 +37,9 @@ export const ERROR_CATALOGUE = {
   GW_ERR_REGISTRY_UNKNOWN_REFERENCE: { status: 400, title: 'Reference to an unknown record' },
   GW_ERR_REGISTRY_KEY_SUPPLIER: { status: 400, title: 'Supplier binding of an API key is wrong' },
   GW_ERR_REGISTRY_ADMIN_KEY: { status: 500, title: 'Configured admin key has another role' },
+  GW_ERR_REGISTRY_ADMIN_KEY_REVOKED: { status: 500, title: 'Configured admin key was revoked' },
+  GW_ERR_REGISTRY_LAST_ADMIN_KEY: { status: 409, title: 'Last live admin key' },
+  GW_ERR_REGISTRY_KEY_EXPIRY: { status: 400, title: 'API key expiry not in the future' },
   GW_ERR_REGISTRY_BAD_QUOTA: { status: 400, title: 'Invalid quota' },
 
   GW_ERR_AUDIT_PROOF_RANGE: { status: 400, title: 'No proof for these tree sizes or leaf index' },

@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { createGatewayBroker, type GatewayBroker } from '../broker/create-broker.js';
 import { createFloodControl } from '../broker/flood-control.js';
+import { createHttpServer, createMetricsServer, listenHttp } from './api/http-server.js';
 import { buildGatewayApp } from './api/gateway-app.js';
 import { generateOpenApi } from './api/openapi-document.js';
 import type { ApiDeps } from './api/routes/index.js';
@@ -60,6 +60,8 @@ export interface Gateway {
 
 export interface ListeningGateway extends Gateway {
   httpPort: number;
+  /** Set when GATEWAY_METRICS_PORT is: the separate metrics listener's port. */
+  metricsPort?: number;
   mqttPort: number;
   mqttTlsPort?: number;
 }
@@ -172,6 +174,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
           );
         },
       },
+      authFailures: flood,
     },
     config.mqttLimits,
   );
@@ -216,6 +219,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   let server: Server | undefined;
+  let metricsServer: Server | undefined;
+  let metricsPort: number | undefined;
   let closing: Promise<void> | undefined;
   const gateway: Gateway = {
     config,
@@ -239,6 +244,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
           server.closeAllConnections();
           await new Promise<void>((resolve) => server!.close(() => resolve()));
         }
+        if (metricsServer) {
+          metricsServer.closeAllConnections();
+          await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+        }
         await broker.close();
         await committer.close();
         rawRetention?.stop();
@@ -256,13 +265,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     },
     async listen() {
       Object.assign(mqttAddress, await broker.listen(config.mqtt.host, config.mqtt.port, config.mqtt.tls));
-      server = await new Promise<Server>((resolve, reject) => {
-        const s = app.listen(config.http.port, config.http.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-      });
-      const httpPort = (server.address() as AddressInfo).port;
+      server = createHttpServer(app, config.httpLimits, metrics);
+      const httpPort = await listenHttp(server, config.http.host, config.http.port);
+      if (config.metrics) {
+        metricsServer = createMetricsServer(metrics, config.httpLimits);
+        metricsPort = await listenHttp(metricsServer, config.metrics.host, config.metrics.port);
+      }
       log.info({ httpPort, mqttPort: mqttAddress.port, tlsPort: mqttAddress.tlsPort, store: store.kind }, 'gateway listening');
       return Object.assign(gateway, {
         httpPort,
+        ...(metricsPort === undefined ? {} : { metricsPort }),
         mqttPort: mqttAddress.port,
         ...(mqttAddress.tlsPort === undefined ? {} : { mqttTlsPort: mqttAddress.tlsPort }),
       });

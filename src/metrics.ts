@@ -64,6 +64,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       ...opts,
     }),
+    httpConnectionsRefused: new Counter({
+      name: 'gateway_http_connections_refused_total',
+      help: 'HTTP connections closed at accept, by reason (per-address-cap)',
+      labelNames: ['reason'] as const,
+      ...opts,
+    }),
     bans: new Counter({
       name: 'gateway_bans_total',
       help: 'temporary bans of remote addresses or devices, by reason',

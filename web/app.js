@@ -8,7 +8,7 @@
 //   #/spot-checks               spot checks (抽查) (reviewers, admins)
 // The page uses the same HTTP API and API key as any other client; the key is entered once
 // and kept in sessionStorage.
-import { api, ApiError, session } from './api.js';
+import { api, ApiError, session, shanghai } from './api.js';
 import { renderContractDetail } from './contract-detail.js';
 import { renderContracts } from './contracts.js';
 import { renderApplications, renderSettlements, renderSpotChecks } from './money.js';
@@ -34,7 +34,8 @@ function translateChrome() {
   document.getElementById('nav-applications').hidden = !signedIn;
   document.getElementById('nav-settlements').hidden = !(me?.role === 'admin' || me?.role === 'reviewer');
   document.getElementById('nav-spot-checks').hidden = !(me?.role === 'admin' || me?.role === 'reviewer');
-  document.getElementById('whoami').textContent = signedIn ? `${t('role', me.role)} · ${me.keyId}` : '';
+  const expiry = me?.expiresAt ? ` · ${t('keyExpires', shanghai(me.expiresAt))}` : '';
+  document.getElementById('whoami').textContent = signedIn ? `${t('role', me.role)} · ${me.keyId}${expiry}` : '';
 }
 
 function markNav(hash) {

@@ -65,9 +65,18 @@ function gauge(report) {
   );
 }
 
-function policyCard(report, query, id) {
+/** Above everything else on the page when the report's policy is not the program's: a what-if must not read as a verdict. */
+function whatIfBanner(report) {
+  if (!report.policy.overridden) return null;
+  const changes = report.policy.overrides.map((o) => t('policyChange', o.parameter, o.used, o.default)).join(' · ');
+  return h('div', { class: 'what-if-banner', role: 'alert' }, h('strong', {}, t('whatIfBanner')), ' ', changes);
+}
+
+function policyCard(report, query, id, me) {
   const p = report.policy;
-  const overridden = POLICY_KEYS.some((k) => query.get(k));
+  const overridden = p.overridden || query.has('at');
+  // Only admin and reviewer keys may override the policy (API: 403 for a supplier); a supplier picks the time only.
+  const mayOverride = me.role !== 'supplier';
   const input = (name, value, attrs = {}) => h('input', { name, type: 'number', min: 1, value, required: true, ...attrs });
   const at = h('input', { name: 'at', type: 'datetime-local', value: toLocalInput(report.at) });
   const fields = {
@@ -83,22 +92,26 @@ function policyCard(report, query, id) {
         e.preventDefault();
         const params = new URLSearchParams();
         if (at.value) params.set('at', fromLocalInput(at.value));
-        for (const [k, el] of Object.entries(fields)) params.set(k, el.value);
+        if (mayOverride) for (const [k, el] of Object.entries(fields)) params.set(k, el.value);
         location.hash = `#/contracts/${encodeURIComponent(id)}?${params}`;
       },
     },
     h('label', {}, t('policyAt'), at),
-    h('label', {}, t('policyWindowDays'), fields.windowDays),
-    h('label', {}, t('policyMinActiveDays'), fields.minActiveDays),
-    h('label', {}, t('policyMinOnlineMinutes'), fields.minOnlineMinutes),
+    mayOverride
+      ? [
+          h('label', {}, t('policyWindowDays'), fields.windowDays),
+          h('label', {}, t('policyMinActiveDays'), fields.minActiveDays),
+          h('label', {}, t('policyMinOnlineMinutes'), fields.minOnlineMinutes),
+        ]
+      : null,
     h('button', { type: 'submit' }, t('policyApply')),
     overridden ? h('a', { href: `#/contracts/${encodeURIComponent(id)}`, class: 'reset' }, t('policyReset')) : null,
   );
-  const extra = Object.entries(p).filter(([k]) => !['windowDays', 'minActiveDays', 'minOnlineMinutes'].includes(k));
+  const extra = Object.entries(p).filter(([k]) => !['windowDays', 'minActiveDays', 'minOnlineMinutes', 'overridden', 'overrides'].includes(k));
   return h(
     'section',
     { class: 'card policy' },
-    h('h3', {}, t('policy'), overridden ? h('span', { class: 'warn' }, ` ${t('policyOverridden')}`) : null),
+    h('h3', {}, t('policy'), p.overridden ? h('span', { class: 'warn' }, ` ${t('policyOverridden')}`) : null),
     h('p', { class: 'policy-text' }, t('policyText', p)),
     h('p', {}, `${t('policyWindow')}: ${shanghai(report.window.from)} — ${shanghai(report.window.to)} · ${t('policyAt')}: ${shanghai(report.at)}`),
     extra.length ? h('p', { class: 'muted mono' }, extra.map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ')) : null,
@@ -207,6 +220,7 @@ export async function renderContractDetail({ me, params, query }) {
     'section',
     { class: 'detail', 'data-contract': id },
     h('a', { href: me.role === 'supplier' ? '#/supplier' : '#/contracts', class: 'back' }, t('back')),
+    whatIfBanner(report),
     h('h2', {}, `${t('detail')} · ${contract.enterprise?.name ?? id}`),
     h(
       'div',
@@ -214,7 +228,7 @@ export async function renderContractDetail({ me, params, query }) {
       h('dl', { class: 'facts card' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
       gauge(report),
     ),
-    policyCard(report, query, id),
+    policyCard(report, query, id, me),
     h('section', { class: 'card digest-card' }, h('p', { class: 'digest' }, `${t('digest')}: `, h('code', {}, report.digest)), exportButton, signalSummary(report)),
     signature,
     heatmap(report),

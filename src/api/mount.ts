@@ -34,7 +34,7 @@ function authorize(req: Request, roles: readonly string[], authenticate: Authent
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw new AppError('GW_ERR_AUTH_MALFORMED', 'Authorization header must be "Bearer <api key>"');
   const principal = authenticate(match[1]!);
-  if (!principal) throw new AppError('GW_ERR_AUTH_INVALID', 'unknown or disabled API key');
+  if (!principal) throw new AppError('GW_ERR_AUTH_INVALID', 'unknown, revoked or expired API key');
   if (!roles.includes(principal.role)) {
     throw new AppError('GW_ERR_AUTH_FORBIDDEN', `role ${principal.role} may not ${req.method} ${req.path}`);
   }

@@ -17,14 +17,22 @@ const SWEEP_AT = 10_000;
 /**
  * Brute-force brake on API keys (SECURITY.md "Outside attacker"): after `maxFailures` failed
  * key attempts from one address within `windowMs`, every request from that address that
- * carries an Authorization header is answered `429` problem+json with `Retry-After` for
- * `banMs` — even with a valid key, so the ban is not an oracle. Requests without a key
- * (health, metrics, the web page) are never counted or blocked. Time is the injected Clock.
+ * carries a key that is *not* valid is answered `429` problem+json with `Retry-After` for
+ * `banMs`. A valid key still works from a throttled address: a reviewer behind the same NAT
+ * as a guesser must not be locked out, and with 256-bit keys the difference between 401 and
+ * 429 tells a guesser nothing it did not know. Requests without a key (health, the web page)
+ * are never counted or blocked. Time is the injected Clock.
  *
  * The address is the TCP peer (`req.socket.remoteAddress`); behind a reverse proxy every
  * client shares the proxy's address, so throttle at the proxy instead (SECURITY.md).
  */
-export function authFailureThrottle(deps: { clock: Clock; limits: Readonly<AuthThrottleLimits>; onBan?: (address: string, until: number) => void }): RequestHandler {
+export function authFailureThrottle(deps: {
+  clock: Clock;
+  limits: Readonly<AuthThrottleLimits>;
+  /** Whether a bearer key is live (the registry's lookup): a live key passes a throttled address. */
+  isValidKey: (key: string) => boolean;
+  onBan?: (address: string, until: number) => void;
+}): RequestHandler {
   const { clock, limits } = deps;
   const table = new Map<string, { times: number[]; bannedUntil: number }>();
 
@@ -62,7 +70,8 @@ export function authFailureThrottle(deps: { clock: Clock; limits: Readonly<AuthT
     const address = addressOf(req.socket.remoteAddress);
     const bannedUntil = table.get(address)?.bannedUntil ?? 0;
     const now = clock.now();
-    if (bannedUntil > now) {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
+    if (bannedUntil > now && (bearer === undefined || !deps.isValidKey(bearer))) {
       res.set('Retry-After', String(Math.max(1, Math.ceil((bannedUntil - now) / 1000))));
       return sendProblem(
         res,

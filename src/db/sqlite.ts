@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type SqliteDb = Database.Database;
@@ -10,7 +10,7 @@ export type SqliteDb = Database.Database;
  * synchronous=FULL makes each commit durable before the QoS 1 PUBACK is released.
  */
 export function openDatabase(file: string): SqliteDb {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') ownerOnly(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -58,4 +58,25 @@ export function migrate(db: SqliteDb, component: string, migrations: readonly Mi
     })();
   }
   return Math.max(current, ...pending.map((m) => m.version));
+}
+
+/**
+ * The database holds key and token digests, the audit log and every device's activity: only the
+ * gateway's own user may read it (issue 15 point 7). A data dir the gateway creates is 0700; the
+ * file is created 0600 before SQLite opens it, and SQLite gives its -wal and -shm files the
+ * main file's mode. Files of an older start are tightened to 0600 as well.
+ */
+function ownerOnly(file: string): void {
+  const dir = dirname(file);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (!existsSync(f)) continue;
+    try {
+      chmodSync(f, 0o600);
+    } catch (err) {
+      // Another user's file the operator lets us write: their choice of mode, not ours to fail on.
+      if ((err as { code?: string }).code !== 'EPERM') throw err;
+    }
+  }
 }

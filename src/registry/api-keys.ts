@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Principal, Role } from './roles.js';
+import type { Migration } from '../db/sqlite.js';
 import { AppError, badRequest } from '../errors.js';
 import { toShanghaiIso } from '../time/shanghai.js';
 import { SYSTEM_ACTOR, type Actor, type RegistryContext } from './context.js';
@@ -14,6 +15,8 @@ export interface ApiKeyInfo {
   supplierId: string | null;
   createdAt: string;
   revokedAt: string | null;
+  /** When the key stops working; null = no expiry. */
+  expiresAt: string | null;
 }
 
 export interface IssuedApiKey {
@@ -23,26 +26,33 @@ export interface IssuedApiKey {
   role: Role;
   supplierId: string | null;
   createdAt: string;
+  expiresAt: string | null;
 }
 
 export interface ApiKeyInput {
   role: Role;
   /** Required for, and only for, the supplier role. */
   supplierId?: string;
+  /** ISO instant after which the key is refused; must lie in the future. */
+  expiresAt?: string;
 }
 
 export interface ApiKeys {
   create(input: ApiKeyInput, actor: Actor): IssuedApiKey;
   get(id: string): ApiKeyInfo | undefined;
   page(page?: PageRequest): Page<ApiKeyInfo>;
-  /** Revokes the key; false when there is no such key. Revoking twice is a no-op. */
+  /**
+   * Revokes the key; false when there is no such key. Revoking twice is a no-op. The last live
+   * admin key is never revoked (409): nobody could issue or revoke keys afterwards.
+   */
   revoke(id: string, actor: Actor): boolean;
   /** The principal of a live key, or undefined. One indexed lookup by digest. */
   authenticate(key: string): Principal | undefined;
   /**
    * Start-up: with a configured key (GATEWAY_ADMIN_KEY), makes sure an admin key with that
-   * digest exists and is live. Without one, generates an admin key if no live admin key exists
-   * and returns it — the only time it is ever visible.
+   * digest exists; a configured key that was revoked is refused (a revocation is never undone by
+   * a restart), naming the way out. Without one, generates an admin key if no live admin key
+   * exists and returns it — the only time it is ever visible.
    */
   bootstrapAdmin(configuredKey?: string): { key?: string };
 }
@@ -55,7 +65,15 @@ interface ApiKeyRow {
   supplier_id: string | null;
   created_at: number;
   revoked_at: number | null;
+  expires_at: number | null;
 }
+
+/** Registry migration 5 (issue 15): optional expiry of API keys. */
+export const apiKeyExpiryMigration: Migration = {
+  version: 5,
+  description: 'optional API key expiry',
+  up: 'ALTER TABLE api_keys ADD COLUMN expires_at INTEGER',
+};
 
 function fromRow(row: ApiKeyRow): ApiKeyInfo {
   return {
@@ -64,18 +82,19 @@ function fromRow(row: ApiKeyRow): ApiKeyInfo {
     supplierId: row.supplier_id,
     createdAt: toShanghaiIso(row.created_at),
     revokedAt: row.revoked_at === null ? null : toShanghaiIso(row.revoked_at),
+    expiresAt: row.expires_at === null ? null : toShanghaiIso(row.expires_at),
   };
 }
 
 export function createApiKeys(ctx: RegistryContext): ApiKeys {
   const { db, clock, audit } = ctx;
-  const insert = db.prepare('INSERT INTO api_keys (id, key_sha256, role, supplier_id, created_at) VALUES (?, ?, ?, ?, ?)');
+  const insert = db.prepare('INSERT INTO api_keys (id, key_sha256, role, supplier_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
   const byId = db.prepare('SELECT rowid, * FROM api_keys WHERE id = ?');
   const byDigest = db.prepare('SELECT rowid, * FROM api_keys WHERE key_sha256 = ?');
   const page = db.prepare('SELECT rowid, * FROM api_keys WHERE rowid > ? ORDER BY rowid LIMIT ?');
   const revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
-  const reinstate = db.prepare('UPDATE api_keys SET revoked_at = NULL WHERE id = ?');
-  const liveAdmin = db.prepare("SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1");
+  // Live: not revoked and not expired at the given instant.
+  const liveAdmin = db.prepare("SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND id <> ? LIMIT 1");
   const supplierExists = db.prepare('SELECT 1 FROM suppliers WHERE id = ?');
 
   const get = (id: string): ApiKeyInfo | undefined => {
@@ -83,12 +102,12 @@ export function createApiKeys(ctx: RegistryContext): ApiKeys {
     return row && fromRow(row);
   };
 
-  const insertKey = (key: string, role: Role, supplierId: string | null, actor: Actor, action: string): IssuedApiKey => {
+  const insertKey = (key: string, role: Role, supplierId: string | null, expiresAt: number | null, actor: Actor, action: string): IssuedApiKey => {
     const id = newId('key');
     const now = clock.now();
-    insert.run(id, sha256(key), role, supplierId, now);
-    audit.append(actor, action, id, { role, supplierId });
-    return { id, key, role, supplierId, createdAt: toShanghaiIso(now) };
+    insert.run(id, sha256(key), role, supplierId, now, expiresAt);
+    audit.append(actor, action, id, { role, supplierId, ...(expiresAt === null ? {} : { expiresAt: toShanghaiIso(expiresAt) }) });
+    return { id, key, role, supplierId, createdAt: toShanghaiIso(now), expiresAt: expiresAt === null ? null : toShanghaiIso(expiresAt) };
   };
 
   return {
@@ -110,7 +129,13 @@ export function createApiKeys(ctx: RegistryContext): ApiKeys {
             { path: 'body.supplierId', message: 'only for role supplier' },
           ]);
         }
-        return insertKey(newApiKey(), input.role, input.supplierId ?? null, actor, 'api-key.create');
+        const expiresAt = input.expiresAt === undefined ? null : Date.parse(input.expiresAt);
+        if (expiresAt !== null && expiresAt <= clock.now()) {
+          throw badRequest('GW_ERR_REGISTRY_KEY_EXPIRY', `expiresAt ${input.expiresAt} is not in the future`, [
+            { path: 'body.expiresAt', message: 'must be in the future' },
+          ]);
+        }
+        return insertKey(newApiKey(), input.role, input.supplierId ?? null, expiresAt, actor, 'api-key.create');
       })(),
 
     get,
@@ -125,6 +150,9 @@ export function createApiKeys(ctx: RegistryContext): ApiKeys {
       db.transaction(() => {
         const row = byId.get(id) as ApiKeyRow | undefined;
         if (!row) return false;
+        if (row.role === 'admin' && row.revoked_at === null && !liveAdmin.get(clock.now(), id)) {
+          throw new AppError('GW_ERR_REGISTRY_LAST_ADMIN_KEY', `${id} is the last live admin key; issue another admin key before revoking it`);
+        }
         if (revoke.run(clock.now(), id).changes > 0) audit.append(actor, 'api-key.revoke', id, { role: row.role });
         return true;
       })(),
@@ -135,9 +163,11 @@ export function createApiKeys(ctx: RegistryContext): ApiKeys {
       // The lookup is by digest already; the constant-time compare keeps that a non-issue if
       // the lookup ever becomes a prefix or range scan.
       if (!row || !timingSafeEqual(row.key_sha256, digest) || row.revoked_at !== null) return undefined;
+      if (row.expires_at !== null && row.expires_at <= clock.now()) return undefined;
+      const expiresAt = row.expires_at === null ? null : toShanghaiIso(row.expires_at);
       return row.role === 'supplier' && row.supplier_id
-        ? { keyId: row.id, role: row.role, supplierId: row.supplier_id }
-        : { keyId: row.id, role: row.role };
+        ? { keyId: row.id, role: row.role, supplierId: row.supplier_id, expiresAt }
+        : { keyId: row.id, role: row.role, expiresAt };
     },
 
     bootstrapAdmin: (configuredKey) =>
@@ -145,18 +175,22 @@ export function createApiKeys(ctx: RegistryContext): ApiKeys {
         if (configuredKey !== undefined) {
           const row = byDigest.get(sha256(configuredKey)) as ApiKeyRow | undefined;
           if (!row) {
-            insertKey(configuredKey, 'admin', null, SYSTEM_ACTOR, 'api-key.bootstrap');
+            insertKey(configuredKey, 'admin', null, null, SYSTEM_ACTOR, 'api-key.bootstrap');
           } else if (row.role !== 'admin') {
             throw new AppError('GW_ERR_REGISTRY_ADMIN_KEY', `GATEWAY_ADMIN_KEY is registered as a ${row.role} key`);
           } else if (row.revoked_at !== null) {
-            // The operator configured this key, so it is meant to work; reinstating is recorded.
-            reinstate.run(row.id);
-            audit.append(SYSTEM_ACTOR, 'api-key.reinstate', row.id, { reason: 'configured as GATEWAY_ADMIN_KEY' });
+            // A revocation is a decision (audited); a restart with the old value must not undo it.
+            throw new AppError(
+              'GW_ERR_REGISTRY_ADMIN_KEY_REVOKED',
+              `GATEWAY_ADMIN_KEY is the admin key ${row.id}, revoked at ${toShanghaiIso(row.revoked_at)}; a revoked key is never reinstated. ` +
+                'To recover, set GATEWAY_ADMIN_KEY to a new value (at least 16 characters; it becomes a new admin key), ' +
+                'or unset it and use another live admin key (one is generated and printed if none is left).',
+            );
           }
           return {};
         }
-        if (liveAdmin.get()) return {};
-        const issued = insertKey(newApiKey(), 'admin', null, SYSTEM_ACTOR, 'api-key.bootstrap');
+        if (liveAdmin.get(clock.now(), '')) return {};
+        const issued = insertKey(newApiKey(), 'admin', null, null, SYSTEM_ACTOR, 'api-key.bootstrap');
         return { key: issued.key };
       })(),
   };

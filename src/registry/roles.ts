@@ -11,4 +11,6 @@ export interface Principal {
   role: Role;
   /** Set for supplier keys: the only supplier whose contracts and devices this key can see. */
   supplierId?: string;
+  /** When the key stops working (ISO, +08:00); null for a key without expiry. */
+  expiresAt?: string | null;
 }

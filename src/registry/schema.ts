@@ -1,5 +1,6 @@
 import { edgeNodesMigration } from './edge-nodes.js';
 import { redemptionApplicationsMigration } from './redemption-schema.js';
+import { apiKeyExpiryMigration } from './api-keys.js';
 import { redemptionsMigration } from './redemptions.js';
 import { spotChecksMigration } from './spot-checks.js';
 import { sqlList, type Migration } from '../db/sqlite.js';
@@ -114,6 +115,7 @@ export const registryMigrations: readonly Migration[] = [
   redemptionsMigration,
   redemptionApplicationsMigration,
   spotChecksMigration,
+  apiKeyExpiryMigration, // version 5 (issue 15), listed in version order
   trustMigration,
   edgeNodesMigration,
 ];

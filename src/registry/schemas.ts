@@ -4,6 +4,7 @@
  * (src/api/openapi.ts) can publish them; `.meta({ id })` makes each a named component.
  */
 import { z } from 'zod';
+import { boundedInstant } from '../time/instant.js';
 import { creditCodeProblem } from './credit-code.js';
 import { MAX_DEVICES_PER_REQUEST } from './devices.js';
 import { MAX_PAGE_LIMIT } from './pagination.js';
@@ -15,7 +16,7 @@ import { roleSchema } from './roles.js';
 // ── shared pieces ────────────────────────────────────────────────────────────────────────
 
 export const fenSchema = z.number().int().nonnegative().max(1e13).describe('integer fen (0.01 yuan)');
-const instantIn = z.iso.datetime({ offset: true }).describe('ISO-8601 with offset, e.g. 2020-06-01T10:00:00+08:00');
+const instantIn = boundedInstant().describe('ISO-8601 with offset, e.g. 2020-06-01T10:00:00+08:00');
 const instantOut = z.string().describe('ISO-8601, Asia/Shanghai offset (+08:00)');
 const idSchema = z.string().min(1).max(64);
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -231,7 +232,11 @@ export const programQuotasSchema = z
 // ── API keys ─────────────────────────────────────────────────────────────────────────────
 
 export const apiKeyCreateSchema = z
-  .object({ role: roleSchema, supplierId: idSchema.optional() })
+  .object({
+    role: roleSchema,
+    supplierId: idSchema.optional(),
+    expiresAt: instantIn.optional().describe('when the key stops working (must be in the future); no expiry when absent'),
+  })
   .meta({ id: 'ApiKeyCreate' });
 
 export const apiKeySchema = z
@@ -241,6 +246,7 @@ export const apiKeySchema = z
     supplierId: z.string().nullable(),
     createdAt: instantOut,
     revokedAt: instantOut.nullable(),
+    expiresAt: instantOut.nullable(),
   })
   .meta({ id: 'ApiKey' });
 
@@ -251,6 +257,7 @@ export const issuedApiKeySchema = z
     role: roleSchema,
     supplierId: z.string().nullable(),
     createdAt: instantOut,
+    expiresAt: instantOut.nullable(),
   })
   .meta({ id: 'IssuedApiKey' });
 

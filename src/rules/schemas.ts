@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedInstant } from '../time/instant.js';
 import { REASON_CODES, REASON_EFFECTS } from './reasons.js';
 import { regionSchema, supplierKindSchema } from './program-schema.js';
 import type { Explanation } from './explain.js';
@@ -13,7 +14,7 @@ const fen = z.int().nonnegative().describe('integer fen (0.01 yuan)');
 const positiveFen = z.int().min(1).describe('integer fen (0.01 yuan), > 0');
 const count = z.int().nonnegative();
 /** ISO-8601 with an offset (`Z` or `+08:00`); local times are refused (API.md). */
-const instant = z.iso.datetime({ offset: true });
+const instant = boundedInstant();
 const cityInput = z
   .string()
   .min(1)

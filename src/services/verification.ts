@@ -76,6 +76,7 @@ export function createVerificationService(deps: {
       ...(sources.clockDays ? { clockDays: sources.clockDays(ids, fromDay, toDay) } : {}),
       ...(sources.lifecycle ? { lifecycle: sources.lifecycle(ids, shanghaiDayStart(fromDay), at) } : {}),
       policy,
+      defaultPolicy,
       at,
     });
     deps.observe?.((monotonicMs() - started) / 1000);

@@ -24,3 +24,10 @@ export const REJECTION_REASONS = [
   'device-disabled',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/**
+ * Counted per device-day beside the rejections, though not a heartbeat's: failed CONNECTs of a
+ * device beyond the `auth-failed` rows stored per minute (broker/flood-control.ts).
+ */
+const CONNECTION_COUNTER_REASONS = ['auth-failed-unrecorded'] as const;
+export type CountedReason = RejectionReason | (typeof CONNECTION_COUNTER_REASONS)[number];

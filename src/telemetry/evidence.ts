@@ -1,5 +1,5 @@
 import { migrate, sqlList, type Migration, type SqliteDb } from '../db/sqlite.js';
-import { connectionKindSchema, CONNECTION_KINDS, type ConnectionKind, type RejectionReason } from './evidence-kinds.js';
+import { connectionKindSchema, CONNECTION_KINDS, type ConnectionKind, type CountedReason, type RejectionReason } from './evidence-kinds.js';
 import { edgeEvidenceMigration } from './edge-evidence.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../time/shanghai.js';
 
@@ -74,7 +74,7 @@ export interface EvidenceStore {
   /** One summary per requested device (zeros when it has no events), ordered by deviceId. */
   connectionSummary(deviceIds: readonly string[], fromMs: number, toMs: number): ConnectionSummary[];
   /** Hot path: a counter increment in memory; persisted by `flush`. */
-  countRejection(deviceId: string, atMs: number, reason: RejectionReason): void;
+  countRejection(deviceId: string, atMs: number, reason: CountedReason): void;
   /** Stores queued connection events and adds the in-memory counters to the stored ones, in one transaction; returns how many were written. */
   flush(): number;
   /** Stored plus not-yet-flushed counts for days fromDay..toDay inclusive, ordered by deviceId, day, reason. */

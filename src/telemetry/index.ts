@@ -8,5 +8,5 @@ export {
   createEvidenceStore,
   type EvidenceStore,
 } from './evidence.js';
-export { CONNECTION_KINDS, REJECTION_REASONS, type ConnectionKind, type RejectionReason } from './evidence-kinds.js';
+export { CONNECTION_KINDS, REJECTION_REASONS, type ConnectionKind, type CountedReason, type RejectionReason } from './evidence-kinds.js';
 export { createEdgeEvidence, type EdgeEvidence } from './edge-evidence.js';

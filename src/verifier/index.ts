@@ -1,4 +1,4 @@
-export { activityPolicySchema, DEFAULT_ACTIVITY_POLICY, resolvePolicy } from './policy.js';
+export { DEFAULT_ACTIVITY_POLICY, reportPolicySchema, resolvePolicy } from './policy.js';
 export type { ActivityPolicy, PolicyOverride } from './policy.js';
 export { FRAUD_SIGNAL_CODES, SIGNAL_CODES, signalCodeSchema, SIGNALS_NEEDING_ACKNOWLEDGEMENT, type FraudSignalCode } from './signal-codes.js';
 export { edgeFabricationSignal, edgeNodeReport, type EdgeFacts } from './edge-signals.js';

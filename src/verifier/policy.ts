@@ -98,6 +98,32 @@ export const DEFAULT_ACTIVITY_POLICY: Readonly<ActivityPolicy> = Object.freeze({
   excludingSignals: ['DUPLICATE_SERIAL'] as ActivityPolicy['excludingSignals'],
 });
 
+/**
+ * The policy as a report states it: every parameter used, and whether it differs from the
+ * program's default (issue 15: a report under relaxed thresholds must not look like a pass).
+ */
+export const reportPolicySchema = activityPolicySchema
+  .extend({
+    /** True when any parameter differs from the program's default policy: a what-if, not the program's verdict. */
+    overridden: z.boolean(),
+    /** Each parameter that differs, with the value used and the default. */
+    overrides: z.array(z.object({ parameter: z.string(), used: z.unknown(), default: z.unknown() })),
+  })
+  .meta({ id: 'ReportPolicy' });
+
+export type ReportPolicy = z.infer<typeof reportPolicySchema>;
+
+/** `policy` with the parameters that differ from `defaults`, in the schema's order. */
+export function describePolicy(policy: ActivityPolicy, defaults: ActivityPolicy): ReportPolicy {
+  const overrides: ReportPolicy['overrides'] = [];
+  for (const parameter of Object.keys(activityPolicySchema.shape) as (keyof ActivityPolicy)[]) {
+    const used = policy[parameter];
+    const standard = defaults[parameter];
+    if (JSON.stringify(used) !== JSON.stringify(standard)) overrides.push({ parameter, used, default: standard });
+  }
+  return { ...policy, overridden: overrides.length > 0, overrides };
+}
+
 export const policyOverrideSchema = activityPolicySchema.partial();
 export type PolicyOverride = z.infer<typeof policyOverrideSchema>;
 

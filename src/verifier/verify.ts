@@ -1,7 +1,7 @@
 import { countMinutesUpTo, MINUTES_PER_DAY, type DeviceDayActivity } from '../activity/index.js';
 import { shanghaiDayStart, shanghaiMinuteOfDay, toShanghaiIso } from '../time/shanghai.js';
 import { reportDigest } from './digest.js';
-import type { ActivityPolicy } from './policy.js';
+import { describePolicy, type ActivityPolicy, type ReportPolicy } from './policy.js';
 import { edgeFabricationSignal, edgeNodeReport, type EdgeFacts, type EdgeNodeReport } from './edge-signals.js';
 import { sharedClocks, sharedLives, type DriftSums, type LifecycleEvent, type OneLifeEvidence, type SharedClockEvidence } from './fleet-signals.js';
 import { deviceSignals, type DeviceEvidence, type DuplicateSerialFacts, type Signal } from './signals.js';
@@ -58,6 +58,8 @@ export interface VerificationInput {
   /** Connects, take-overs and disconnects of the devices in the window (ONE_LIFE); absent: no evidence. */
   lifecycle?: readonly LifecycleEvent[];
   policy: ActivityPolicy;
+  /** The program's default policy; the report marks every parameter of `policy` that differs. Default: `policy`. */
+  defaultPolicy?: ActivityPolicy;
   /** Verification time, epoch ms. Activity after it is not counted. */
   at: number;
   /** Heartbeats per device per edge node it came through (absent: every device reported directly). */
@@ -101,7 +103,7 @@ export interface VerificationReport {
   voucherFen: number;
   at: string;
   window: { from: string; to: string; days: string[] };
-  policy: ActivityPolicy;
+  policy: ReportPolicy;
   requiredDevices: number | null;
   registeredDevices: number;
   activeDevices: number;
@@ -162,7 +164,7 @@ export function verifyContract(input: VerificationInput): VerificationReport {
     voucherFen: input.contract.voucherFen,
     at: toShanghaiIso(at),
     window: { from: toShanghaiIso(shanghaiDayStart(firstDay)), to: toShanghaiIso(at), days },
-    policy,
+    policy: describePolicy(policy, input.defaultPolicy ?? policy),
     requiredDevices: required,
     registeredDevices: devices.length,
     activeDevices,

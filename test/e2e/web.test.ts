@@ -120,6 +120,7 @@ describe('the web page served by the gateway', () => {
     expect(await page.getAttribute('.gauge', 'data-active')).toBe('3');
     expect(await page.getAttribute('.gauge', 'data-required')).toBe('3');
     expect(await page.textContent('.policy-text')).toContain('20');
+    expect(await page.locator('.what-if-banner').count()).toBe(0);
     expect(await page.textContent('.digest code')).toBe(report.digest);
     expect(await page.locator('table.devices tbody tr').count()).toBe(4);
     await page.screenshot({ path: shot('contract-detail'), fullPage: true });
@@ -135,13 +136,18 @@ describe('the web page served by the gateway', () => {
     await page.click('.policy-form button[type=submit]');
     await page.waitForSelector('.gauge[data-active="0"]');
     expect(await page.getAttribute('.gauge [data-status]', 'data-status')).toBe('failed');
+    // and says above everything that this is a what-if, not the program's verdict (issue 15 point 2)
+    expect(await page.textContent('.what-if-banner')).toMatch(/minActiveDays = 25（默认 20）/);
+    await page.screenshot({ path: shot('contract-what-if'), fullPage: true });
     await page.close();
   });
 
   it("shows a supplier its shortfall and connection details, and not another supplier's contract", async () => {
-    const { key } = await s.gw.json<{ key: string }>('/v1/api-keys', { body: { role: 'supplier', supplierId: s.b.supplierId } });
+    const expiresAt = new Date(s.gw.clock.now() + 30 * 86_400_000).toISOString();
+    const { key } = await s.gw.json<{ key: string }>('/v1/api-keys', { body: { role: 'supplier', supplierId: s.b.supplierId, expiresAt } });
     const page = await signIn(browser, s.gw.httpUrl, key);
     await page.waitForSelector('.supplier-view article.progress');
+    expect(await page.textContent('#whoami')).toContain('密钥到期'); // the key's expiry (issue 15 point 5)
     expect(await page.locator('article.progress').count()).toBe(1);
     expect(await page.getAttribute('article.progress', 'data-contract')).toBe(s.b.contractId);
     expect(await page.locator('.shortfall li').count()).toBe(1);
@@ -160,6 +166,9 @@ describe('the web page served by the gateway', () => {
     expect(await page.locator('.heatmap tbody tr').count()).toBe(2);
     expect(await page.locator('form.redemption-application').count()).toBe(1);
     expect(await page.locator('section.review').count()).toBe(0);
+    // a supplier may pick the time, never the thresholds (the API answers 403)
+    expect(await page.locator('.policy-form [name=at]').count()).toBe(1);
+    expect(await page.locator('.policy-form [name=minActiveDays]').count()).toBe(0);
 
     // another supplier's contract: the API says 404 and the page says not found
     expect((await s.gw.api(`/v1/contracts/${s.a.contractId}/verification`, { key })).status).toBe(404);

@@ -257,9 +257,45 @@ const isoArb = fc
   })
   .map(({ ms, offset, frac }) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, `${frac}${offset}`));
 
+/** Instants at and beyond the API's range (2000–2099, src/time/instant.ts) and `Date`'s own edges. */
+export const EDGE_INSTANTS = [
+  '9999-12-31T23:59:59Z',
+  '0001-01-01T00:00:00Z',
+  '1970-01-01T00:00:00Z',
+  '1999-12-31T23:59:59.999Z',
+  '2000-01-01T00:00:00Z',
+  '2099-12-31T23:59:59Z',
+  '2100-01-01T00:00:00Z',
+  '2000-01-01T07:59:59+08:00',
+] as const;
+
+/** Any calendar instant from year 1 to 9999 (the span `Date` and ISO-8601 both write with four digits), or an edge. */
+export const instantArb: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(...EDGE_INSTANTS),
+  fc
+    .record({ ms: fc.integer({ min: Date.parse('0001-01-01T00:00:00Z'), max: Date.parse('9999-12-31T23:59:59Z') }), offset: fc.constantFrom('Z', '+08:00', '-05:30') })
+    .map(({ ms, offset }) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, offset))
+    .filter((s) => /^\d{4}-/.test(s)),
+);
+
+/** The leading characters that make a spreadsheet evaluate a cell (OWASP CSV injection). */
+export const FORMULA_PREFIXES = ['=', '+', '-', '@', '\t', '\r'] as const;
+
+/** A supplier-chosen string (serial, name) that starts like a formula: sometimes a plain number, mostly not. */
+export const formulaCellArb: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.constantFrom(...FORMULA_PREFIXES),
+    fc.oneof(
+      fc.string({ minLength: 1, maxLength: 30 }),
+      fc.nat().map(String),
+      fc.constantFrom(`2+3+cmd|' /C calc'!A0`, '0x1+HYPERLINK("http://e")', '1e3', '5', 'SUM(A1:A9)', '1+1'),
+    ),
+  )
+  .map(([prefix, rest]) => prefix + rest);
+
 const extrasArb: fc.Arbitrary<Extras> = fc.record(
   {
-    ts: fc.oneof(isoArb, fc.integer({ min: -10, max: 8_640_000_000_000_010 }), fc.double(), fc.string({ maxLength: 30 }), fc.constant(null)),
+    ts: fc.oneof(isoArb, fc.constantFrom(...EDGE_INSTANTS), fc.integer({ min: -10, max: 8_640_000_000_000_010 }), fc.double(), fc.string({ maxLength: 30 }), fc.constant(null)),
     status: fc.oneof(fc.constantFrom('running', 'idle', 'fault', 'off'), fc.constantFrom('RUNNING', 'on', '', ' idle'), fc.integer()),
     metrics: fc.oneof(
       fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }), fc.double({ noNaN: true, noDefaultInfinity: true }), { maxKeys: 8 }),

@@ -40,9 +40,10 @@ export const metaRoutes = [
   route({
     method: 'get',
     path: '/metrics',
-    summary: 'Prometheus metrics',
+    summary: 'Prometheus metrics (admin key; or without a key on the GATEWAY_METRICS_PORT listener)',
     tags: ['meta'],
-    auth: 'public',
+    // Auth failures, bans and connection counts tell an attacker how its probe is going (issue 15).
+    auth: ['admin'],
     responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
     async handler({ deps, res }) {
       const { registry } = deps.metrics;
@@ -71,12 +72,17 @@ export const metaRoutes = [
       200: {
         description: 'principal',
         schema: z
-          .object({ keyId: z.string(), role: z.enum(['admin', 'reviewer', 'supplier']), supplierId: z.string().optional() })
+          .object({
+            keyId: z.string(),
+            role: z.enum(['admin', 'reviewer', 'supplier']),
+            supplierId: z.string().optional(),
+            expiresAt: z.string().nullable().describe('when this key stops working (ISO, +08:00); null = no expiry'),
+          })
           .meta({ id: 'Principal' }),
       },
     },
     handler({ principal }) {
-      return { status: 200, body: principal };
+      return { status: 200, body: { ...principal!, expiresAt: principal!.expiresAt ?? null } };
     },
   }),
   route({

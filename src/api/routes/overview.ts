@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedInstant } from '../../time/instant.js';
 import type { Clock } from '../../clock.js';
 import { supplierScope, type Contract, type Registry } from '../../registry/index.js';
 import { registrySchemas as rs } from '../../registry/index.js';
@@ -16,7 +17,7 @@ export interface OverviewRouteDeps {
 }
 
 const route = routesWith<OverviewRouteDeps>();
-const instant = z.iso.datetime({ offset: true });
+const instant = boundedInstant();
 
 const verificationSummarySchema = z
   .object({

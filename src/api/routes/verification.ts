@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedInstant } from '../../time/instant.js';
 import type { Clock } from '../../clock.js';
 import { notFound } from '../../errors.js';
 import { canSeeContract } from '../../registry/index.js';
@@ -6,6 +7,7 @@ import type { VerificationService } from '../../services/index.js';
 import type { Trust } from '../../trust/index.js';
 import type { VerificationReport } from '../../verifier/index.js';
 import { toCsv } from '../csv.js';
+import { assertMayOverride, policyRows, whatIfBanner } from '../report-policy.js';
 import { routesWith, type Principal } from '../route.js';
 import { verificationReportSchema } from '../schemas/verification.js';
 
@@ -19,7 +21,7 @@ export interface VerificationRouteDeps {
 
 export const contractIdParams = z.object({ id: z.string().min(1).max(64) });
 
-const instant = z.iso.datetime({ offset: true }).describe('ISO-8601 with offset; defaults to now');
+const instant = boundedInstant().describe('ISO-8601 with offset, 2000–2099; defaults to now');
 
 export const verificationQuery = z.object({
   at: instant.optional(),
@@ -39,6 +41,7 @@ export async function visibleReport(
   const owner = deps.contractOwner(contractId);
   if (!owner || !principal || !canSeeContract(principal, owner)) throw notFound('contract', contractId);
   const { at: _at, ...policy } = override;
+  assertMayOverride(principal, policy);
   const report = await deps.verification.verify(contractId, at, policy);
   if (!report) throw notFound('contract', contractId);
   return report;
@@ -111,11 +114,12 @@ export function reportCsv(report: VerificationReport): string {
     ...d.dailyMinutes,
   ]);
   const footer = [
+    ...policyRows(report),
     ['#requiredDevices', report.requiredDevices ?? ''],
     ['#activeDevices', report.activeDevices],
-    ['#passed', report.passed ?? ''],
+    ['#passed', report.policy.overridden && report.passed !== null ? `${report.passed} under the overridden policy` : (report.passed ?? '')],
     ['#at', report.at],
     ['#digest', report.digest],
   ];
-  return toCsv(header, [...rows, ...footer]);
+  return toCsv(header, [...rows, ...footer], whatIfBanner(report));
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { boundedInstant } from '../../time/instant.js';
 import { APPLICATION_STATES, SPOT_CHECK_OUTCOMES } from '../../registry/index.js';
 import { redemptionCheckSchema, redemptionEvidenceSchema, reasonSchema } from '../../rules/index.js';
 import { SIGNALS_NEEDING_ACKNOWLEDGEMENT } from '../../verifier/index.js';
 
 const fen = z.number().int().nonnegative().describe('integer fen (0.01 yuan)');
-const dayOrInstant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).describe('a date (Asia/Shanghai day) or an ISO-8601 instant with offset');
+const dayOrInstant = z.union([boundedInstant(), z.iso.date()]).describe('a date (Asia/Shanghai day) or an ISO-8601 instant with offset');
 
 /** Evidence of a redemption application (SPEC rules 10, 12): documents, amounts and their dates. */
 export const applicationEvidenceSchema = z
@@ -86,7 +87,7 @@ export const legacyRedemptionSchema = z
   .meta({ id: 'RedemptionDecision' });
 
 export const legacyRedemptionRequestSchema = redemptionEvidenceSchema
-  .extend({ at: z.iso.datetime({ offset: true }).optional().describe('what-if only: evaluate at this time and record nothing; the application time is the gateway clock') })
+  .extend({ at: boundedInstant().optional().describe('what-if only: evaluate at this time and record nothing; the application time is the gateway clock') })
   .meta({ id: 'RedemptionRequest' });
 
 export const decisionRequestSchema = z

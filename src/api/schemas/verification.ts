@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { activityPolicySchema, signalCodeSchema } from '../../verifier/index.js';
+import { reportPolicySchema, signalCodeSchema } from '../../verifier/index.js';
 
 /** Response schema of a verification report (documentation and OpenAPI; the verifier builds it). */
 export const signalSchema = z
@@ -41,7 +41,7 @@ export const verificationReportSchema = z
     voucherFen: z.number().int(),
     at: z.string(),
     window: z.object({ from: z.string(), to: z.string(), days: z.array(z.string()) }),
-    policy: activityPolicySchema,
+    policy: reportPolicySchema,
     requiredDevices: z.number().int().nullable(),
     registeredDevices: z.number().int(),
     activeDevices: z.number().int(),

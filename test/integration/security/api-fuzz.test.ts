@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../../../src/api/routes/index.js';
 import { ERROR_CATALOGUE, isErrorCode } from '../../../src/errors.js';
-import { FUZZ_SEED, figure, sized, storeViolations } from '../../support/fuzz.js';
+import { EDGE_INSTANTS, FUZZ_SEED, figure, formulaCellArb, instantArb, sized, storeViolations } from '../../support/fuzz.js';
 import { spawnGateway, type ChildGateway } from '../../support/child-gateway.js';
 import { TEST_ADMIN_KEY } from '../../support/gateway.js';
 import { stopAfterReady } from '../../support/qos1-load.js';
@@ -122,6 +122,9 @@ type BodyCase =
 const edgeValue = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
   fc.constantFrom(-1, 0, 1.5, 2 ** 53, 1e308, -1e308, '', ' ', '\u0000', 'null', '2020-02-30T10:00:00+08:00', '9'.repeat(400), '佛山市', '440600', '__proto__', true, null, [], {}),
+  fc.constantFrom(...EDGE_INSTANTS),
+  instantArb,
+  formulaCellArb,
 );
 
 const bodyCaseArb: fc.Arbitrary<BodyCase> = fc.oneof(
@@ -273,4 +276,65 @@ describe('API fuzzing through the HTTP stack', () => {
     expect(violations()).toEqual([]);
     figure(`api fuzz ${name}`, { cases: cases.length, statuses: Object.fromEntries(statuses), seconds: Math.round((performance.now() - started) / 100) / 10 });
   }, 900_000);
+
+  it('answers any instant in ?at= with 200 inside 2000–2099 and a 400 naming the range outside it, never a 5xx', async () => {
+    const paths = [`/v1/contracts/${seeded.contractId}/verification`, '/v1/contracts?limit=1', '/v1/stats'];
+    const instants = fc.sample(instantArb, { seed: FUZZ_SEED, numRuns: Math.ceil(PER_ROUTE / 20) });
+    const failures: string[] = [];
+    for (const [i, at] of instants.entries()) {
+      const path = paths[i % paths.length]!;
+      const res = await send('GET', `${path}${path.includes('?') ? '&' : '?'}at=${encodeURIComponent(at)}`, undefined, undefined);
+      const inside = Date.parse(at) >= Date.parse('2000-01-01T00:00:00Z') && Date.parse(at) < Date.parse('2100-01-01T00:00:00Z');
+      const fine = inside ? res.status === 200 : res.status === 400 && res.text.includes('2000-01-01') && judge(res) === undefined;
+      if (!fine && failures.length < 20) failures.push(`${path} at=${at}: ${res.status} ${res.text.slice(0, 200)}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('exports serials that start like formulas neutralised in the CSV, numbers as they are', async () => {
+    const serials = [...new Set(fc.sample(formulaCellArb, { seed: FUZZ_SEED, numRuns: 500 }))];
+    const contract = await seedContract(gw, { devices: 0, supplierId: seeded.supplierId, serials: [] });
+    const registered: string[] = [];
+    for (const serial of serials) {
+      const res = await send('POST', `/v1/contracts/${contract.contractId}/devices`, JSON.stringify({ devices: [{ serial }] }), 'application/json');
+      // The registry may normalise a serial (trim); the CSV must hold what it stored.
+      if (res.status === 201) registered.push((JSON.parse(res.text) as { devices: { serial: string }[] }).devices[0]!.serial);
+    }
+    expect(registered.length).toBeGreaterThan(100);
+    const res = await new Promise<string>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: `/v1/contracts/${contract.contractId}/verification`, headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, accept: 'text/csv' }, agent }, (r) => {
+          let body = '';
+          r.on('data', (c: Buffer) => (body += c));
+          r.on('end', () => resolve(body));
+        })
+        .on('error', reject);
+    });
+    const serialCells = new Set(parseCsv(res).slice(1).map((row) => row[2]));
+    const number = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+    for (const serial of registered) {
+      const formula = /^[=+\-@\t\r]/.test(serial) && !number.test(serial);
+      expect(serialCells.has(formula ? `'${serial}` : serial), JSON.stringify(serial)).toBe(true);
+    }
+  });
 });
+
+/** RFC 4180 reader: quoted fields may hold commas, quotes ("") and line breaks. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(field), (field = '');
+    else if (c === '\r' && text[i + 1] === '\n') row.push(field), rows.push(row), (row = []), (field = ''), i++;
+    else field += c;
+  }
+  return rows;
+}

@@ -22,6 +22,8 @@ beforeAll(async () => {
       GATEWAY_DEVICE_BURST: '5',
       GATEWAY_CONN_RATE_PER_ADDR: '5',
       GATEWAY_CONN_RATE_WINDOW_S: '10',
+      GATEWAY_CONN_BURST_PER_ADDR: '5',
+      GATEWAY_AUTH_FAILURES_PER_ADDR: '5',
       GATEWAY_FLAP_CONNECTS: '3',
       GATEWAY_FLAP_WINDOW_S: '60',
       GATEWAY_BAN_SECONDS: '30',
@@ -32,7 +34,7 @@ beforeAll(async () => {
 afterAll(async () => gw?.close());
 
 async function metric(name: string, labels: string): Promise<number> {
-  const text = await (await gw.api('/metrics', { key: null })).text();
+  const text = await (await gw.api('/metrics')).text();
   return counterValues(text, name).get(labels) ?? 0;
 }
 
@@ -53,30 +55,50 @@ describe('flood control', () => {
     expect(await metric('gateway_heartbeats_rejected_total', 'reason="rate-limited"')).toBe(100);
   });
 
-  it('bans an address after N connects in M seconds, lets others in meanwhile, and lifts the ban', async () => {
-    const flooder = '127.0.0.22';
+  it("closes connections above an address's bucket at accept, bans nobody for it, and admits again as tokens refill", async () => {
+    const busy = '127.0.0.22';
     const opened: RawMqtt[] = [];
-    for (let i = 0; i < 5; i++) opened.push(await RawMqtt.open(gw.mqttPort, { localAddress: flooder }));
-    const sixth = await RawMqtt.open(gw.mqttPort, { localAddress: flooder });
+    for (let i = 0; i < 5; i++) opened.push(await RawMqtt.open(gw.mqttPort, { localAddress: busy }));
+    const sixth = await RawMqtt.open(gw.mqttPort, { localAddress: busy });
     await sixth.closed; // destroyed at accept, before a byte is read
-    expect(await metric('gateway_bans_total', 'reason="connection-rate"')).toBe(1);
-    const refusedBefore = await metric('gateway_mqtt_connections_refused_total', 'reason="banned-address"');
-    expect(refusedBefore).toBe(1);
+    expect(await metric('gateway_mqtt_connections_refused_total', 'reason="rate-limited"')).toBe(1);
+    expect(await metric('gateway_bans_total', 'reason="auth-failures"')).toBe(0);
 
     // An honest device from another address is not affected.
     const other = await connectDevice(gw.mqttPort, devices[1]!, { localAddress: '127.0.0.23' });
     await other.endAsync();
 
-    clock.advance(29_000);
-    const stillBanned = await RawMqtt.open(gw.mqttPort, { localAddress: flooder });
-    await stillBanned.closed;
-    clock.advance(1_000);
-    const { client, rc } = await RawMqtt.connect(gw.mqttPort, { clientId: devices[1]!.id, username: devices[1]!.id, password: devices[1]!.token }, { localAddress: flooder });
+    clock.advance(1_999); // 5 per 10 s: one token every 2 s
+    const early = await RawMqtt.open(gw.mqttPort, { localAddress: busy });
+    await early.closed;
+    clock.advance(1);
+    const { client, rc } = await RawMqtt.connect(gw.mqttPort, { clientId: devices[1]!.id, username: devices[1]!.id, password: devices[1]!.token }, { localAddress: busy });
     expect(rc).toBe(0);
     await client.end();
     opened.forEach((c) => c.destroy());
+  });
+
+  it('bans an address after N failed authentications, yet a correct token still connects from it; the ban is audited', async () => {
+    const guesser = '127.0.0.24';
+    for (let i = 0; i < 6; i++) {
+      clock.advance(2_000); // stay inside the connection bucket
+      const { client, rc } = await RawMqtt.connect(gw.mqttPort, { clientId: devices[1]!.id, username: devices[1]!.id, password: 'f'.repeat(32) }, { localAddress: guesser });
+      expect(rc).toBe(4);
+      client.destroy();
+    }
+    expect(await metric('gateway_bans_total', 'reason="auth-failures"')).toBe(1);
+    expect(await metric('gateway_mqtt_connections_refused_total', 'reason="banned-address"')).toBe(0);
+    clock.advance(2_000);
+    const { client: wrong, rc: wrongRc } = await RawMqtt.connect(gw.mqttPort, { clientId: devices[1]!.id, username: devices[1]!.id, password: 'e'.repeat(32) }, { localAddress: guesser });
+    expect(wrongRc).toBe(4); // the same answer as before the ban: no oracle
+    wrong.destroy();
+    expect(await metric('gateway_mqtt_connections_refused_total', 'reason="banned-address"')).toBe(1);
+    clock.advance(2_000);
+    const { client, rc } = await RawMqtt.connect(gw.mqttPort, { clientId: devices[1]!.id, username: devices[1]!.id, password: devices[1]!.token }, { localAddress: guesser });
+    expect(rc).toBe(0);
+    await client.end();
     const audit = await gw.json('/v1/audit?action=security.ban');
-    expect(audit.items.map((e: { subject: string; details: { reason: string } }) => [e.subject, e.details.reason])).toContainEqual([flooder, 'connection-rate']);
+    expect(audit.items.map((e: { subject: string; details: { reason: string } }) => [e.subject, e.details.reason])).toContainEqual([guesser, 'auth-failures']);
   });
 
   it('bans a flapping device after N successful connects in M seconds; only that device, only for the ban time', async () => {

@@ -78,7 +78,7 @@ describe('verification of a 30-day fleet driven over MQTT', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const csv = await res.text();
     const lines = csv.trim().split('\r\n');
-    expect(lines).toHaveLength(1 + 20 + 5);
+    expect(lines).toHaveLength(1 + 20 + 4 + 5); // header, devices, the policy (4 rows), the verdict
     expect(csv).toContain(`#digest,${json.digest}`);
     expect(res.headers.get('x-report-digest')).toBe(json.digest);
   });

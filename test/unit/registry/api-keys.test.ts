@@ -11,7 +11,7 @@ describe('API keys', () => {
   it('issues a 256-bit gk_ key that authenticates to its role, and stores only its digest', () => {
     const issued = t.registry.apiKeys.create({ role: 'reviewer' }, 'test');
     expect(issued.key).toMatch(/^gk_[A-Za-z0-9_-]{43}$/);
-    expect(t.registry.apiKeys.authenticate(issued.key)).toEqual({ keyId: issued.id, role: 'reviewer' });
+    expect(t.registry.apiKeys.authenticate(issued.key)).toEqual({ keyId: issued.id, role: 'reviewer', expiresAt: null });
     const rows = JSON.stringify(t.db.prepare('SELECT * FROM api_keys').all());
     expect(rows).not.toContain(issued.key);
     expect(rows).not.toContain(issued.key.slice(3));
@@ -20,7 +20,7 @@ describe('API keys', () => {
   it('binds a supplier key to its supplier', () => {
     const supplier = t.registry.suppliers.create({ name: 'S', kind: 'platform' }, 'test');
     const issued = t.registry.apiKeys.create({ role: 'supplier', supplierId: supplier.id }, 'test');
-    expect(t.registry.apiKeys.authenticate(issued.key)).toEqual({ keyId: issued.id, role: 'supplier', supplierId: supplier.id });
+    expect(t.registry.apiKeys.authenticate(issued.key)).toEqual({ keyId: issued.id, role: 'supplier', supplierId: supplier.id, expiresAt: null });
   });
 
   it('refuses a supplier key without an existing supplier, and a supplier on other roles', () => {
@@ -31,6 +31,7 @@ describe('API keys', () => {
   });
 
   it('fails to authenticate a revoked key, an unknown key and a near-miss', () => {
+    t.registry.apiKeys.create({ role: 'admin' }, 'test'); // the last live admin key is never revoked
     const issued = t.registry.apiKeys.create({ role: 'admin' }, 'test');
     expect(t.registry.apiKeys.authenticate(`${issued.key}x`)).toBeUndefined();
     expect(t.registry.apiKeys.authenticate('gk_unknown')).toBeUndefined();
@@ -38,6 +39,16 @@ describe('API keys', () => {
     expect(t.registry.apiKeys.authenticate(issued.key)).toBeUndefined();
     expect(t.registry.apiKeys.get(issued.id)!.revokedAt).not.toBeNull();
     expect(t.registry.apiKeys.revoke('key_doesnotexist', 'test')).toBe(false);
+  });
+
+  it('never revokes the last live admin key; an expired admin key does not count as live', () => {
+    const only = t.registry.apiKeys.create({ role: 'admin' }, 'test');
+    expect(() => t.registry.apiKeys.revoke(only.id, 'test')).toThrow(/last live admin key/);
+    const expiring = t.registry.apiKeys.create({ role: 'admin', expiresAt: new Date(t.clock.now() + 60_000).toISOString() }, 'test');
+    t.clock.advance(60_000);
+    expect(t.registry.apiKeys.authenticate(expiring.key)).toBeUndefined();
+    expect(() => t.registry.apiKeys.revoke(only.id, 'test')).toThrow(/last live admin key/);
+    expect(t.registry.apiKeys.authenticate(only.key)?.role).toBe('admin');
   });
 
   it('lists keys without the keys themselves', () => {
@@ -64,12 +75,13 @@ describe('admin bootstrap', () => {
     expect(t.registry.apiKeys.page().items).toHaveLength(1);
   });
 
-  it('reinstates a configured key that had been revoked', () => {
+  it('refuses a configured key that had been revoked, naming the way out, and keeps it revoked', () => {
     const configured = 'configured-admin-key-0123456789';
     t.registry.apiKeys.bootstrapAdmin(configured);
     const { keyId } = t.registry.apiKeys.authenticate(configured)!;
+    t.registry.apiKeys.create({ role: 'admin' }, 'test');
     t.registry.apiKeys.revoke(keyId, 'test');
-    t.registry.apiKeys.bootstrapAdmin(configured);
-    expect(t.registry.apiKeys.authenticate(configured)?.keyId).toBe(keyId);
+    expect(() => t.registry.apiKeys.bootstrapAdmin(configured)).toThrow(/revoked.*set GATEWAY_ADMIN_KEY to a new value/s);
+    expect(t.registry.apiKeys.authenticate(configured)).toBeUndefined();
   });
 });
