@@ -49,8 +49,11 @@ describe('npm run demo -- --exit', () => {
     expect(stdout).toContain('redemption #24 short: rejected payable ¥0 of ¥100,000 (INSUFFICIENT_ACTIVE_DEVICES)');
     expect(stdout).toContain('redemption #25 dishonest: rejected payable ¥0 of ¥28,000 (INSUFFICIENT_ACTIVE_DEVICES)');
     expect(stdout).toContain('redemption #25 clone source: approved payable ¥7,000 of ¥7,000');
-    // The passing applications are settled in one batch, in the notice's order.
-    expect(stdout).toMatch(/settlement batch 1: 2 applications, ¥107,000 \(#5 passes, #25 clone source\)/);
+    // The contract whose 10 machines report through one Sparkplug B edge gateway: all counted, paid.
+    expect(stdout).toContain('verification #5 edge gateway: required 10 registered 10 active 10 passed yes signals none');
+    expect(stdout).toContain('redemption #5 edge gateway: approved payable ¥14,000 of ¥14,000');
+    // The passing applications are settled in one batch, in the notice's order (application time, then id).
+    expect(stdout).toMatch(/settlement batch 1: 3 applications, ¥121,000 \(#5 passes, #25 clone source, #5 edge gateway\)/);
 
     expect(stdout).toMatch(/web page: http:\/\/127\.0\.0\.1:\d+\/ {2}admin key: \S+/);
     expect(seconds).toBeLessThan(120);
