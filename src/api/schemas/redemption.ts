@@ -5,6 +5,17 @@ import { redemptionCheckSchema, redemptionEvidenceSchema, reasonSchema } from '.
 import { SIGNALS_NEEDING_ACKNOWLEDGEMENT } from '../../verifier/index.js';
 
 const fen = z.number().int().nonnegative().describe('integer fen (0.01 yuan)');
+/**
+ * Free text a reviewer or supplier writes (reasons, notes, seeds): trimmed, and without control
+ * characters other than tab and line breaks — a NUL would end the text early in SQLite's CHECKs.
+ */
+const freeText = (max: number, min = 1) =>
+  z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .refine((t) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(t), 'control characters are not allowed');
 const dayOrInstant = z.union([boundedInstant(), z.iso.date()]).describe('a date (Asia/Shanghai day) or an ISO-8601 instant with offset');
 
 /** Evidence of a redemption application (SPEC rules 10, 12): documents, amounts and their dates. */
@@ -91,17 +102,17 @@ export const legacyRedemptionRequestSchema = redemptionEvidenceSchema
   .meta({ id: 'RedemptionRequest' });
 
 export const decisionRequestSchema = z
-  .object({ decision: z.enum(['approved', 'rejected']), reason: z.string().max(2000).optional().describe('required to reject') })
+  .object({ decision: z.enum(['approved', 'rejected']), reason: freeText(2000, 0).optional().describe('required to reject') })
   .meta({ id: 'RedemptionDecisionRequest' });
 
 export const acknowledgementRequestSchema = z
-  .object({ signal: z.enum(SIGNALS_NEEDING_ACKNOWLEDGEMENT as [string, ...string[]]), note: z.string().trim().min(1).max(2000) })
+  .object({ signal: z.enum(SIGNALS_NEEDING_ACKNOWLEDGEMENT as [string, ...string[]]), note: freeText(2000) })
   .meta({ id: 'SignalAcknowledgementRequest' });
 
-export const reasonRequestSchema = z.object({ reason: z.string().trim().min(1).max(2000) }).meta({ id: 'ReviewReason' });
+export const reasonRequestSchema = z.object({ reason: freeText(2000) }).meta({ id: 'ReviewReason' });
 
 export const serialAssignmentRequestSchema = z
-  .object({ contractId: z.string().min(1).max(64), reason: z.string().trim().min(1).max(2000) })
+  .object({ contractId: z.string().min(1).max(64), reason: freeText(2000) })
   .meta({ id: 'SerialAssignmentRequest' });
 
 export const duplicateSerialSchema = z
@@ -142,7 +153,7 @@ export const spotCheckRequestSchema = z
   .object({
     count: z.number().int().min(1).max(100_000).optional(),
     percent: z.number().int().min(1).max(100).optional(),
-    seed: z.string().min(1).max(200).optional().describe('recorded; random when left out'),
+    seed: freeText(200).optional().describe('recorded; random when left out'),
     supplierId: z.string().max(64).optional(),
   })
   .refine((b) => (b.count === undefined) !== (b.percent === undefined), { message: 'give either count or percent', path: ['count'] })
@@ -174,7 +185,7 @@ export const spotCheckSchema = z
   .meta({ id: 'SpotCheck' });
 
 export const spotCheckOutcomeRequestSchema = z
-  .object({ outcome: z.enum(SPOT_CHECK_OUTCOMES), note: z.string().max(2000).optional().describe('required unless ok') })
+  .object({ outcome: z.enum(SPOT_CHECK_OUTCOMES), note: freeText(2000, 0).optional().describe('required unless ok') })
   .meta({ id: 'SpotCheckOutcomeRequest' });
 
 export const recoverySchema = z
@@ -184,7 +195,7 @@ export const recoverySchema = z
 export const quotaAdjustmentRequestSchema = z
   .object({
     quotaFen: fen.max(Number.MAX_SAFE_INTEGER),
-    reason: z.string().trim().min(1).max(2000),
+    reason: freeText(2000),
     cite: z.array(z.object({ spotCheckId: z.number().int().min(1), applicationId: z.number().int().min(1) })).min(1).max(1000),
   })
   .meta({ id: 'QuotaAdjustmentRequest' });
