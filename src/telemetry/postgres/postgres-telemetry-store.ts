@@ -5,9 +5,10 @@ import { silentLogger } from '../../log.js';
 import { monotonicMs, systemClock, type Clock } from '../../clock.js';
 import { migratePostgres, numericTypes } from '../../db/postgres.js';
 import { coalesce } from '../day-accumulator.js';
-import { DAY_MS, dayNumberToString, isDayString, shanghaiDayNumber, shanghaiDayStart } from '../../time/shanghai.js';
+import { DAY_MS, dayNumberToString } from '../../time/shanghai.js';
 import { MINUTE_MAP_BYTES, type ActivityOptions, type DeviceDayActivity, type Heartbeat, type StoreHealth, type TelemetryStore } from '../types.js';
 import { postgresTelemetryMigrations } from './schema.js';
+import { activityDayRange } from '../activity-range.js';
 
 export interface PostgresTelemetryStoreOptions {
   /** `postgres://user:password@host:port/database` (GATEWAY_DATABASE_URL). */
@@ -218,13 +219,7 @@ export async function createPostgresTelemetryStore(options: PostgresTelemetrySto
   }
 
   async function dailyActivity(deviceIds: readonly string[], fromDay: string, toDay: string, options: ActivityOptions = {}): Promise<DeviceDayActivity[]> {
-    if (!isDayString(fromDay)) throw new RangeError(`fromDay is not a YYYY-MM-DD day: ${fromDay}`);
-    if (!isDayString(toDay)) throw new RangeError(`toDay is not a YYYY-MM-DD day: ${toDay}`);
-    const mapsFrom = options.minuteMapsFrom ?? fromDay;
-    if (!isDayString(mapsFrom)) throw new RangeError(`minuteMapsFrom is not a YYYY-MM-DD day: ${mapsFrom}`);
-    const fromNumber = shanghaiDayNumber(shanghaiDayStart(fromDay));
-    const toNumber = shanghaiDayNumber(shanghaiDayStart(toDay));
-    const mapsFromNumber = shanghaiDayNumber(shanghaiDayStart(mapsFrom));
+    const { fromNumber, toNumber, mapsFromNumber } = activityDayRange(fromDay, toDay, options);
     const out: DeviceDayActivity[] = [];
     if (fromNumber > toNumber) return out;
     // Rows are ordered by deviceId in JS string order (not the database's collation), then day.

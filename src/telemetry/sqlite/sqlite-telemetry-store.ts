@@ -2,11 +2,12 @@ import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { migrate, type SqliteDb } from '../../db/sqlite.js';
 import { coalesce, type DayAccumulator } from '../day-accumulator.js';
-import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../../time/shanghai.js';
+import { DAY_MS, SHANGHAI_OFFSET_MS, shanghaiDay } from '../../time/shanghai.js';
 import { MINUTE_MAP_BYTES, type ActivityOptions, type DeviceDayActivity, type Heartbeat, type StoreHealth, type TelemetryStore } from '../types.js';
 import { countMinutes, orInto } from '../../activity/index.js';
 import { DAY_COUNTER_FIELDS, DAY_COUNTERS_BYTES, decodeDayCounters, encodeDayCounters, viewOf } from './day-counters.js';
 import { telemetryMigrations } from './schema.js';
+import { activityDayRange } from '../activity-range.js';
 
 export interface SqliteTelemetryStoreOptions {
   /** The gateway's shared database, opened with `openDatabase` (WAL, synchronous=FULL). Not closed by the store. */
@@ -196,13 +197,7 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions)
   }
 
   function dailyActivitySync(deviceIds: readonly string[], fromDay: string, toDay: string, options: ActivityOptions): DeviceDayActivity[] {
-    if (!isDayString(fromDay)) throw new RangeError(`fromDay is not a YYYY-MM-DD day: ${fromDay}`);
-    if (!isDayString(toDay)) throw new RangeError(`toDay is not a YYYY-MM-DD day: ${toDay}`);
-    const mapsFrom = options.minuteMapsFrom ?? fromDay;
-    if (!isDayString(mapsFrom)) throw new RangeError(`minuteMapsFrom is not a YYYY-MM-DD day: ${mapsFrom}`);
-    const fromNumber = shanghaiDayNumber(shanghaiDayStart(fromDay));
-    const toNumber = shanghaiDayNumber(shanghaiDayStart(toDay));
-    const mapsFromNumber = shanghaiDayNumber(shanghaiDayStart(mapsFrom));
+    const { fromNumber, toNumber, mapsFromNumber } = activityDayRange(fromDay, toDay, options);
     const dayNumbers: number[] = [];
     for (let dayNumber = fromNumber; dayNumber <= toNumber; dayNumber++) dayNumbers.push(dayNumber);
     const dayNumbersJson = JSON.stringify(dayNumbers);
