@@ -91,15 +91,15 @@ export async function runVerify(options: { sizes: number[]; fleet: number; runs:
   try {
     const registry = createRegistry({ db, clock, log: silentLogger });
     const evidence = createEvidenceStore(db);
-    const supplierId = seedSupplier(registry);
+    const supplierId = await seedSupplier(registry);
     const contracts: { contractId: string; ids: string[] }[] = [];
     for (const size of options.sizes) {
-      const c = seedContract(registry, supplierId, size);
+      const c = await seedContract(registry, supplierId, size);
       contracts.push({ contractId: c.contractId, ids: c.devices.map((d) => d.id) });
     }
     let rest = options.fleet - options.sizes.reduce((s, n) => s + n, 0);
     while (rest > 0) {
-      const c = seedContract(registry, supplierId, Math.min(100, rest));
+      const c = await seedContract(registry, supplierId, Math.min(100, rest));
       contracts.push({ contractId: c.contractId, ids: c.devices.map((d) => d.id) });
       rest -= 100;
     }

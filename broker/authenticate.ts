@@ -2,7 +2,7 @@ import type { AuthenticateError, Client } from 'aedes';
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/log.js';
 import type { Metrics } from '../src/metrics.js';
-import type { ConnectionLog, DeviceDirectory } from './device-directory.js';
+import type { ConnectionLog, DeviceDirectory, TokenVerdict } from './device-directory.js';
 import type { FloodControl } from './flood-control.js';
 import { remoteAddress } from './remote-address.js';
 import { loggedId } from './topics.js';
@@ -10,6 +10,7 @@ import { loggedId } from './topics.js';
 // CONNACK return codes of MQTT 3.1.1 §3.2.2.3.
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
+const SERVER_UNAVAILABLE = 3;
 
 function refuse(returnCode: number, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -26,7 +27,7 @@ export function createAuthenticate(deps: {
   metrics: Metrics;
   log: Logger;
   /** Called for each accepted device before its session is registered (takeover detection). */
-  onAuthenticated: (client: Client, deviceId: string) => void;
+  onAuthenticated: (client: Client, deviceId: string) => Promise<void>;
   /** Address bans from failed authentications and the cap on auth-failed evidence (flood-control.ts). */
   authFailures?: Pick<FloodControl, 'addressBanned' | 'recordAuthFailure' | 'admitAuthFailedEvidence'>;
 }) {
@@ -58,17 +59,29 @@ export function createAuthenticate(deps: {
     const clientId = client.id;
     if (!username || !password) return fail(client, clientId, 'missing-credentials', BAD_USERNAME_OR_PASSWORD, done);
     if (username !== clientId) return fail(client, clientId, 'client-id-mismatch', NOT_AUTHORIZED, done);
-    const verdict = directory.verifyToken(clientId, password.toString('utf8'));
-    switch (verdict) {
-      case 'ok':
-        deps.onAuthenticated(client, clientId);
-        return done(null, true);
-      case 'disabled':
-        return fail(client, clientId, 'device-disabled', NOT_AUTHORIZED, done);
-      case 'unknown-device':
-        return fail(client, clientId, 'unknown-device', BAD_USERNAME_OR_PASSWORD, done);
-      case 'bad-token':
-        return fail(client, clientId, 'bad-token', BAD_USERNAME_OR_PASSWORD, done);
-    }
+    const token = password.toString('utf8');
+    void (async () => {
+      let verdict: TokenVerdict;
+      try {
+        verdict = await directory.verifyToken(clientId, token);
+        if (verdict === 'ok') await deps.onAuthenticated(client, clientId);
+      } catch (err) {
+        // The registry's database is unreachable: "server unavailable" [MQTT-3.2.2.3], so the
+        // device retries later; neither the device nor its address is blamed.
+        metrics.mqttConnectionsRefused.inc({ reason: 'registry-unavailable' });
+        log.error({ err, clientId: loggedId(clientId) }, 'MQTT CONNECT refused: registry unavailable');
+        return done(refuse(SERVER_UNAVAILABLE, 'registry unavailable, try again later'), null);
+      }
+      switch (verdict) {
+        case 'ok':
+          return done(null, true);
+        case 'disabled':
+          return fail(client, clientId, 'device-disabled', NOT_AUTHORIZED, done);
+        case 'unknown-device':
+          return fail(client, clientId, 'unknown-device', BAD_USERNAME_OR_PASSWORD, done);
+        case 'bad-token':
+          return fail(client, clientId, 'bad-token', BAD_USERNAME_OR_PASSWORD, done);
+      }
+    })();
   };
 }

@@ -32,7 +32,7 @@ export interface BrokerDeps {
   /** Edge nodes (issue 20): which client ids are edge nodes, and a session for each of their connections. */
   edge?: {
     isEdgeNode(clientId: string): boolean;
-    open(edgeNodeId: string, source: string): EdgeSession | undefined;
+    open(edgeNodeId: string, source: string): Promise<EdgeSession | undefined>;
   };
   /** Address bans from failed authentications, which a correct token passes (broker/flood-control.ts). */
   authFailures?: Pick<FloodControl, 'addressBanned' | 'recordAuthFailure' | 'admitAuthFailedEvidence'>;
@@ -84,9 +84,9 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     metrics,
     log,
     ...(deps.authFailures ? { authFailures: deps.authFailures } : {}),
-    onAuthenticated(client, deviceId) {
+    async onAuthenticated(client, deviceId) {
       if (deps.edge?.isEdgeNode(deviceId)) return openEdge(client, deviceId);
-      const facts = directory.facts(deviceId);
+      const facts = await directory.facts(deviceId);
       if (!facts) return;
       const source = remoteAddress(client);
       // A second CONNECT with a connected client id takes the session over [MQTT-3.1.4-2].
@@ -99,9 +99,9 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     },
   });
 
-  function openEdge(client: Client, edgeNodeId: string): void {
+  async function openEdge(client: Client, edgeNodeId: string): Promise<void> {
     const source = remoteAddress(client);
-    const session = deps.edge?.open(edgeNodeId, source);
+    const session = await deps.edge?.open(edgeNodeId, source);
     if (!session) return;
     const previous = (aedesRef as unknown as { clients: Record<string, Client> } | undefined)?.clients[edgeNodeId];
     if (previous && previous !== client) connections.recordConnection({ deviceId: edgeNodeId, at: clock.now(), kind: 'takeover', source });

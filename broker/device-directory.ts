@@ -10,8 +10,8 @@ export interface DeviceFacts {
 }
 
 export interface DeviceDirectory {
-  verifyToken(deviceId: string, token: string): TokenVerdict;
-  facts(deviceId: string): DeviceFacts | undefined;
+  verifyToken(deviceId: string, token: string): Promise<TokenVerdict>;
+  facts(deviceId: string): Promise<DeviceFacts | undefined>;
 }
 
 

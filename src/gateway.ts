@@ -89,7 +89,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     return { registry: createRegistry({ db, clock, log, signer }), signer };
   });
   const trust = createTrust({ db, clock, log, signer, checkIntervalMs: config.auditCheckIntervalMs });
-  const generatedAdminKey = registry.apiKeys.bootstrapAdmin(config.adminKey).key;
+  const generatedAdminKey = (await registry.apiKeys.bootstrapAdmin(config.adminKey)).key;
   const { store, prune } = await openTelemetryStore(config, db, log, clock);
   const evidence = createEvidenceStore(db);
   const edgeEvidence = createEdgeEvidence(db);
@@ -141,10 +141,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     {
       clock,
       directory: {
-        verifyToken: (id, token) =>
-          EDGE_NODE_ID_RE.test(id) ? registry.edgeNodes.verifyToken(id, token) : registry.devices.verifyToken(id, token),
-        facts(id) {
-          const info = registry.devices.authInfo(id);
+        verifyToken: async (id, token) =>
+          EDGE_NODE_ID_RE.test(id) ? await registry.edgeNodes.verifyToken(id, token) : await registry.devices.verifyToken(id, token),
+        async facts(id) {
+          const info = await registry.devices.authInfo(id);
           return info && { deviceId: info.deviceId, contractId: info.contractId, supplierId: info.supplierId };
         },
       },
@@ -156,8 +156,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       flapping: flood,
       edge: {
         isEdgeNode: (id) => EDGE_NODE_ID_RE.test(id),
-        open(edgeNodeId, source) {
-          const node = registry.edgeNodes.authInfo(edgeNodeId);
+        async open(edgeNodeId, source) {
+          const node = await registry.edgeNodes.authInfo(edgeNodeId);
           if (!node) return undefined;
           return createEdgeSession(
             {
@@ -195,7 +195,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     sessions: broker,
     verification,
     metrics,
-    contractOwner: (id) => registry.contracts.get(id),
+    contractOwner: async (id) => await registry.contracts.get(id),
     edgeStatus: (id) => broker.edgeStatus(id),
     health: () => ({ store: store.health(), mqtt: { connections: broker.aedes.connectedClients }, auditLog: trust.integrity.state() }),
     trust,
@@ -204,8 +204,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const app = buildGatewayApp({
     deps,
-    authenticate: (key) => {
-      const principal = registry.apiKeys.authenticate(key);
+    authenticate: async (key) => {
+      const principal = await registry.apiKeys.authenticate(key);
       if (!principal) metrics.apiAuthFailures.inc();
       return principal;
     },

@@ -18,18 +18,18 @@ const local = await startLocalGateway({ env: { GATEWAY_LOG_LEVEL: 'silent', ...p
 const { gateway, dataDir } = local;
 
 const seedStarted = performance.now();
-const supplierId = seedSupplier(gateway.registry);
+const supplierId = await seedSupplier(gateway.registry);
 const credentials: BenchDevice[] = [];
 // Contracts of at most 5,000 devices, as a supplier would register them.
-for (let left = devices; left > 0; left -= 5000) credentials.push(...seedContract(gateway.registry, supplierId, Math.min(5000, left)).devices);
+for (let left = devices; left > 0; left -= 5000) credentials.push(...(await seedContract(gateway.registry, supplierId, Math.min(5000, left))).devices);
 const seedMs = performance.now() - seedStarted;
 const credentialsFile = join(dataDir, 'credentials.json');
 writeFileSync(credentialsFile, JSON.stringify(credentials));
 // bench/edge.ts: BENCH_EDGE_DEVICES devices of their own contract bound to one edge node, in edge.json beside the credentials.
 const edgeDevices = Number(process.env.BENCH_EDGE_DEVICES ?? 0);
 if (edgeDevices > 0) {
-  const { contractId, devices: children } = seedContract(gateway.registry, supplierId, edgeDevices);
-  const node = gateway.registry.edgeNodes.create(contractId, { name: 'bench edge gateway', devices: children.map((d) => d.id) }, 'bench');
+  const { contractId, devices: children } = await seedContract(gateway.registry, supplierId, edgeDevices);
+  const node = await gateway.registry.edgeNodes.create(contractId, { name: 'bench edge gateway', devices: children.map((d) => d.id) }, 'bench');
   writeFileSync(join(dataDir, 'edge.json'), JSON.stringify({ id: node.id, token: node.token, devices: children.map((d) => d.id) }));
 }
 

@@ -5,7 +5,7 @@ import { fieldErrors } from './problem.js';
 import { toExpressPath, type Principal, type RouteSpec } from './route.js';
 
 /** Resolves a bearer key to a principal; undefined when the key is unknown or disabled. */
-export type Authenticator = (key: string) => Principal | undefined;
+export type Authenticator = (key: string) => Promise<Principal | undefined>;
 
 /** Mounts route specs on an Express router: authenticate → validate path, query, body → handler. */
 export function mountRoutes<D>(router: Router, routes: readonly RouteSpec<any, any, any, D>[], deps: D, authenticate: Authenticator): void {
@@ -16,7 +16,7 @@ export function mountRoutes<D>(router: Router, routes: readonly RouteSpec<any, a
 
 function handlerFor<D>(route: RouteSpec<any, any, any, D>, deps: D, authenticate: Authenticator): RequestHandler {
   return async (req, res) => {
-    const principal = route.auth === 'public' ? null : authorize(req, route.auth, authenticate);
+    const principal = route.auth === 'public' ? null : await authorize(req, route.auth, authenticate);
     const params = parsePart(route.params, req.params, 'path');
     const query = parsePart(route.query, req.query, 'query');
     const body = parsePart(route.body, req.body, 'body');
@@ -28,12 +28,12 @@ function handlerFor<D>(route: RouteSpec<any, any, any, D>, deps: D, authenticate
   };
 }
 
-function authorize(req: Request, roles: readonly string[], authenticate: Authenticator): Principal {
+async function authorize(req: Request, roles: readonly string[], authenticate: Authenticator): Promise<Principal> {
   const header = req.get('authorization');
   if (!header) throw new AppError('GW_ERR_AUTH_MISSING', 'missing Authorization: Bearer <api key> header');
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw new AppError('GW_ERR_AUTH_MALFORMED', 'Authorization header must be "Bearer <api key>"');
-  const principal = authenticate(match[1]!);
+  const principal = await authenticate(match[1]!);
   if (!principal) throw new AppError('GW_ERR_AUTH_INVALID', 'unknown, revoked or expired API key');
   if (!roles.includes(principal.role)) {
     throw new AppError('GW_ERR_AUTH_FORBIDDEN', `role ${principal.role} may not ${req.method} ${req.path}`);

@@ -17,7 +17,9 @@ export interface RouteContext<P, Q, B, D> {
 }
 
 /** What a handler returns; `undefined` means it wrote the response itself (CSV, static files). */
-export type RouteResult = { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
+/** A response body, never a promise: an un-awaited use-case would otherwise be sent as `{}`. */
+type Body = string | number | boolean | null | (object & { then?: never });
+export type RouteResult = { status: number; body?: Body; headers?: Record<string, string> } | undefined;
 
 /**
  * One HTTP route, described once: the same zod schemas validate the request at run time,

@@ -56,7 +56,7 @@ export interface EdgeSessionDeps {
   clock: Clock;
   /** The heartbeat admission's steps after parsing (src/services/admit-heartbeat.ts). */
   admitHeartbeat: { admitValid(ctx: IngestContext, valid: ValidHeartbeat, receivedAt: number, done: (err?: Error | null) => void): void };
-  bindings: { boundDevice(edgeNodeId: string, deviceId: string): EdgeBoundDevice | undefined };
+  bindings: { boundDevice(edgeNodeId: string, deviceId: string): Promise<EdgeBoundDevice | undefined> };
   rejections: RejectionCounter;
   evidence: EdgeEvidence;
   /** Metrics hook: a message or entry rejected (counted), or a publish refused (connection closed). */
@@ -100,6 +100,7 @@ export function createEdgeSession(deps: EdgeSessionDeps, node: EdgeNodeIdentity)
   let group: string | undefined;
   let bdSeq: number | undefined;
   let bornAt = 0;
+  let inOrder: Promise<void> = Promise.resolve();
   let lastSeq: number | undefined;
   /** Position of a device message in this connection: the per-device seq the admission checks. */
   let ordinal = 0;
@@ -169,7 +170,7 @@ export function createEdgeSession(deps: EdgeSessionDeps, node: EdgeNodeIdentity)
     return true;
   }
 
-  function handleSparkplug(topic: string, payload: Uint8Array, at: number, done: (err?: Error | null) => void): void {
+  async function handleSparkplug(topic: string, payload: Uint8Array, at: number, done: (err?: Error | null) => void): Promise<void> {
     const parsed = parseSparkplugTopic(topic);
     if ('error' in parsed) return refuse('wrong-topic', `${parsed.error}: ${topic.slice(0, 200)}`, done);
     if (parsed.edgeNodeId !== edgeNodeId) return refuse('wrong-topic', `may not publish as edge node ${parsed.edgeNodeId.slice(0, 64)}`, done);
@@ -227,7 +228,7 @@ export function createEdgeSession(deps: EdgeSessionDeps, node: EdgeNodeIdentity)
     const { deviceId } = parsed;
     let child = children.get(deviceId);
     if (!child) {
-      const bound = bindings.boundDevice(edgeNodeId, deviceId);
+      const bound = await bindings.boundDevice(edgeNodeId, deviceId);
       if (!bound) return refuse('unbound-device', `device ${deviceId.slice(0, 64)} is not bound to it`, done);
       if (!bound.enabled) {
         rejectOn(deviceId, at, 'device-disabled', 'device is disabled');
@@ -269,7 +270,7 @@ export function createEdgeSession(deps: EdgeSessionDeps, node: EdgeNodeIdentity)
     if (own) evidence.countEdge(edgeNodeId, at, 'own-lifecycle');
   }
 
-  function handleBatch(payload: Uint8Array, at: number, done: (err?: Error | null) => void): void {
+  async function handleBatch(payload: Uint8Array, at: number, done: (err?: Error | null) => void): Promise<void> {
     const batch = parseBatch(payload);
     if (!batch.ok) {
       rejectOn(edgeNodeId, at, batch.reason, batch.detail);
@@ -289,7 +290,7 @@ export function createEdgeSession(deps: EdgeSessionDeps, node: EdgeNodeIdentity)
       }
       let ctx = batchDevices.get(entry.device);
       if (!ctx) {
-        const bound = bindings.boundDevice(edgeNodeId, entry.device);
+        const bound = await bindings.boundDevice(edgeNodeId, entry.device);
         if (!bound || !bound.enabled) {
           rejectOn(edgeNodeId, at, bound ? 'device-disabled' : 'unbound-device', `entry for ${entry.device.slice(0, 64)}`);
           continue;
@@ -305,9 +306,16 @@ export function createEdgeSession(deps: EdgeSessionDeps, node: EdgeNodeIdentity)
   return {
     publish(topic, payload, done) {
       const at = clock.now(); // receive time is the truth (ARCHITECTURE.md)
-      if (topic === ownBatchTopic) return handleBatch(payload, at, done);
-      if (topic.startsWith(`${SPARKPLUG_NAMESPACE}/`)) return handleSparkplug(topic, payload, at, done);
-      refuse('wrong-topic', `may not publish to ${topic.slice(0, 200)}`, done);
+      // One message at a time, in arrival order: a binding looked up in the registry must not
+      // let a later message overtake an earlier one (Sparkplug seq, births before data).
+      inOrder = inOrder.then(async () => {
+        if (topic === ownBatchTopic) return handleBatch(payload, at, done);
+        if (topic.startsWith(`${SPARKPLUG_NAMESPACE}/`)) return handleSparkplug(topic, payload, at, done);
+        refuse('wrong-topic', `may not publish to ${topic.slice(0, 200)}`, done);
+      }).catch((err: unknown) => {
+        log.error({ err, edgeNodeId }, 'edge message not handled (registry unavailable?)');
+        done(err instanceof Error ? err : new Error(String(err)));
+      });
     },
     closed() {
       connected = false;

@@ -23,19 +23,35 @@ import { createSuppliers, type Suppliers } from './suppliers.js';
 import { createSignedRecords, type Signer } from '../trust/index.js';
 import { createRulesVoucherEngine, type VoucherEngine } from './vouchers.js';
 
+/**
+ * Every registry operation answers a promise: the registry lives in SQLite or in PostgreSQL
+ * (`GATEWAY_DATABASE_URL`), and a PostgreSQL round trip is asynchronous.
+ */
+export type Async<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : T[K];
+};
+
 export interface Registry {
-  suppliers: Suppliers;
-  enterprises: Enterprises;
-  contracts: Contracts;
-  devices: Devices;
-  edgeNodes: EdgeNodes;
-  apiKeys: ApiKeys;
-  quotas: Quotas;
-  reviews: Reviews;
-  applications: Applications;
-  settlements: Settlements;
-  spotChecks: SpotChecks;
-  audit: Pick<AuditLog, 'page'>;
+  suppliers: Async<Suppliers>;
+  enterprises: Async<Enterprises>;
+  contracts: Async<Contracts>;
+  devices: Async<Devices>;
+  edgeNodes: Async<EdgeNodes>;
+  apiKeys: Async<ApiKeys>;
+  quotas: Async<Quotas>;
+  reviews: Async<Reviews>;
+  applications: Async<Applications>;
+  settlements: Async<Settlements>;
+  spotChecks: Async<SpotChecks>;
+  audit: Async<Pick<AuditLog, 'page'>>;
+}
+
+function asyncFacade<T extends object>(impl: T): Async<T> {
+  const facade: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(impl)) {
+    facade[name] = typeof value === 'function' ? async (...args: unknown[]) => (value as (...a: unknown[]) => unknown)(...args) : value;
+  }
+  return facade as Async<T>;
 }
 
 export interface RegistryOptions {
@@ -65,18 +81,18 @@ export function createRegistry(options: RegistryOptions): Registry {
   const contracts = createContracts(ctx);
   const suppliers = createSuppliers(ctx, contracts.reallocate);
   return {
-    suppliers,
-    enterprises: createEnterprises(ctx),
-    contracts,
-    devices: createDevices(ctx),
-    edgeNodes: createEdgeNodes(ctx),
-    apiKeys: createApiKeys(ctx),
-    quotas: createQuotas(ctx, contracts.reallocate),
-    reviews: createReviews(ctx),
-    applications: createApplications(ctx),
-    settlements: createSettlements(ctx),
-    spotChecks: createSpotChecks(ctx, suppliers.setQuota),
-    audit: { page: audit.page },
+    suppliers: asyncFacade(suppliers),
+    enterprises: asyncFacade(createEnterprises(ctx)),
+    contracts: asyncFacade(contracts),
+    devices: asyncFacade(createDevices(ctx)),
+    edgeNodes: asyncFacade(createEdgeNodes(ctx)),
+    apiKeys: asyncFacade(createApiKeys(ctx)),
+    quotas: asyncFacade(createQuotas(ctx, contracts.reallocate)),
+    reviews: asyncFacade(createReviews(ctx)),
+    applications: asyncFacade(createApplications(ctx)),
+    settlements: asyncFacade(createSettlements(ctx)),
+    spotChecks: asyncFacade(createSpotChecks(ctx, suppliers.setQuota)),
+    audit: asyncFacade({ page: audit.page }),
   };
 }
 
@@ -88,6 +104,7 @@ export { registryMigrations } from './schema.js';
 export * as registrySchemas from './schemas.js';
 export { ROLES, type Principal, type Role } from './roles.js';
 export type { ApiKeys } from './api-keys.js';
+
 export { createAuditLog } from './audit.js';
 export type { AuditLog } from './audit.js';
 export type { Contract, ContractInput, Contracts } from './contracts.js';

@@ -1,4 +1,4 @@
-import type { Actor, Device, Devices, IssuedDevice } from '../registry/index.js';
+import type { Actor, Async, Device, Devices, IssuedDevice } from '../registry/index.js';
 
 /** Closes a device's live MQTT session, if it has one (the broker). */
 export interface SessionCloser {
@@ -6,7 +6,7 @@ export interface SessionCloser {
 }
 
 export interface DeviceCredentialDeps {
-  devices: Pick<Devices, 'rotateToken' | 'setEnabled'>;
+  devices: Pick<Async<Devices>, 'rotateToken' | 'setEnabled'>;
   sessions: SessionCloser;
 }
 
@@ -14,15 +14,15 @@ export interface DeviceCredentialDeps {
  * Rotates a device's token and drops the session opened with the old one: a leaked token must
  * stop working at once, not at the device's next reconnect (SECURITY.md "Leaked device token").
  */
-export function rotateDeviceToken(deps: DeviceCredentialDeps, deviceId: string, actor: Actor): IssuedDevice {
-  const issued = deps.devices.rotateToken(deviceId, actor);
+export async function rotateDeviceToken(deps: DeviceCredentialDeps, deviceId: string, actor: Actor): Promise<IssuedDevice> {
+  const issued = await deps.devices.rotateToken(deviceId, actor);
   deps.sessions.disconnect(deviceId);
   return issued;
 }
 
 /** Enables or disables a device; disabling also drops its live session (it is refused at CONNECT from then on). */
-export function setDeviceEnabled(deps: DeviceCredentialDeps, deviceId: string, enabled: boolean, actor: Actor): Device {
-  const device = deps.devices.setEnabled(deviceId, enabled, actor);
+export async function setDeviceEnabled(deps: DeviceCredentialDeps, deviceId: string, enabled: boolean, actor: Actor): Promise<Device> {
+  const device = await deps.devices.setEnabled(deviceId, enabled, actor);
   if (!enabled) deps.sessions.disconnect(deviceId);
   return device;
 }

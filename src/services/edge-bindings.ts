@@ -1,4 +1,4 @@
-import type { Actor, EdgeNode, EdgeNodes } from '../registry/index.js';
+import type { Actor, Async, EdgeNode, EdgeNodes } from '../registry/index.js';
 import type { SessionCloser } from './device-credentials.js';
 
 /**
@@ -6,13 +6,13 @@ import type { SessionCloser } from './device-credentials.js';
  * node's live session ends at once: it must not go on reporting for a device that is no longer
  * its own, and on reconnecting it births only the devices it still has (issue 20).
  */
-export function setEdgeNodeDevices(
-  deps: { edgeNodes: Pick<EdgeNodes, 'setDevices'>; sessions: SessionCloser },
+export async function setEdgeNodeDevices(
+  deps: { edgeNodes: Pick<Async<EdgeNodes>, 'setDevices'>; sessions: SessionCloser },
   edgeNodeId: string,
   devices: string[],
   actor: Actor,
-): EdgeNode {
-  const { node, removed } = deps.edgeNodes.setDevices(edgeNodeId, devices, actor);
+): Promise<EdgeNode> {
+  const { node, removed } = await deps.edgeNodes.setDevices(edgeNodeId, devices, actor);
   if (removed.length > 0) deps.sessions.disconnect(edgeNodeId);
   return node;
 }

@@ -20,12 +20,12 @@ import { monotonicMs } from '../clock.js';
 
 /** Registry and evidence facts the verification needs, as plain lookups (wired in src/gateway.ts). */
 export interface VerificationSources {
-  contract(id: string): VerificationContract | undefined;
-  devices(contractId: string): VerificationDevice[];
+  contract(id: string): Promise<VerificationContract | undefined>;
+  devices(contractId: string): Promise<VerificationDevice[]>;
   /** For each given serial registered under other contracts too: whether it counts here (never which contracts). */
-  duplicates(contractId: string, serials: string[]): Map<string, DuplicateSerialFacts>;
+  duplicates(contractId: string, serials: string[]): Promise<Map<string, DuplicateSerialFacts>>;
   /** Reviewer decisions on the contract's evidence (SPEC rule 14). */
-  reviews(contractId: string, serials: string[]): ContractReviews;
+  reviews(contractId: string, serials: string[]): Promise<ContractReviews>;
   connections(deviceIds: string[], fromMs: number, toMs: number): Map<string, ConnectionFacts>;
   /** Repeated or backward sequence numbers per device over the days. */
   replays(deviceIds: string[], fromDay: string, toDay: string): Map<string, number>;
@@ -52,10 +52,10 @@ export function createVerificationService(deps: {
 
   async function verify(contractId: string, at: number, override: PolicyOverride = {}): Promise<VerificationReport | undefined> {
     const started = monotonicMs();
-    const contract = sources.contract(contractId);
+    const contract = await sources.contract(contractId);
     if (!contract) return undefined;
     const policy = resolvePolicy(defaultPolicy, override);
-    const devices = sources.devices(contractId);
+    const devices = await sources.devices(contractId);
     const ids = devices.map((d) => d.id);
     const serials = devices.map((d) => d.serial);
     const { firstDay: fromDay, lastDay: toDay } = verificationWindow(at, policy.windowDays);
@@ -63,13 +63,14 @@ export function createVerificationService(deps: {
     const activity = ids.length ? await store.dailyActivity(ids, fromDay, toDay, { minuteMapsFrom: toDay }) : [];
     const reportsVia = sources.reportsVia?.(ids, fromDay, toDay) ?? new Map<string, Map<string, number>>();
     const edgeNodeIds = [...new Set([...reportsVia.values()].flatMap((byNode) => [...byNode.keys()]))];
+    const [duplicates, reviews] = await Promise.all([sources.duplicates(contractId, serials), sources.reviews(contractId, serials)]);
     const report = verifyContract({
       reportsVia,
       edgeNodes: sources.edgeNodes?.(edgeNodeIds, fromDay, toDay) ?? new Map(),
       contract,
       devices,
-      duplicates: sources.duplicates(contractId, serials),
-      reviews: sources.reviews(contractId, serials),
+      duplicates,
+      reviews,
       activity,
       connections: sources.connections(ids, shanghaiDayStart(fromDay), at),
       replaysByDevice: sources.replays(ids, fromDay, toDay),
@@ -106,12 +107,12 @@ export function registryVerificationSources(registry: Registry, evidence: Eviden
         return facts;
       },
     }),
-    contract: (id) => registry.contracts.get(id),
-    devices: (contractId) => registry.devices.serialsByContract(contractId),
-    duplicates: (contractId, serials) => registry.reviews.serialHolds(contractId, serials),
-    reviews: (contractId, serials) => ({
-      exclusions: registry.reviews.exclusionsOf(contractId),
-      serialAssignments: registry.reviews.assignmentsSeenFrom(contractId, serials),
+    contract: async (id) => await registry.contracts.get(id),
+    devices: async (contractId) => await registry.devices.serialsByContract(contractId),
+    duplicates: async (contractId, serials) => await registry.reviews.serialHolds(contractId, serials),
+    reviews: async (contractId, serials) => ({
+      exclusions: await registry.reviews.exclusionsOf(contractId),
+      serialAssignments: await registry.reviews.assignmentsSeenFrom(contractId, serials),
     }),
     connections: (ids, fromMs, toMs) =>
       new Map(

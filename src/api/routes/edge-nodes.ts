@@ -30,8 +30,8 @@ function principalOf(ctx: RouteContext<unknown, unknown, unknown, EdgeRouteDeps>
   return ctx.principal;
 }
 
-function visibleEdgeNode(ctx: RouteContext<{ id: string }, unknown, unknown, EdgeRouteDeps>): EdgeNode {
-  const node = ctx.deps.registry.edgeNodes.get(ctx.params.id);
+async function visibleEdgeNode(ctx: RouteContext<{ id: string }, unknown, unknown, EdgeRouteDeps>): Promise<EdgeNode> {
+  const node = await ctx.deps.registry.edgeNodes.get(ctx.params.id);
   if (!node || !canSeeContract(principalOf(ctx), node)) throw notFound('edge node', ctx.params.id);
   return node;
 }
@@ -46,10 +46,10 @@ export const edgeNodeRoutes: RouteSpec<any, any, any, EdgeRouteDeps>[] = [
     params: registrySchemas.idParamsSchema,
     body: edgeSchemas.edgeNodeCreateSchema,
     responses: { 201: { description: 'registered', schema: edgeSchemas.issuedEdgeNodeSchema }, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND, 409: BOUND },
-    handler: (ctx) => {
-      const contract = ctx.deps.registry.contracts.get(ctx.params.id);
+    handler: async (ctx) => {
+      const contract = await ctx.deps.registry.contracts.get(ctx.params.id);
       if (!contract || !canSeeContract(principalOf(ctx), contract)) throw notFound('contract', ctx.params.id);
-      return { status: 201, body: ctx.deps.registry.edgeNodes.create(contract.id, ctx.body, principalOf(ctx).keyId) };
+      return { status: 201, body: await ctx.deps.registry.edgeNodes.create(contract.id, ctx.body, principalOf(ctx).keyId) };
     },
   }),
   route({
@@ -61,10 +61,10 @@ export const edgeNodeRoutes: RouteSpec<any, any, any, EdgeRouteDeps>[] = [
     params: registrySchemas.idParamsSchema,
     body: edgeSchemas.edgeNodeDevicesSchema,
     responses: { 200: { description: 'the edge node', schema: edgeSchemas.edgeNodeSchema }, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND, 409: BOUND },
-    handler: (ctx) => {
-      const node = visibleEdgeNode(ctx);
+    handler: async (ctx) => {
+      const node = await visibleEdgeNode(ctx);
       const deps = { edgeNodes: ctx.deps.registry.edgeNodes, sessions: ctx.deps.sessions };
-      return { status: 200, body: setEdgeNodeDevices(deps, node.id, ctx.body.devices, principalOf(ctx).keyId) };
+      return { status: 200, body: await setEdgeNodeDevices(deps, node.id, ctx.body.devices, principalOf(ctx).keyId) };
     },
   }),
   route({
@@ -75,8 +75,8 @@ export const edgeNodeRoutes: RouteSpec<any, any, any, EdgeRouteDeps>[] = [
     auth: ANY_KEY,
     params: registrySchemas.idParamsSchema,
     responses: { 200: { description: 'the edge node', schema: edgeSchemas.edgeNodeWithLiveSchema }, 404: NOT_FOUND },
-    handler: (ctx) => {
-      const node = visibleEdgeNode(ctx);
+    handler: async (ctx) => {
+      const node = await visibleEdgeNode(ctx);
       const live = ctx.deps.edgeStatus?.(node.id);
       return { status: 200, body: live ? { ...node, live } : node };
     },

@@ -13,7 +13,7 @@ export interface OverviewRouteDeps {
   clock: Clock;
   registry: Registry;
   verification: VerificationService;
-  contractOwner(contractId: string): { supplierId: string } | undefined;
+  contractOwner(contractId: string): Promise<{ supplierId: string } | undefined>;
 }
 
 const route = routesWith<OverviewRouteDeps>();
@@ -53,22 +53,24 @@ const overviewQuery = z.object({
 });
 
 /** Contracts the principal may see, filtered by registry fields (the cheap part). */
-function visibleContracts(registry: Registry, principal: Principal, q: z.infer<typeof overviewQuery>): Contract[] {
+async function visibleContracts(registry: Registry, principal: Principal, q: z.infer<typeof overviewQuery>): Promise<Contract[]> {
   const scope = supplierScope(principal);
   if (scope !== undefined && q.supplierId !== undefined && q.supplierId !== scope) return [];
   const supplierId = scope ?? q.supplierId;
-  const contracts = registry.contracts.list({
+  const contracts = await registry.contracts.list({
     ...(q.enterpriseId !== undefined ? { enterpriseId: q.enterpriseId } : {}),
     ...(supplierId !== undefined ? { supplierId } : {}),
     ...(q.program !== undefined ? { program: q.program } : {}),
     ...(q.status !== undefined ? { status: q.status } : {}),
   });
   const cityCode = q.city === undefined ? undefined : (resolveCity(getProgram(q.program ?? 2020)!, q.city)?.code ?? '-');
-  return contracts.filter((c) => {
-    if (q.catalogId !== undefined && c.catalogId !== q.catalogId) return false;
-    if (cityCode !== undefined && registry.enterprises.get(c.enterpriseId)?.city.code !== cityCode) return false;
-    return true;
-  });
+  const byCatalog = contracts.filter((c) => q.catalogId === undefined || c.catalogId === q.catalogId);
+  if (cityCode === undefined) return byCatalog;
+  const cityOf = new Map<string, string | undefined>();
+  for (const enterpriseId of new Set(byCatalog.map((c) => c.enterpriseId))) {
+    cityOf.set(enterpriseId, (await registry.enterprises.get(enterpriseId))?.city.code);
+  }
+  return byCatalog.filter((c) => cityOf.get(c.enterpriseId) === cityCode);
 }
 
 function summary(report: VerificationReport) {
@@ -102,7 +104,7 @@ export const overviewRoutes = [
     },
     async handler({ query, principal, deps }) {
       const at = query.at ? Date.parse(query.at) : deps.clock.now();
-      let contracts = visibleContracts(deps.registry, principal!, query);
+      let contracts = await visibleContracts(deps.registry, principal!, query);
       const reports = new Map<string, VerificationReport>();
       const reportOf = async (c: Contract) => {
         let r = reports.get(c.id);
@@ -119,8 +121,8 @@ export const overviewRoutes = [
       const pageItems = contracts.slice(offset, offset + limit);
       const items = [];
       for (const c of pageItems) {
-        const enterprise = deps.registry.enterprises.get(c.enterpriseId)!;
-        const supplier = deps.registry.suppliers.get(c.supplierId)!;
+        const enterprise = (await deps.registry.enterprises.get(c.enterpriseId))!;
+        const supplier = (await deps.registry.suppliers.get(c.supplierId))!;
         const item = getCatalogItem(getProgram(c.program)!, c.catalogId);
         items.push({
           ...c,
@@ -160,7 +162,7 @@ export const overviewRoutes = [
     },
     async handler({ query, principal, deps }) {
       const at = query.at ? Date.parse(query.at) : deps.clock.now();
-      const contracts = visibleContracts(deps.registry, principal!, {});
+      const contracts = await visibleContracts(deps.registry, principal!, {});
       const stats = { at: toShanghaiIso(at), contracts: contracts.length, contractsWithThreshold: 0, passing: 0, failing: 0, registeredDevices: 0, activeDevices: 0, devicesOnlineToday: 0 };
       // "online at all today" is the policy what-if windowDays=1, minActiveDays=1, minOnlineMinutes=1.
       const today = { windowDays: 1, minActiveDays: 1, minOnlineMinutes: 1 };

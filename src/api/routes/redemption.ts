@@ -47,8 +47,8 @@ function idempotencyKey(header: string | undefined): string | undefined {
   return header;
 }
 
-function visibleApplication(deps: RedemptionDeps, principal: Principal, id: number) {
-  const application = deps.registry.applications.get(id);
+async function visibleApplication(deps: RedemptionDeps, principal: Principal, id: number) {
+  const application = await deps.registry.applications.get(id);
   if (!application || !canSeeContract(principal, application)) throw notFound('redemption application', id);
   return application;
 }
@@ -85,10 +85,10 @@ export const redemptionRoutes = [
     auth: ANY_KEY,
     query: z.object({ state: z.enum(APPLICATION_STATES).optional(), contractId: z.string().max(64).optional(), supplierId: z.string().max(64).optional() }),
     responses: { 200: { description: 'all matching applications', schema: list(rs.applicationSchema) } },
-    handler({ query, principal, deps }) {
+    async handler({ query, principal, deps }) {
       const scope = supplierScope(principalOf(principal));
       if (scope !== undefined && query.supplierId !== undefined && query.supplierId !== scope) return { status: 200, body: { items: [], nextCursor: null } };
-      const items = deps.registry.applications.list({
+      const items = await deps.registry.applications.list({
         ...(query.state ? { state: query.state } : {}),
         ...(query.contractId ? { contractId: query.contractId } : {}),
         ...((scope ?? query.supplierId) !== undefined ? { supplierId: (scope ?? query.supplierId)! } : {}),
@@ -104,7 +104,7 @@ export const redemptionRoutes = [
     auth: ANY_KEY,
     params: idParams,
     responses: { 200: { description: 'application', schema: rs.applicationSchema }, 404: NOT_FOUND },
-    handler: ({ params, principal, deps }) => ({ status: 200, body: visibleApplication(deps, principalOf(principal), params.id) }),
+    handler: async ({ params, principal, deps }) => ({ status: 200, body: await visibleApplication(deps, principalOf(principal), params.id) }),
   }),
   route({
     method: 'post',
@@ -127,7 +127,7 @@ export const redemptionRoutes = [
     auth: ['admin', 'supplier'],
     params: idParams,
     responses: { 200: { description: 'withdrawn', schema: rs.applicationSchema }, 404: NOT_FOUND, 409: CONFLICT },
-    handler: ({ params, principal, deps }) => ({ status: 200, body: withdrawApplication(deps, principalOf(principal), params.id) }),
+    handler: async ({ params, principal, deps }) => ({ status: 200, body: await withdrawApplication(deps, principalOf(principal), params.id) }),
   }),
   route({
     method: 'post',
@@ -142,7 +142,7 @@ export const redemptionRoutes = [
       404: NOT_FOUND,
       409: CONFLICT,
     },
-    handler: ({ params, body, principal, deps }) => ({ status: 201, body: acknowledgeSignal(deps, principalOf(principal), { applicationId: params.id, ...body }) }),
+    handler: async ({ params, body, principal, deps }) => ({ status: 201, body: await acknowledgeSignal(deps, principalOf(principal), { applicationId: params.id, ...body }) }),
   }),
   route({
     method: 'post',
@@ -165,7 +165,7 @@ export const redemptionRoutes = [
         whatIfAt: at === undefined ? undefined : Date.parse(at),
         idempotencyKey: idempotencyKey(req.get('idempotency-key')),
       });
-      const contract = deps.registry.contracts.get(params.id)!;
+      const contract = (await deps.registry.contracts.get(params.id))!;
       const base = { program: contract.program, catalogId: contract.catalogId, contractId: contract.id };
       if (result.kind === 'what-if') {
         const { signalKinds: _s, admitted: _a, at: _at, ...r } = result.recommendation;
@@ -203,7 +203,7 @@ export const redemptionRoutes = [
     params: contractIdParams,
     body: rs.reasonRequestSchema,
     responses: { 201: { description: 'excluded', schema: z.object({ deviceId: z.string(), contractId: z.string(), by: z.string(), at: z.string(), reason: z.string() }) }, 404: NOT_FOUND },
-    handler: ({ params, body, principal, deps }) => ({ status: 201, body: excludeDevice(deps, principalOf(principal), { deviceId: params.id, reason: body.reason }) }),
+    handler: async ({ params, body, principal, deps }) => ({ status: 201, body: await excludeDevice(deps, principalOf(principal), { deviceId: params.id, reason: body.reason }) }),
   }),
   route({
     method: 'post',
@@ -214,8 +214,8 @@ export const redemptionRoutes = [
     params: contractIdParams,
     body: rs.reasonRequestSchema,
     responses: { 204: { description: 'counted again' }, 404: NOT_FOUND },
-    handler({ params, body, principal, deps }) {
-      includeDevice(deps, principalOf(principal), { deviceId: params.id, reason: body.reason });
+    async handler({ params, body, principal, deps }) {
+      await includeDevice(deps, principalOf(principal), { deviceId: params.id, reason: body.reason });
       return { status: 204 };
     },
   }),
@@ -227,7 +227,7 @@ export const redemptionRoutes = [
     auth: STAFF,
     query: z.object({ contractId: z.string().max(64).optional() }),
     responses: { 200: { description: 'duplicated serials', schema: list(rs.duplicateSerialSchema) } },
-    handler: ({ query, deps }) => ({ status: 200, body: { items: deps.registry.reviews.duplicates(query.contractId), nextCursor: null } }),
+    handler: async ({ query, deps }) => ({ status: 200, body: { items: await deps.registry.reviews.duplicates(query.contractId), nextCursor: null } }),
   }),
   route({
     method: 'put',
@@ -238,7 +238,7 @@ export const redemptionRoutes = [
     params: z.object({ serial: z.string().min(1).max(128) }),
     body: rs.serialAssignmentRequestSchema,
     responses: { 200: { description: 'assigned', schema: rs.duplicateSerialSchema }, 404: NOT_FOUND },
-    handler: ({ params, body, principal, deps }) => ({ status: 200, body: assignSerial(deps, principalOf(principal), { serial: params.serial, ...body }) }),
+    handler: async ({ params, body, principal, deps }) => ({ status: 200, body: await assignSerial(deps, principalOf(principal), { serial: params.serial, ...body }) }),
   }),
   // ── settlement (SPEC rule 13) ──────────────────────────────────────────────────────────
   route({
@@ -248,8 +248,8 @@ export const redemptionRoutes = [
     tags: TAGS,
     auth: STAFF,
     responses: { 200: { description: 'queue', schema: z.object({ items: z.array(rs.settlementLineSchema), totalFen: z.number().int() }) } },
-    handler({ deps }) {
-      const items = deps.registry.settlements.queue();
+    async handler({ deps }) {
+      const items = await deps.registry.settlements.queue();
       return { status: 200, body: { items, totalFen: items.reduce((sum, l) => sum + l.payableFen, 0) } };
     },
   }),
@@ -261,7 +261,7 @@ export const redemptionRoutes = [
     auth: ['admin'],
     body: z.object({ budgetFen: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional() }).meta({ id: 'SettlementRequest' }),
     responses: { 201: { description: 'batch', schema: rs.settlementBatchSchema }, 409: CONFLICT },
-    handler: ({ body, principal, deps }) => ({ status: 201, body: settleBatch(deps, principalOf(principal), body) }),
+    handler: async ({ body, principal, deps }) => ({ status: 201, body: await settleBatch(deps, principalOf(principal), body) }),
   }),
   route({
     method: 'get',
@@ -270,7 +270,7 @@ export const redemptionRoutes = [
     tags: TAGS,
     auth: STAFF,
     responses: { 200: { description: 'batches', schema: list(rs.settlementBatchSchema) } },
-    handler: ({ deps }) => ({ status: 200, body: { items: deps.registry.settlements.list(), nextCursor: null } }),
+    handler: async ({ deps }) => ({ status: 200, body: { items: await deps.registry.settlements.list(), nextCursor: null } }),
   }),
   route({
     method: 'get',
@@ -280,8 +280,8 @@ export const redemptionRoutes = [
     auth: STAFF,
     params: idParams,
     responses: { 200: { description: 'batch', schema: rs.settlementBatchSchema }, 404: NOT_FOUND },
-    handler({ params, deps }) {
-      const batch = deps.registry.settlements.get(params.id);
+    async handler({ params, deps }) {
+      const batch = await deps.registry.settlements.get(params.id);
       if (!batch) throw notFound('settlement batch', params.id);
       return { status: 200, body: batch };
     },
@@ -294,8 +294,8 @@ export const redemptionRoutes = [
     auth: STAFF,
     params: idParams,
     responses: { 200: { description: 'CSV', contentType: 'text/csv' }, 404: NOT_FOUND },
-    handler({ params, deps, res }) {
-      const csv = deps.registry.settlements.csv(params.id);
+    async handler({ params, deps, res }) {
+      const csv = await deps.registry.settlements.csv(params.id);
       if (csv === undefined) throw notFound('settlement batch', params.id);
       res.status(200).type('text/csv; charset=utf-8').attachment(`settlement-${params.id}.csv`).send(csv);
       return undefined;
@@ -310,7 +310,7 @@ export const redemptionRoutes = [
     auth: STAFF,
     body: rs.spotCheckRequestSchema,
     responses: { 201: { description: 'the draw', schema: rs.spotCheckSchema } },
-    handler: ({ body, principal, deps }) => ({ status: 201, body: drawSpotCheck(deps, principalOf(principal), body) }),
+    handler: async ({ body, principal, deps }) => ({ status: 201, body: await drawSpotCheck(deps, principalOf(principal), body) }),
   }),
   route({
     method: 'get',
@@ -319,7 +319,7 @@ export const redemptionRoutes = [
     tags: TAGS,
     auth: STAFF,
     responses: { 200: { description: 'spot checks', schema: list(rs.spotCheckSchema) } },
-    handler: ({ deps }) => ({ status: 200, body: { items: deps.registry.spotChecks.list(), nextCursor: null } }),
+    handler: async ({ deps }) => ({ status: 200, body: { items: await deps.registry.spotChecks.list(), nextCursor: null } }),
   }),
   route({
     method: 'get',
@@ -329,8 +329,8 @@ export const redemptionRoutes = [
     auth: STAFF,
     params: idParams,
     responses: { 200: { description: 'spot check', schema: rs.spotCheckSchema }, 404: NOT_FOUND },
-    handler({ params, deps }) {
-      const check = deps.registry.spotChecks.get(params.id);
+    async handler({ params, deps }) {
+      const check = await deps.registry.spotChecks.get(params.id);
       if (!check) throw notFound('spot check', params.id);
       return { status: 200, body: check };
     },
@@ -344,9 +344,9 @@ export const redemptionRoutes = [
     params: z.object({ id: idParams.shape.id, applicationId: idParams.shape.id }),
     body: rs.spotCheckOutcomeRequestSchema,
     responses: { 200: { description: 'the spot check', schema: rs.spotCheckSchema }, 404: NOT_FOUND, 409: CONFLICT },
-    handler: ({ params, body, principal, deps }) => ({
+    handler: async ({ params, body, principal, deps }) => ({
       status: 200,
-      body: recordSpotCheckOutcome(deps, principalOf(principal), { spotCheckId: params.id, applicationId: params.applicationId, outcome: body.outcome, note: body.note }),
+      body: await recordSpotCheckOutcome(deps, principalOf(principal), { spotCheckId: params.id, applicationId: params.applicationId, outcome: body.outcome, note: body.note }),
     }),
   }),
   route({
@@ -357,7 +357,7 @@ export const redemptionRoutes = [
     auth: STAFF,
     query: z.object({ supplierId: z.string().max(64).optional() }),
     responses: { 200: { description: 'recoveries', schema: list(rs.recoverySchema) } },
-    handler: ({ query, deps }) => ({ status: 200, body: { items: deps.registry.spotChecks.recoveries(query.supplierId), nextCursor: null } }),
+    handler: async ({ query, deps }) => ({ status: 200, body: { items: await deps.registry.spotChecks.recoveries(query.supplierId), nextCursor: null } }),
   }),
   route({
     method: 'post',
@@ -368,7 +368,7 @@ export const redemptionRoutes = [
     params: contractIdParams,
     body: rs.quotaAdjustmentRequestSchema,
     responses: { 201: { description: 'adjustment', schema: rs.quotaAdjustmentSchema }, 404: NOT_FOUND },
-    handler: ({ params, body, principal, deps }) => ({ status: 201, body: adjustSupplierQuota(deps, principalOf(principal), { supplierId: params.id, ...body }) }),
+    handler: async ({ params, body, principal, deps }) => ({ status: 201, body: await adjustSupplierQuota(deps, principalOf(principal), { supplierId: params.id, ...body }) }),
   }),
   route({
     method: 'get',
@@ -378,6 +378,6 @@ export const redemptionRoutes = [
     auth: STAFF,
     params: contractIdParams,
     responses: { 200: { description: 'adjustments', schema: list(rs.quotaAdjustmentSchema) } },
-    handler: ({ params, deps }) => ({ status: 200, body: { items: deps.registry.spotChecks.quotaAdjustments(params.id), nextCursor: null } }),
+    handler: async ({ params, deps }) => ({ status: 200, body: { items: await deps.registry.spotChecks.quotaAdjustments(params.id), nextCursor: null } }),
   }),
 ];

@@ -42,14 +42,14 @@ function principalOf(ctx: RouteContext<unknown, unknown, unknown, RegistryRouteD
   return ctx.principal;
 }
 
-function visibleContract(ctx: RouteContext<{ id: string }, unknown, unknown, RegistryRouteDeps>): Contract {
-  const contract = ctx.deps.registry.contracts.get(ctx.params.id);
+async function visibleContract(ctx: RouteContext<{ id: string }, unknown, unknown, RegistryRouteDeps>): Promise<Contract> {
+  const contract = await ctx.deps.registry.contracts.get(ctx.params.id);
   if (!contract || !canSeeContract(principalOf(ctx), contract)) throw notFound('contract', ctx.params.id);
   return contract;
 }
 
-function visibleDevice(ctx: RouteContext<{ id: string }, unknown, unknown, RegistryRouteDeps>): Device {
-  const device = ctx.deps.registry.devices.get(ctx.params.id);
+async function visibleDevice(ctx: RouteContext<{ id: string }, unknown, unknown, RegistryRouteDeps>): Promise<Device> {
+  const device = await ctx.deps.registry.devices.get(ctx.params.id);
   if (!device || !canSeeDevice(principalOf(ctx), device)) throw notFound('device', ctx.params.id);
   return device;
 }
@@ -74,7 +74,7 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: ADMIN,
     body: s.supplierCreateSchema,
     responses: { 201: { description: 'created', schema: s.supplierSchema }, 403: FORBIDDEN },
-    handler: (ctx) => ({ status: 201, body: ctx.deps.registry.suppliers.create(ctx.body, principalOf(ctx).keyId) }),
+    handler: async (ctx) => ({ status: 201, body: await ctx.deps.registry.suppliers.create(ctx.body, principalOf(ctx).keyId) }),
   }),
   route({
     method: 'get',
@@ -84,11 +84,11 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: ANY_KEY,
     query: s.pageQuerySchema,
     responses: { 200: { description: 'one page', schema: s.supplierPageSchema } },
-    handler: (ctx) => {
+    handler: async (ctx) => {
       const scope = supplierScope(principalOf(ctx));
       return {
         status: 200,
-        body: ctx.deps.registry.suppliers.page(scope === undefined ? {} : { supplierId: scope }, page(ctx.query)),
+        body: await ctx.deps.registry.suppliers.page(scope === undefined ? {} : { supplierId: scope }, page(ctx.query)),
       };
     },
   }),
@@ -100,8 +100,8 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: ANY_KEY,
     params: s.idParamsSchema,
     responses: { 200: { description: 'the supplier', schema: s.supplierSchema }, 404: NOT_FOUND },
-    handler: (ctx) => {
-      const supplier = ctx.deps.registry.suppliers.get(ctx.params.id);
+    handler: async (ctx) => {
+      const supplier = await ctx.deps.registry.suppliers.get(ctx.params.id);
       if (!supplier || !canSeeSupplier(principalOf(ctx), supplier.id)) throw notFound('supplier', ctx.params.id);
       return { status: 200, body: supplier };
     },
@@ -115,9 +115,9 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     params: s.idParamsSchema,
     body: s.supplierQuotaSchema,
     responses: { 200: { description: 'the supplier', schema: s.supplierSchema }, 403: FORBIDDEN, 404: NOT_FOUND },
-    handler: (ctx) => ({
+    handler: async (ctx) => ({
       status: 200,
-      body: ctx.deps.registry.suppliers.setQuota(ctx.params.id, ctx.body.quotaFen, principalOf(ctx).keyId),
+      body: await ctx.deps.registry.suppliers.setQuota(ctx.params.id, ctx.body.quotaFen, principalOf(ctx).keyId),
     }),
   }),
 
@@ -134,7 +134,7 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
       403: FORBIDDEN,
       409: problem('an enterprise with this credit code exists'),
     },
-    handler: (ctx) => ({ status: 201, body: ctx.deps.registry.enterprises.create(ctx.body, principalOf(ctx).keyId) }),
+    handler: async (ctx) => ({ status: 201, body: await ctx.deps.registry.enterprises.create(ctx.body, principalOf(ctx).keyId) }),
   }),
   route({
     method: 'get',
@@ -144,7 +144,7 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: STAFF,
     query: s.pageQuerySchema,
     responses: { 200: { description: 'one page', schema: s.enterprisePageSchema }, 403: FORBIDDEN },
-    handler: (ctx) => ({ status: 200, body: ctx.deps.registry.enterprises.page(page(ctx.query)) }),
+    handler: async (ctx) => ({ status: 200, body: await ctx.deps.registry.enterprises.page(page(ctx.query)) }),
   }),
   route({
     method: 'get',
@@ -154,8 +154,8 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: STAFF,
     params: s.idParamsSchema,
     responses: { 200: { description: 'the enterprise', schema: s.enterpriseSchema }, 403: FORBIDDEN, 404: NOT_FOUND },
-    handler: (ctx) => {
-      const enterprise = ctx.deps.registry.enterprises.get(ctx.params.id);
+    handler: async (ctx) => {
+      const enterprise = await ctx.deps.registry.enterprises.get(ctx.params.id);
       if (!enterprise) throw notFound('enterprise', ctx.params.id);
       return { status: 200, body: enterprise };
     },
@@ -171,7 +171,7 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: ADMIN,
     body: s.contractCreateSchema,
     responses: { 201: { description: 'created, with voucher, decision and status', schema: s.contractSchema }, 403: FORBIDDEN },
-    handler: (ctx) => ({ status: 201, body: ctx.deps.registry.contracts.create(ctx.body, principalOf(ctx).keyId) }),
+    handler: async (ctx) => ({ status: 201, body: await ctx.deps.registry.contracts.create(ctx.body, principalOf(ctx).keyId) }),
   }),
   route({
     method: 'get',
@@ -181,7 +181,7 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: ANY_KEY,
     params: s.idParamsSchema,
     responses: { 200: { description: 'the contract', schema: s.contractSchema }, 404: NOT_FOUND },
-    handler: (ctx) => ({ status: 200, body: visibleContract(ctx) }),
+    handler: async (ctx) => ({ status: 200, body: await visibleContract(ctx) }),
   }),
 
   // ── devices ────────────────────────────────────────────────────────────────────────────
@@ -199,9 +199,9 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
       404: NOT_FOUND,
       409: problem('a serial is already registered by this supplier, or repeated in the request'),
     },
-    handler: (ctx) => {
-      const contract = visibleContract(ctx);
-      const devices = ctx.deps.registry.devices.register(contract.id, ctx.body.devices, principalOf(ctx).keyId);
+    handler: async (ctx) => {
+      const contract = await visibleContract(ctx);
+      const devices = await ctx.deps.registry.devices.register(contract.id, ctx.body.devices, principalOf(ctx).keyId);
       return { status: 201, body: { devices } };
     },
   }),
@@ -214,9 +214,9 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     params: s.idParamsSchema,
     query: s.pageQuerySchema,
     responses: { 200: { description: 'one page', schema: s.devicePageSchema }, 404: NOT_FOUND },
-    handler: (ctx) => {
-      const contract = visibleContract(ctx);
-      return { status: 200, body: ctx.deps.registry.devices.pageByContract(contract.id, page(ctx.query)) };
+    handler: async (ctx) => {
+      const contract = await visibleContract(ctx);
+      return { status: 200, body: await ctx.deps.registry.devices.pageByContract(contract.id, page(ctx.query)) };
     },
   }),
   route({
@@ -227,7 +227,7 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: ANY_KEY,
     params: s.idParamsSchema,
     responses: { 200: { description: 'the device', schema: s.deviceSchema }, 404: NOT_FOUND },
-    handler: (ctx) => ({ status: 200, body: visibleDevice(ctx) }),
+    handler: async (ctx) => ({ status: 200, body: await visibleDevice(ctx) }),
   }),
   route({
     method: 'patch',
@@ -238,9 +238,9 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     params: s.idParamsSchema,
     body: s.devicePatchSchema,
     responses: { 200: { description: 'the device', schema: s.deviceSchema }, 403: FORBIDDEN, 404: NOT_FOUND },
-    handler: (ctx) => {
-      const device = visibleDevice(ctx);
-      return { status: 200, body: setDeviceEnabled(credentialDeps(ctx.deps), device.id, ctx.body.enabled, principalOf(ctx).keyId) };
+    handler: async (ctx) => {
+      const device = await visibleDevice(ctx);
+      return { status: 200, body: await setDeviceEnabled(credentialDeps(ctx.deps), device.id, ctx.body.enabled, principalOf(ctx).keyId) };
     },
   }),
   route({
@@ -251,9 +251,9 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: DEVICE_WRITERS,
     params: s.idParamsSchema,
     responses: { 200: { description: 'the new credential', schema: s.issuedDeviceSchema }, 403: FORBIDDEN, 404: NOT_FOUND },
-    handler: (ctx) => {
-      const device = visibleDevice(ctx);
-      return { status: 200, body: rotateDeviceToken(credentialDeps(ctx.deps), device.id, principalOf(ctx).keyId) };
+    handler: async (ctx) => {
+      const device = await visibleDevice(ctx);
+      return { status: 200, body: await rotateDeviceToken(credentialDeps(ctx.deps), device.id, principalOf(ctx).keyId) };
     },
   }),
 
@@ -266,7 +266,7 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: STAFF,
     params: s.yearParamsSchema,
     responses: { 200: { description: 'quotas', schema: s.programQuotasSchema }, 403: FORBIDDEN },
-    handler: (ctx) => ({ status: 200, body: ctx.deps.registry.quotas.get(ctx.params.year) }),
+    handler: async (ctx) => ({ status: 200, body: await ctx.deps.registry.quotas.get(ctx.params.year) }),
   }),
   route({
     method: 'put',
@@ -277,9 +277,9 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     params: s.cityQuotaParamsSchema,
     body: s.cityQuotaSchema,
     responses: { 200: { description: 'quotas after re-allocation', schema: s.programQuotasSchema }, 403: FORBIDDEN },
-    handler: (ctx) => ({
+    handler: async (ctx) => ({
       status: 200,
-      body: ctx.deps.registry.quotas.setCityQuota(ctx.params.year, ctx.params.code, ctx.body.quotaFen, principalOf(ctx).keyId),
+      body: await ctx.deps.registry.quotas.setCityQuota(ctx.params.year, ctx.params.code, ctx.body.quotaFen, principalOf(ctx).keyId),
     }),
   }),
 
@@ -292,7 +292,7 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: ADMIN,
     body: s.apiKeyCreateSchema,
     responses: { 201: { description: 'issued', schema: s.issuedApiKeySchema }, 403: FORBIDDEN },
-    handler: (ctx) => ({ status: 201, body: ctx.deps.registry.apiKeys.create(ctx.body, principalOf(ctx).keyId) }),
+    handler: async (ctx) => ({ status: 201, body: await ctx.deps.registry.apiKeys.create(ctx.body, principalOf(ctx).keyId) }),
   }),
   route({
     method: 'get',
@@ -302,7 +302,7 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: ADMIN,
     query: s.pageQuerySchema,
     responses: { 200: { description: 'one page', schema: s.apiKeyPageSchema }, 403: FORBIDDEN },
-    handler: (ctx) => ({ status: 200, body: ctx.deps.registry.apiKeys.page(page(ctx.query)) }),
+    handler: async (ctx) => ({ status: 200, body: await ctx.deps.registry.apiKeys.page(page(ctx.query)) }),
   }),
   route({
     method: 'delete',
@@ -312,8 +312,8 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: ADMIN,
     params: s.idParamsSchema,
     responses: { 204: { description: 'revoked' }, 403: FORBIDDEN, 404: NOT_FOUND },
-    handler: (ctx) => {
-      if (!ctx.deps.registry.apiKeys.revoke(ctx.params.id, principalOf(ctx).keyId)) throw notFound('API key', ctx.params.id);
+    handler: async (ctx) => {
+      if (!await ctx.deps.registry.apiKeys.revoke(ctx.params.id, principalOf(ctx).keyId)) throw notFound('API key', ctx.params.id);
       return { status: 204 };
     },
   }),
@@ -327,10 +327,10 @@ export const registryRoutes: RouteSpec<any, any, any, RegistryRouteDeps>[] = [
     auth: STAFF,
     query: s.auditQuerySchema,
     responses: { 200: { description: 'one page', schema: s.auditPageSchema }, 403: FORBIDDEN },
-    handler: (ctx) => {
+    handler: async (ctx) => {
       const { subject, action } = ctx.query;
       const filter = { ...(subject !== undefined ? { subject } : {}), ...(action !== undefined ? { action } : {}) };
-      return { status: 200, body: ctx.deps.registry.audit.page(filter, page(ctx.query)) };
+      return { status: 200, body: await ctx.deps.registry.audit.page(filter, page(ctx.query)) };
     },
   }),
 ];

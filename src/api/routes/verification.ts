@@ -16,7 +16,7 @@ export interface VerificationRouteDeps {
   /** Signs reports for `Accept: application/jose` (src/trust). */
   trust: Pick<Trust, 'log'>;
   verification: VerificationService;
-  contractOwner(contractId: string): { supplierId: string } | undefined;
+  contractOwner(contractId: string): Promise<{ supplierId: string } | undefined>;
 }
 
 export const contractIdParams = z.object({ id: z.string().min(1).max(64) });
@@ -38,7 +38,7 @@ export async function visibleReport(
   at: number,
   override: z.infer<typeof verificationQuery> = {},
 ): Promise<VerificationReport> {
-  const owner = deps.contractOwner(contractId);
+  const owner = await deps.contractOwner(contractId);
   if (!owner || !principal || !canSeeContract(principal, owner)) throw notFound('contract', contractId);
   const { at: _at, ...policy } = override;
   assertMayOverride(principal, policy);

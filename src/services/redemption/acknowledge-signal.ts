@@ -9,13 +9,13 @@ import { notSubmitted, reasonRequired, signalNotPresent } from './errors.js';
  * A reviewer acknowledges one fraud signal kind (LOCKSTEP, SEQ_REPLAY, …) on an application's
  * counted devices, with a note saying why it does not block payment (SPEC rule 14); audited.
  */
-export function acknowledgeSignal(deps: RedemptionDeps, principal: Principal, input: { applicationId: number; signal: string; note: string }): SignalAcknowledgement {
-  const application = deps.registry.applications.get(input.applicationId);
+export async function acknowledgeSignal(deps: RedemptionDeps, principal: Principal, input: { applicationId: number; signal: string; note: string }): Promise<SignalAcknowledgement> {
+  const application = await deps.registry.applications.get(input.applicationId);
   if (!application) throw notFound('redemption application', input.applicationId);
   if (application.state !== 'submitted') throw notSubmitted(application);
   const note = input.note.trim();
   if (!note) throw reasonRequired();
   // Any fraud kind may be acknowledged: the decision recomputes which ones the counted devices carry.
   if (!SIGNALS_NEEDING_ACKNOWLEDGEMENT.includes(input.signal as FraudSignalCode)) throw signalNotPresent(input.signal);
-  return deps.registry.applications.acknowledge(application.id, input.signal, note, principal.keyId);
+  return await deps.registry.applications.acknowledge(application.id, input.signal, note, principal.keyId);
 }

@@ -6,10 +6,10 @@ import type { RedemptionDeps } from './deps.js';
  * applications (37号 §三(二) "依据历年服务券抽查情况…"); allocation is re-run, and the adjustment,
  * its reason and its citations are recorded and audited.
  */
-export function adjustSupplierQuota(
+export async function adjustSupplierQuota(
   deps: RedemptionDeps,
   principal: Principal,
   input: { supplierId: string; quotaFen: number; reason: string; cite: Array<{ spotCheckId: number; applicationId: number }> },
-): QuotaAdjustment {
-  return deps.registry.spotChecks.adjustQuota(input.supplierId, { quotaFen: input.quotaFen, reason: input.reason, cite: input.cite }, principal.keyId);
+): Promise<QuotaAdjustment> {
+  return await deps.registry.spotChecks.adjustQuota(input.supplierId, { quotaFen: input.quotaFen, reason: input.reason, cite: input.cite }, principal.keyId);
 }

@@ -23,13 +23,13 @@ export interface DecideApplicationInput {
  */
 export async function decideApplication(deps: RedemptionDeps, principal: Principal, input: DecideApplicationInput): Promise<RedemptionApplication> {
   const { registry } = deps;
-  const application = registry.applications.get(input.applicationId);
+  const application = await registry.applications.get(input.applicationId);
   if (!application) throw notFound('redemption application', input.applicationId);
   if (application.state !== 'submitted') throw notSubmitted(application);
   const reason = input.reason?.trim() || null;
   if (input.decision === 'rejected' && !reason) throw reasonRequired();
 
-  const contract = registry.contracts.get(application.contractId)!;
+  const contract = (await registry.contracts.get(application.contractId))!;
   const { explanation, ...recommendation } = await recommend(deps, contract, application.evidence as RedemptionEvidence, Date.parse(application.submittedAt));
   if (input.decision === 'approved') {
     if (!recommendation.admitted) throw notAdmitted(contract);
@@ -41,18 +41,18 @@ export async function decideApplication(deps: RedemptionDeps, principal: Princip
 
   let decided: RedemptionApplication | undefined;
   try {
-    decided = registry.applications.decide(
+    decided = await registry.applications.decide(
       application.id,
       { decision: input.decision, reason, recommendation: { ...recommendation, explanation } as typeof recommendation },
       principal.keyId,
     );
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    const payout = registry.applications.payoutOf(application.contractId);
+    const payout = await registry.applications.payoutOf(application.contractId);
     if (payout) throw applicationExists(payout);
     throw err;
   }
   // Another decision or a withdrawal got there first.
-  if (!decided) throw notSubmitted(registry.applications.get(application.id)!);
+  if (!decided) throw notSubmitted((await registry.applications.get(application.id))!);
   return decided;
 }

@@ -8,12 +8,12 @@ import type { RedemptionDeps } from './deps.js';
  * count or a percentage, optionally of one supplier. The seed (given, or 128 random bits) and
  * the population are recorded, so the draw can be recomputed (registry `drawSample`).
  */
-export function drawSpotCheck(
+export async function drawSpotCheck(
   deps: RedemptionDeps,
   principal: Principal,
   input: { count?: number | undefined; percent?: number | undefined; seed?: string | undefined; supplierId?: string | undefined },
-): SpotCheck {
+): Promise<SpotCheck> {
   const seed = input.seed ?? randomBytes(16).toString('hex');
   const rule = input.count !== undefined ? { count: input.count } : { percent: input.percent! };
-  return deps.registry.spotChecks.draw({ seed, rule, ...(input.supplierId ? { supplierId: input.supplierId } : {}) }, principal.keyId);
+  return await deps.registry.spotChecks.draw({ seed, rule, ...(input.supplierId ? { supplierId: input.supplierId } : {}) }, principal.keyId);
 }

@@ -6,10 +6,10 @@ import type { RedemptionDeps } from './deps.js';
  * check on a settled application marks it for recovery (追回) — recorded and audited; the
  * settlement itself is never reversed.
  */
-export function recordSpotCheckOutcome(
+export async function recordSpotCheckOutcome(
   deps: RedemptionDeps,
   principal: Principal,
   input: { spotCheckId: number; applicationId: number; outcome: SpotCheckOutcome; note?: string | undefined },
-): SpotCheck {
-  return deps.registry.spotChecks.record(input.spotCheckId, input.applicationId, input.outcome, input.note ?? null, principal.keyId);
+): Promise<SpotCheck> {
+  return await deps.registry.spotChecks.record(input.spotCheckId, input.applicationId, input.outcome, input.note ?? null, principal.keyId);
 }

@@ -28,7 +28,7 @@ export type RedeemContractResult =
  */
 export async function redeemContract(deps: RedemptionDeps, principal: Principal, input: RedeemContractInput): Promise<RedeemContractResult> {
   if (input.whatIfAt !== undefined) {
-    const contract = deps.registry.contracts.get(input.contractId);
+    const contract = await deps.registry.contracts.get(input.contractId);
     if (!contract || !canSeeContract(principal, contract)) throw notFound('contract', input.contractId);
     return { kind: 'what-if', recommendation: await recommend(deps, contract, input.evidence, input.whatIfAt) };
   }

@@ -20,9 +20,9 @@ export function settlementCsv(batchId: number, lines: readonly SettlementLine[])
  * time, then id (37号 §一 优先…结算) — up to an optional budget in fen; the batch, its CSV and
  * the audit entries are written in one transaction (SPEC rule 13).
  */
-export function settleBatch(deps: RedemptionDeps, principal: Principal, input: { budgetFen?: number | undefined }): SettlementBatch {
+export async function settleBatch(deps: RedemptionDeps, principal: Principal, input: { budgetFen?: number | undefined }): Promise<SettlementBatch> {
   const budget = input.budgetFen ?? null;
-  const batch = deps.registry.settlements.settle(budget, settlementCsv, principal.keyId);
+  const batch = await deps.registry.settlements.settle(budget, settlementCsv, principal.keyId);
   if (!batch) throw nothingToSettle(budget);
   return batch;
 }

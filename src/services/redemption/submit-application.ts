@@ -27,33 +27,33 @@ export interface SubmitApplicationResult {
  */
 export async function submitApplication(deps: RedemptionDeps, principal: Principal, input: SubmitApplicationInput): Promise<SubmitApplicationResult> {
   const { registry } = deps;
-  const contract = registry.contracts.get(input.contractId);
+  const contract = await registry.contracts.get(input.contractId);
   if (!contract || !canSeeContract(principal, contract)) throw notFound('contract', input.contractId);
 
-  const replay = (): SubmitApplicationResult | undefined => {
+  const replay = async (): Promise<SubmitApplicationResult | undefined> => {
     if (input.idempotencyKey === undefined) return undefined;
-    const prior = registry.applications.byIdempotencyKey(principal.keyId, input.idempotencyKey);
+    const prior = await registry.applications.byIdempotencyKey(principal.keyId, input.idempotencyKey);
     if (!prior) return undefined;
     if (prior.contractId !== contract.id) throw idempotencyKeyReused(input.idempotencyKey);
     return { application: prior, replayed: true };
   };
-  const existing = () => registry.applications.payoutOf(contract.id) ?? registry.applications.openOf(contract.id);
+  const existing = async () => await registry.applications.payoutOf(contract.id) ?? await registry.applications.openOf(contract.id);
 
-  const replayed = replay();
+  const replayed = await replay();
   if (replayed) return replayed;
   if (contract.status !== 'admitted') throw notAdmitted(contract);
-  const blocking = existing();
+  const blocking = await existing();
   if (blocking) throw applicationExists(blocking);
 
   const at = deps.clock.now();
   const { explanation, ...recommendation } = await recommend(deps, contract, input.evidence, at);
   try {
-    const application = registry.applications.insert(
+    const application = await registry.applications.insert(
       {
         contractId: contract.id,
         supplierId: contract.supplierId,
         program: contract.program,
-        clusterPilot: registry.enterprises.get(contract.enterpriseId)?.clusterPilot ?? false,
+        clusterPilot: (await registry.enterprises.get(contract.enterpriseId))?.clusterPilot ?? false,
         submittedAt: at,
         idempotencyKey: input.idempotencyKey ?? null,
         evidence: { ...input.evidence },
@@ -65,9 +65,9 @@ export async function submitApplication(deps: RedemptionDeps, principal: Princip
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     // A concurrent request won the race: the same key replays, anything else conflicts.
-    const raced = replay();
+    const raced = await replay();
     if (raced) return raced;
-    const winner = existing();
+    const winner = await existing();
     if (winner) throw applicationExists(winner);
     throw err;
   }

@@ -5,11 +5,11 @@ import type { RedemptionDeps } from './deps.js';
 import { notSubmitted } from './errors.js';
 
 /** The applicant withdraws a submitted application before a decision (SPEC rule 12). */
-export function withdrawApplication(deps: RedemptionDeps, principal: Principal, applicationId: number): RedemptionApplication {
-  const application = deps.registry.applications.get(applicationId);
+export async function withdrawApplication(deps: RedemptionDeps, principal: Principal, applicationId: number): Promise<RedemptionApplication> {
+  const application = await deps.registry.applications.get(applicationId);
   if (!application || !canSeeContract(principal, application)) throw notFound('redemption application', applicationId);
   if (application.state !== 'submitted') throw notSubmitted(application);
-  const withdrawn = deps.registry.applications.withdraw(applicationId, principal.keyId);
-  if (!withdrawn) throw notSubmitted(deps.registry.applications.get(applicationId)!);
+  const withdrawn = await deps.registry.applications.withdraw(applicationId, principal.keyId);
+  if (!withdrawn) throw notSubmitted((await deps.registry.applications.get(applicationId))!);
   return withdrawn;
 }

@@ -55,10 +55,10 @@ const APPROVE = `UPDATE redemption_applications SET state = 'approved', decided_
 let t: TestRegistry;
 let file: string;
 let ids: { supplierId: string; contractId: string };
-beforeEach(() => {
+beforeEach(async () => {
   t = openTestRegistry({ engine: stubEngine });
   file = t.db.name;
-  ids = seedSupplierContract(t.registry);
+  ids = await seedSupplierContract(t.registry);
 });
 afterEach(() => t.close());
 

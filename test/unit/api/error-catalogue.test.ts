@@ -60,7 +60,7 @@ describe('every catalogued error leaves the API as its problem+json', () => {
         throw new AppError(params.code, `detail of ${params.code}`);
       },
     });
-    const app = buildApp({ routes: [route], deps: {}, authenticate: () => undefined, log: silentLogger });
+    const app = buildApp({ routes: [route], deps: {}, authenticate: async () => undefined, log: silentLogger });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });

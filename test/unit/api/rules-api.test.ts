@@ -13,7 +13,7 @@ beforeAll(async () => {
   const app = buildApp({
     routes: rulesRoutes,
     deps: {},
-    authenticate: (k) => (k === KEY ? { keyId: 'k1', role: 'reviewer' } : undefined),
+    authenticate: async (k) => (k === KEY ? { keyId: 'k1', role: 'reviewer' } : undefined),
     log: silentLogger,
   });
   server = await new Promise<Server>((resolve) => {

@@ -8,10 +8,10 @@ beforeEach(() => {
 afterEach(() => t.close());
 
 describe('audit log', () => {
-  it('records who, what and when for each state change', () => {
+  it('records who, what and when for each state change', async () => {
     t.clock.set('2020-06-03T09:30:00+08:00');
-    const supplier = t.registry.suppliers.create({ name: 'S', kind: 'other' }, 'key_admin0000001');
-    const [entry] = t.registry.audit.page({ subject: supplier.id }).items;
+    const supplier = await t.registry.suppliers.create({ name: 'S', kind: 'other' }, 'key_admin0000001');
+    const [entry] = (await t.registry.audit.page({ subject: supplier.id })).items;
     expect(entry).toMatchObject({
       at: '2020-06-03T09:30:00.000+08:00',
       actor: 'key_admin0000001',
@@ -21,35 +21,35 @@ describe('audit log', () => {
     });
   });
 
-  it('never records a device token or an API key', () => {
-    const { contractId } = seedSupplierContract(t.registry);
-    const issued = t.registry.devices.register(contractId, [{ serial: 'T1' }, { serial: 'T2' }], 'test');
-    const rotated = t.registry.devices.rotateToken(issued[0]!.id, 'test');
-    const key = t.registry.apiKeys.create({ role: 'reviewer' }, 'test');
-    const generated = t.registry.apiKeys.bootstrapAdmin();
+  it('never records a device token or an API key', async () => {
+    const { contractId } = await seedSupplierContract(t.registry);
+    const issued = await t.registry.devices.register(contractId, [{ serial: 'T1' }, { serial: 'T2' }], 'test');
+    const rotated = await t.registry.devices.rotateToken(issued[0]!.id, 'test');
+    const key = await t.registry.apiKeys.create({ role: 'reviewer' }, 'test');
+    const generated = await t.registry.apiKeys.bootstrapAdmin();
 
     const all = JSON.stringify(t.db.prepare('SELECT * FROM audit_log').all());
     for (const secret of [...issued.map((d) => d.token), rotated.token, key.key, generated.key!]) {
       expect(all).not.toContain(secret);
     }
-    const actions = t.registry.audit.page().items.map((e) => e.action);
+    const actions = (await t.registry.audit.page()).items.map((e) => e.action);
     expect(actions).toEqual(
       expect.arrayContaining(['device.register', 'device.token.rotate', 'api-key.create', 'api-key.bootstrap']),
     );
   });
 
-  it('refuses UPDATE and DELETE at the database level', () => {
-    t.registry.suppliers.create({ name: 'S', kind: 'other' }, 'test');
+  it('refuses UPDATE and DELETE at the database level', async () => {
+    await t.registry.suppliers.create({ name: 'S', kind: 'other' }, 'test');
     expect(() => t.db.prepare("UPDATE audit_log SET actor = 'someone else'").run()).toThrow(/append-only/);
     expect(() => t.db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
-    expect(t.registry.audit.page().items).toHaveLength(1);
+    expect((await t.registry.audit.page()).items).toHaveLength(1);
   });
 
-  it('writes nothing when the change itself fails', () => {
-    const { contractId } = seedSupplierContract(t.registry);
-    t.registry.devices.register(contractId, [{ serial: 'X' }], 'test');
-    const before = t.registry.audit.page({ action: 'device.register' }).items.length;
-    expect(() => t.registry.devices.register(contractId, [{ serial: 'Y' }, { serial: 'X' }], 'test')).toThrow();
-    expect(t.registry.audit.page({ action: 'device.register' }).items.length).toBe(before);
+  it('writes nothing when the change itself fails', async () => {
+    const { contractId } = await seedSupplierContract(t.registry);
+    await t.registry.devices.register(contractId, [{ serial: 'X' }], 'test');
+    const before = (await t.registry.audit.page({ action: 'device.register' })).items.length;
+    await expect(t.registry.devices.register(contractId, [{ serial: 'Y' }, { serial: 'X' }], 'test')).rejects.toThrow();
+    expect((await t.registry.audit.page({ action: 'device.register' })).items.length).toBe(before);
   });
 });

@@ -106,9 +106,9 @@ export const stubEngine: VoucherEngine = {
 };
 
 /** A supplier with one contract, on the stub engine. */
-export function seedSupplierContract(registry: Registry, name = '某平台'): { supplierId: string; contractId: string } {
-  const supplier = registry.suppliers.create({ name, kind: 'other' }, 'test');
-  const enterprise = registry.enterprises.create(buildEnterprise(), 'test');
-  const contract = registry.contracts.create(buildContract({ enterpriseId: enterprise.id, supplierId: supplier.id }), 'test');
+export async function seedSupplierContract(registry: Registry, name = '某平台'): Promise<{ supplierId: string; contractId: string }> {
+  const supplier = await registry.suppliers.create({ name, kind: 'other' }, 'test');
+  const enterprise = await registry.enterprises.create(buildEnterprise(), 'test');
+  const contract = await registry.contracts.create(buildContract({ enterpriseId: enterprise.id, supplierId: supplier.id }), 'test');
   return { supplierId: supplier.id, contractId: contract.id };
 }

@@ -21,11 +21,11 @@ let serialSeq = 0;
 beforeAll(async () => {
   srv = await startRegistryServer();
   const r = srv.registry;
-  const admin = r.apiKeys.bootstrapAdmin().key!;
-  const supplier = r.suppliers.create({ name: 'Own', kind: 'platform' }, 'test');
-  const otherSupplier = r.suppliers.create({ name: 'Other', kind: 'other' }, 'test');
-  const enterprise = r.enterprises.create(buildEnterprise(), 'test');
-  const contract = r.contracts.create(
+  const admin = (await r.apiKeys.bootstrapAdmin()).key!;
+  const supplier = await r.suppliers.create({ name: 'Own', kind: 'platform' }, 'test');
+  const otherSupplier = await r.suppliers.create({ name: 'Other', kind: 'other' }, 'test');
+  const enterprise = await r.enterprises.create(buildEnterprise(), 'test');
+  const contract = await r.contracts.create(
     {
       enterpriseId: enterprise.id,
       supplierId: supplier.id,
@@ -36,13 +36,13 @@ beforeAll(async () => {
     },
     'test',
   );
-  const [device] = r.devices.register(contract.id, [{ serial: 'OWN-0' }], 'test');
+  const [device] = await r.devices.register(contract.id, [{ serial: 'OWN-0' }], 'test');
   ids = { supplier: supplier.id, otherSupplier: otherSupplier.id, enterprise: enterprise.id, contract: contract.id, device: device!.id };
   keys = {
     admin,
-    reviewer: r.apiKeys.create({ role: 'reviewer' }, 'test').key,
-    ownSupplier: r.apiKeys.create({ role: 'supplier', supplierId: supplier.id }, 'test').key,
-    otherSupplier: r.apiKeys.create({ role: 'supplier', supplierId: otherSupplier.id }, 'test').key,
+    reviewer: (await r.apiKeys.create({ role: "reviewer" }, "test")).key,
+    ownSupplier: (await r.apiKeys.create({ role: 'supplier', supplierId: supplier.id }, 'test')).key,
+    otherSupplier: (await r.apiKeys.create({ role: 'supplier', supplierId: otherSupplier.id }, 'test')).key,
     noKey: null,
     badKey: 'gk_this-key-was-never-issued-0000000000000000',
   };
@@ -53,7 +53,7 @@ interface Row {
   method: string;
   /** OpenAPI path, so the table can be checked against registryRoutes. */
   route: string;
-  path: () => string;
+  path: () => string | Promise<string>;
   body?: () => unknown;
   expect: Record<Caller, number>;
 }
@@ -105,7 +105,7 @@ const ROWS: Row[] = [
   {
     method: 'DELETE',
     route: '/v1/api-keys/{id}',
-    path: () => `/v1/api-keys/${srv.registry.apiKeys.create({ role: 'reviewer' }, 'test').id}`,
+    path: async () => `/v1/api-keys/${(await srv.registry.apiKeys.create({ role: 'reviewer' }, 'test')).id}`,
     expect: { ...writeAdmin, admin: 204 },
   },
   { method: 'GET', route: '/v1/audit', path: () => '/v1/audit', expect: readStaff },
@@ -204,7 +204,7 @@ describe('registry API authorisation matrix', () => {
   it.each(cases.map((c) => [`${c.row.method} ${c.row.route}`, c.caller, c.status, c] as const))(
     '%s as %s → %i',
     async (_name, caller, status, { row }) => {
-      const res = await srv.request(row.method, row.path(), { key: keys[caller], ...(row.body ? { body: row.body() } : {}) });
+      const res = await srv.request(row.method, await row.path(), { key: keys[caller], ...(row.body ? { body: row.body() } : {}) });
       const text = await res.text();
       expect(res.status, text).toBe(status);
       if (status >= 400) expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);

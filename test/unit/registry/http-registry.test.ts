@@ -14,7 +14,7 @@ let contractId: string;
 
 beforeAll(async () => {
   srv = await startRegistryServer();
-  admin = srv.registry.apiKeys.bootstrapAdmin().key!;
+  admin = (await srv.registry.apiKeys.bootstrapAdmin()).key!;
   const supplier = await (await srv.request('POST', '/v1/suppliers', { key: admin, body: { name: '某平台', kind: 'platform' } })).json();
   supplierId = supplier.id;
   supplierKey = (await (await srv.request('POST', '/v1/api-keys', { key: admin, body: { role: 'supplier', supplierId } })).json()).key;
@@ -105,7 +105,7 @@ describe('device registration over HTTP', () => {
     const body = (await res.json()) as { devices: { id: string; serial: string; token: string }[] };
     expect(body.devices).toHaveLength(10_000);
     expect(body.devices[9_999]!.serial).toBe('HTTP-9999');
-    expect(srv.registry.devices.verifyToken(body.devices[1234]!.id, body.devices[1234]!.token)).toBe('ok');
+    expect(await srv.registry.devices.verifyToken(body.devices[1234]!.id, body.devices[1234]!.token)).toBe('ok');
 
     const one = await (await srv.request('GET', `/v1/devices/${body.devices[0]!.id}`, { key: supplierKey })).json();
     expect(one).toMatchObject({ id: body.devices[0]!.id, serial: 'HTTP-0', model: 'PLC-200', contractId, supplierId, enabled: true });
@@ -149,10 +149,10 @@ describe('device registration over HTTP', () => {
     const { id, token } = reg.devices[0];
     const patched = await srv.request('PATCH', `/v1/devices/${id}`, { key: supplierKey, body: { enabled: false } });
     expect((await patched.json()).enabled).toBe(false);
-    expect(srv.registry.devices.verifyToken(id, token)).toBe('disabled');
+    expect(await srv.registry.devices.verifyToken(id, token)).toBe('disabled');
     const rotated = await (await srv.request('POST', `/v1/devices/${id}/token`, { key: supplierKey })).json();
     expect(rotated.token).toMatch(/^[0-9a-f]{32}$/);
-    expect(srv.registry.devices.verifyToken(id, token)).toBe('bad-token');
+    expect(await srv.registry.devices.verifyToken(id, token)).toBe('bad-token');
   });
 });
 
@@ -167,7 +167,7 @@ describe('pagination', () => {
       if (page.nextCursor === null) break;
       next = `/v1/contracts/${contractId}/devices?limit=1000&cursor=${encodeURIComponent(page.nextCursor)}`;
     }
-    expect(seen.length).toBe(srv.registry.devices.countByContract(contractId));
+    expect(seen.length).toBe(await srv.registry.devices.countByContract(contractId));
     expect(new Set(seen).size).toBe(seen.length);
   });
 

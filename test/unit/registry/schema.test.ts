@@ -13,9 +13,9 @@ beforeEach(() => {
 afterEach(() => t.close());
 
 describe('registry storage', () => {
-  it('runs its migrations once, in WAL mode, and keeps data across a restart', () => {
-    const { contractId } = seedSupplierContract(t.registry);
-    const [device] = t.registry.devices.register(contractId, [{ serial: 'PERSIST' }], 'test');
+  it('runs its migrations once, in WAL mode, and keeps data across a restart', async () => {
+    const { contractId } = await seedSupplierContract(t.registry);
+    const [device] = await t.registry.devices.register(contractId, [{ serial: 'PERSIST' }], 'test');
     expect(t.db.pragma('journal_mode', { simple: true })).toBe('wal');
     t.db.close();
 
@@ -23,14 +23,14 @@ describe('registry storage', () => {
     const reopened = createRegistry({ db, clock: new VirtualClock(0), log: silentLogger, engine: stubEngine });
     const versions = db.prepare("SELECT version FROM schema_migrations WHERE component = 'registry'").all();
     expect(versions).toHaveLength(registryMigrations.length);
-    expect(reopened.devices.verifyToken(device!.id, device!.token)).toBe('ok');
-    expect(reopened.contracts.get(contractId)?.id).toBe(contractId);
+    expect(await reopened.devices.verifyToken(device!.id, device!.token)).toBe('ok');
+    expect((await reopened.contracts.get(contractId))?.id).toBe(contractId);
     db.close();
   });
 
-  it('refuses a duplicate serial within a supplier even if a caller bypasses the check', () => {
-    const { contractId, supplierId } = seedSupplierContract(t.registry);
-    t.registry.devices.register(contractId, [{ serial: 'RAW' }], 'test');
+  it('refuses a duplicate serial within a supplier even if a caller bypasses the check', async () => {
+    const { contractId, supplierId } = await seedSupplierContract(t.registry);
+    await t.registry.devices.register(contractId, [{ serial: 'RAW' }], 'test');
     expect(() =>
       t.db
         .prepare('INSERT INTO devices (id, serial, contract_id, supplier_id, token_sha256, created_at) VALUES (?, ?, ?, ?, ?, 0)')
