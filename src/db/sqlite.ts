@@ -28,6 +28,8 @@ export interface Migration {
   version: number;
   description: string;
   up: string | ((db: SqliteDb) => void);
+  /** Runs after `up` in the same transaction, on SQLite only: data an older file already holds. */
+  backfill?: (db: SqliteDb) => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export function migrate(db: SqliteDb, component: string, migrations: readonly Mi
     db.transaction(() => {
       if (typeof m.up === 'string') db.exec(m.up);
       else m.up(db);
+      m.backfill?.(db);
       db.prepare('INSERT INTO schema_migrations (component, version, description) VALUES (?, ?, ?)').run(
         component,
         m.version,

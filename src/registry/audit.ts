@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
-import type { SqliteDb } from '../db/sqlite.js';
+import { sql } from 'kysely';
+import type { SqlDb } from '../db/sql-db.js';
 import { toShanghaiIso } from '../time/shanghai.js';
 import { auditEntryBytes, createAuditTree } from '../trust/index.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './pagination.js';
@@ -28,10 +29,10 @@ export interface AuditFilter {
 
 export interface AuditLog {
   /** Call inside the transaction of the change being recorded. */
-  append(actor: string, action: string, subject: string, details?: Record<string, unknown>): void;
+  append(actor: string, action: string, subject: string, details?: Record<string, unknown>): Promise<void>;
   /** Size and root (hex) of the transparency log now, inside the caller's transaction. */
-  head(): { treeSize: number; rootHash: string };
-  page(filter?: AuditFilter, page?: PageRequest): Page<AuditEntry>;
+  head(): Promise<{ treeSize: number; rootHash: string }>;
+  page(filter?: AuditFilter, page?: PageRequest): Promise<Page<AuditEntry>>;
 }
 
 interface AuditRow {
@@ -43,34 +44,35 @@ interface AuditRow {
   details: string;
 }
 
-export function createAuditLog(db: SqliteDb, clock: Clock): AuditLog {
-  const insert = db.prepare('INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)');
+export function createAuditLog(db: SqlDb, clock: Clock): AuditLog {
   const tree = createAuditTree(db);
-  const select = db.prepare(`
-    SELECT id AS rowid, at, actor, action, subject, details FROM audit_log
-    WHERE id > @after AND (@subject IS NULL OR subject = @subject) AND (@action IS NULL OR action = @action)
-    ORDER BY id LIMIT @limit`);
 
   return {
-    // A transaction of its own (a savepoint when nested) so a row never exists without its leaf.
-    append: db.transaction((actor: string, action: string, subject: string, details: Record<string, unknown> = {}) => {
-      const at = clock.now();
-      const text = JSON.stringify(details);
-      const id = Number(insert.run(at, actor, action, subject, text).lastInsertRowid);
-      tree.append(id, auditEntryBytes({ id, at, actor, action, subject, details: text }));
-    }),
-    head() {
-      const treeSize = tree.size();
-      return { treeSize, rootHash: tree.root(treeSize).toString('hex') };
+    // Inside the caller's transaction (its own when there is none), so a row never exists without its leaf.
+    append: (actor, action, subject, details = {}) =>
+      db.transaction(async () => {
+        const at = clock.now();
+        const text = JSON.stringify(details);
+        const row = await db.one<{ id: number }>(
+          sql`INSERT INTO audit_log (at, actor, action, subject, details) VALUES (${at}, ${actor}, ${action}, ${subject}, ${text}) RETURNING id`,
+        );
+        const id = row!.id;
+        await tree.append(id, auditEntryBytes({ id, at, actor, action, subject, details: text }));
+      }),
+    async head() {
+      const treeSize = await tree.size();
+      return { treeSize, rootHash: (await tree.root(treeSize)).toString('hex') };
     },
-    page(filter = {}, page) {
+    async page(filter = {}, page) {
       const limit = pageLimit(page);
-      const rows = select.all({
-        after: decodeCursor(page?.cursor),
-        subject: filter.subject ?? null,
-        action: filter.action ?? null,
-        limit: limit + 1,
-      }) as AuditRow[];
+      let query = db
+        .q()
+        .selectFrom('audit_log')
+        .select(['id as rowid', 'at', 'actor', 'action', 'subject', 'details'])
+        .where('id', '>', decodeCursor(page?.cursor));
+      if (filter.subject !== undefined) query = query.where('subject', '=', filter.subject);
+      if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+      const rows = (await query.orderBy('id').limit(limit + 1).execute()) as AuditRow[];
       return toPage(rows, limit, (row) => ({
         id: row.rowid,
         at: toShanghaiIso(row.at),

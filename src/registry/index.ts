@@ -4,7 +4,8 @@
  * the gateway's SQLite file. Other components import only this module.
  */
 import type { Clock } from '../clock.js';
-import { migrate, type SqliteDb } from '../db/sqlite.js';
+import type { SqlDb } from '../db/sql-db.js';
+import type { SqliteDb } from '../db/sqlite.js';
 import type { Logger } from '../log.js';
 import { createApiKeys, type ApiKeys } from './api-keys.js';
 import { createAuditLog, type AuditLog } from './audit.js';
@@ -55,6 +56,9 @@ function asyncFacade<T extends object>(impl: T): Async<T> {
 }
 
 export interface RegistryOptions {
+  /** The registry's database (src/db/sql-db.ts); the caller owns (and closes) it. */
+  sql: SqlDb;
+  /** @deprecated the same SQLite file's synchronous connection, while modules move to `sql`. */
   db: SqliteDb;
   clock: Clock;
   log: Logger;
@@ -64,19 +68,20 @@ export interface RegistryOptions {
   signer?: Signer;
 }
 
-/** Runs the registry's migrations on `db` and returns the facade. The caller owns (and closes) `db`. */
-export function createRegistry(options: RegistryOptions): Registry {
-  migrate(options.db, 'registry', registryMigrations);
+/** Runs the registry's migrations and returns the facade. */
+export async function createRegistry(options: RegistryOptions): Promise<Registry> {
+  await options.sql.migrate('registry', registryMigrations, options.clock);
   const log = options.log.child({ component: 'registry' });
-  const audit = createAuditLog(options.db, options.clock);
+  const audit = createAuditLog(options.sql, options.clock);
   const ctx: RegistryContext = {
+    sql: options.sql,
     db: options.db,
     clock: options.clock,
     log,
     audit,
     engine: options.engine ?? createRulesVoucherEngine(),
     ...(options.signer ? { signer: options.signer } : {}),
-    signedRecords: createSignedRecords(options.db, options.clock),
+    signedRecords: createSignedRecords(options.sql, options.clock),
   };
   const contracts = createContracts(ctx);
   const suppliers = createSuppliers(ctx, contracts.reallocate);

@@ -56,7 +56,7 @@ let t: TestRegistry;
 let file: string;
 let ids: { supplierId: string; contractId: string };
 beforeEach(async () => {
-  t = openTestRegistry({ engine: stubEngine });
+  t = await openTestRegistry({ engine: stubEngine });
   file = t.db.name;
   ids = await seedSupplierContract(t.registry);
 });

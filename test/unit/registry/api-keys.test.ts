@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestRegistry, stubEngine, type TestRegistry } from './fixtures.js';
 
 let t: TestRegistry;
-beforeEach(() => {
-  t = openTestRegistry({ engine: stubEngine });
+beforeEach(async () => {
+  t = await openTestRegistry({ engine: stubEngine });
 });
 afterEach(() => t.close());
 

@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildContract, buildEnterprise, openTestRegistry, type TestRegistry } from './fixtures.js';
 
 let t: TestRegistry;
-beforeEach(() => {
-  t = openTestRegistry();
+beforeEach(async () => {
+  t = await openTestRegistry();
 });
 afterEach(() => t.close());
 

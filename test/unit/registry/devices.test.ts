@@ -4,8 +4,8 @@ import { DEVICE_ID_RE } from '../../../src/registry/index.js';
 import { openTestRegistry, seedSupplierContract, stubEngine, type TestRegistry } from './fixtures.js';
 
 let t: TestRegistry;
-beforeEach(() => {
-  t = openTestRegistry({ engine: stubEngine });
+beforeEach(async () => {
+  t = await openTestRegistry({ engine: stubEngine });
 });
 afterEach(() => t.close());
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../../../src/clock.js';
 import { openDatabase, type SqliteDb } from '../../../src/db/sqlite.js';
+import { openSqlDb, type SqlDb } from '../../../src/db/sql-db.js';
 import { silentLogger, type Logger } from '../../../src/log.js';
 import {
   createRegistry,
@@ -20,16 +21,20 @@ import {
 export interface TestRegistry {
   registry: Registry;
   db: SqliteDb;
+  sql: SqlDb;
   clock: VirtualClock;
   dir: string;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export function openTestRegistry(options: { engine?: VoucherEngine; log?: Logger } = {}): TestRegistry {
+export async function openTestRegistry(options: { engine?: VoucherEngine; log?: Logger } = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-registry-'));
-  const db = openDatabase(join(dir, 'gateway.sqlite'));
+  const file = join(dir, 'gateway.sqlite');
+  const db = openDatabase(file);
+  const sql = openSqlDb({ kind: 'sqlite', file });
   const clock = new VirtualClock('2020-06-01T10:00:00+08:00');
-  const registry = createRegistry({
+  const registry = await createRegistry({
+    sql,
     db,
     clock,
     log: options.log ?? silentLogger,
@@ -38,9 +43,11 @@ export function openTestRegistry(options: { engine?: VoucherEngine; log?: Logger
   return {
     registry,
     db,
+    sql,
     clock,
     dir,
-    close() {
+    async close() {
+      await sql.close();
       db.close();
       rmSync(dir, { recursive: true, force: true });
     },

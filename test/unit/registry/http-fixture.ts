@@ -20,7 +20,7 @@ export interface RegistryServer extends TestRegistry {
 }
 
 export async function startRegistryServer(options: { engine?: VoucherEngine } = {}): Promise<RegistryServer> {
-  const t = openTestRegistry(options);
+  const t = await openTestRegistry(options);
   // The contract list and verification routes read activity too: an empty store on the same file.
   const verification = createVerificationService({
     store: createSqliteTelemetryStore({ db: t.db }),

@@ -7,8 +7,8 @@ import { createRegistry, registryMigrations } from '../../../src/registry/index.
 import { openTestRegistry, seedSupplierContract, stubEngine, type TestRegistry } from './fixtures.js';
 
 let t: TestRegistry;
-beforeEach(() => {
-  t = openTestRegistry({ engine: stubEngine });
+beforeEach(async () => {
+  t = await openTestRegistry({ engine: stubEngine });
 });
 afterEach(() => t.close());
 
