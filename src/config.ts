@@ -24,7 +24,10 @@ export const configSchema = z
     GATEWAY_AUDIT_CHECK_INTERVAL_S: z.coerce.number().int().min(0).default(3600),
     GATEWAY_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     GATEWAY_STORE: z.enum(['sqlite', 'influx', 'postgres']).default('sqlite'),
-    /** PostgreSQL for GATEWAY_STORE=postgres (the telemetry; the registry stays in SQLite for now). */
+    /**
+     * PostgreSQL for the registry, the money ledger and the audit log (issue 16) — and for the
+     * telemetry too with GATEWAY_STORE=postgres. Unset: everything in the data dir's SQLite file.
+     */
     GATEWAY_DATABASE_URL: z
       .url()
       .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL')
@@ -100,6 +103,8 @@ export interface Config {
   adminKey?: string;
   signingKeyFile: string;
   auditCheckIntervalMs: number;
+  /** Where the registry lives: the data dir's SQLite file, or PostgreSQL (GATEWAY_DATABASE_URL). */
+  registryDatabase: { kind: 'sqlite' } | { kind: 'postgres'; url: string };
   store:
     | { kind: 'sqlite' }
     | { kind: 'influx'; url: string; retentionDays: number; bufferMax: number }
@@ -161,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signingKeyFile: c.GATEWAY_SIGNING_KEY_FILE ?? join(c.GATEWAY_DATA_DIR, 'signing-key.jwk'),
     auditCheckIntervalMs: c.GATEWAY_AUDIT_CHECK_INTERVAL_S * 1000,
     ...(c.GATEWAY_ADMIN_KEY ? { adminKey: c.GATEWAY_ADMIN_KEY } : {}),
+    registryDatabase: c.GATEWAY_DATABASE_URL ? { kind: 'postgres', url: c.GATEWAY_DATABASE_URL } : { kind: 'sqlite' },
     store:
       c.GATEWAY_STORE === 'influx'
         ? {

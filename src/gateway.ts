@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import type { Express } from 'express';
 import { createGatewayBroker, type GatewayBroker } from '../broker/create-broker.js';
 import { createFloodControl } from '../broker/flood-control.js';
@@ -8,7 +9,8 @@ import { generateOpenApi } from './api/openapi-document.js';
 import type { ApiDeps } from './api/routes/index.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import { openDataDir } from './db/open-data-dir.js';
+import { DATA_FILE, openDataDir } from './db/open-data-dir.js';
+import { openSqlDb } from './db/sql-db.js';
 import type { SqliteDb } from './db/sqlite.js';
 import { createHeartbeatRateLimit } from './ingest/heartbeat-rate.js';
 import { createEdgeSession } from './edge/index.js';
@@ -84,10 +86,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = createMetrics();
 
   // The key file lives in the data dir by default: created after the database, so a read-only or full dir is named as such.
-  const { db, value: { registry, signer } } = openDataDir(config.dataDir, (db) => {
-    const signer = createSigner({ file: config.signingKeyFile, log: log.child({ component: 'trust' }) });
-    return { registry: createRegistry({ db, clock, log, signer }), signer };
-  });
+  const { db, value: signer } = openDataDir(config.dataDir, () => createSigner({ file: config.signingKeyFile, log: log.child({ component: 'trust' }) }));
+  const sql = openSqlDb(
+    config.registryDatabase.kind === 'postgres' ? config.registryDatabase : { kind: 'sqlite', file: join(config.dataDir, DATA_FILE) },
+  );
+  const registry = await createRegistry({ sql, db, clock, log, signer });
   const trust = createTrust({ db, clock, log, signer, checkIntervalMs: config.auditCheckIntervalMs });
   const generatedAdminKey = (await registry.apiKeys.bootstrapAdmin(config.adminKey)).key;
   const { store, prune } = await openTelemetryStore(config, db, log, clock);
@@ -106,7 +109,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const rawRetention = prune && config.rawRetentionDays > 0 ? createRawRetention({ prune, clock, everyMs: RAW_PRUNE_EVERY_MS, log }) : undefined;
 
-  const securityAudit = { audit: createAuditLog(db, clock), log };
+  const securityAudit = { audit: createAuditLog(sql, clock), log };
   const flood = createFloodControl({
     clock,
     metrics,
@@ -258,6 +261,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         edgeEvidence.flush();
         await trust.close();
         await store.close();
+        await sql.close();
         db.close();
         log.info('gateway closed');
       })();

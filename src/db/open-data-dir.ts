@@ -7,9 +7,12 @@ import { openDatabase, type SqliteDb } from './sqlite.js';
  * full, missing, no permission) is rethrown naming the directory (SECURITY.md), at start-up
  * rather than at the first heartbeat.
  */
+/** The gateway's SQLite file in the data dir. */
+export const DATA_FILE = 'gateway.db';
+
 export function openDataDir<T>(dataDir: string, then: (db: SqliteDb) => T): { db: SqliteDb; value: T } {
   try {
-    const file = join(dataDir, 'gateway.db');
+    const file = join(dataDir, DATA_FILE);
     const db = openDatabase(file);
     // SQLite silently opens a file it cannot write read-only; refuse that here.
     accessSync(file, fsConstants.W_OK);

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { badRequest } from '../errors.js';
 import { toShanghaiIso } from '../time/shanghai.js';
 import { isoToMs, type Actor, type RegistryContext } from './context.js';
@@ -58,14 +59,14 @@ export interface ContractFilter {
 
 export interface Contracts {
   /** Creates the contract, re-evaluates all the enterprise's contracts of the program, re-runs allocation. */
-  create(input: ContractInput, actor: Actor): Contract;
-  get(id: string): Contract | undefined;
+  create(input: ContractInput, actor: Actor): Promise<Contract>;
+  get(id: string): Promise<Contract | undefined>;
   /** One page of the contracts matching the filter (API lists). */
-  page(filter?: ContractFilter, page?: PageRequest): Page<Contract>;
+  page(filter?: ContractFilter, page?: PageRequest): Promise<Page<Contract>>;
   /** Every contract matching the filter, unpaginated, in creation order (verifier, reports). */
-  list(filter?: ContractFilter): Contract[];
+  list(filter?: ContractFilter): Promise<Contract[]>;
   /** Re-runs the engine's allocation over the program's non-rejected contracts and stores each status. */
-  reallocate(program: number, actor: Actor): void;
+  reallocate(program: number, actor: Actor): Promise<void>;
 }
 
 interface ContractRow {
@@ -115,62 +116,51 @@ function fromRow(row: ContractRow): Contract {
   };
 }
 
-const FILTER = `(@enterpriseId IS NULL OR enterprise_id = @enterpriseId)
-  AND (@supplierId IS NULL OR supplier_id = @supplierId)
-  AND (@program IS NULL OR program = @program)
-  AND (@status IS NULL OR status = @status)`;
+type ProgramRow = {
+  id: string;
+  supplier_id: string;
+  voucher_fen: number;
+  applied_at: number;
+  decision: Decision;
+  status: ContractStatus;
+  allocation: string | null;
+  city_code: string;
+  cluster_pilot: number;
+  supplier_kind: SupplierKind;
+  supplier_quota_fen: number;
+};
 
-function filterParams(filter: ContractFilter): Record<string, string | number | null> {
-  return {
-    enterpriseId: filter.enterpriseId ?? null,
-    supplierId: filter.supplierId ?? null,
-    program: filter.program ?? null,
-    status: filter.status ?? null,
-  };
-}
+type EnterpriseRow = { id: string; city_code: string; city_name: string; cluster_pilot: number; prior_vouchers: string };
 
 export function createContracts(ctx: RegistryContext): Contracts {
-  const { db, clock, audit, engine, log } = ctx;
-  const insert = db.prepare(`INSERT INTO contracts
-    (id, enterprise_id, supplier_id, program, catalog_id, contract_amount_fen, applied_at, contract_signed_at,
-     service_providers, big_data_models, function_modules, created_at, updated_at)
-    VALUES (@id, @enterpriseId, @supplierId, @program, @catalogId, @contractAmountFen, @appliedAt, @contractSignedAt,
-     @serviceProviders, @bigDataModels, @functionModules, @now, @now)`);
-  const byId = db.prepare('SELECT rowid, * FROM contracts WHERE id = ?');
-  const page = db.prepare(`SELECT rowid, * FROM contracts WHERE rowid > @after AND ${FILTER} ORDER BY rowid LIMIT @limit`);
-  const allMatching = db.prepare(`SELECT rowid, * FROM contracts WHERE ${FILTER} ORDER BY rowid`);
-  const enterpriseById = db.prepare(
-    'SELECT id, city_code, city_name, cluster_pilot, prior_vouchers FROM enterprises WHERE id = ?',
-  );
-  const supplierExists = db.prepare('SELECT 1 FROM suppliers WHERE id = ?');
-  // The engine applies the enterprise cap in application order (说明3); rowid breaks ties stably.
-  const ofEnterprise = db.prepare(
-    'SELECT rowid, * FROM contracts WHERE enterprise_id = ? AND program = ? ORDER BY applied_at, rowid',
-  );
-  const storeEvaluation = db.prepare(`UPDATE contracts SET voucher_fen = @voucherFen, required_devices = @requiredDevices,
-    decision = @decision, evaluation = @evaluation, updated_at = @now WHERE id = @id`);
-  const ofProgram = db.prepare(`
-    SELECT c.id, c.supplier_id, c.voucher_fen, c.applied_at, c.decision, c.status, c.allocation,
-           e.city_code, e.cluster_pilot, s.kind AS supplier_kind, s.quota_fen AS supplier_quota_fen
-    FROM contracts c JOIN enterprises e ON e.id = c.enterprise_id JOIN suppliers s ON s.id = c.supplier_id
-    WHERE c.program = ? ORDER BY c.applied_at, c.rowid`);
-  const cityQuotas = db.prepare('SELECT city_code, quota_fen FROM program_city_quotas WHERE program = ?');
-  const storeAllocation = db.prepare(
-    'UPDATE contracts SET status = @status, allocation = @allocation, updated_at = @now WHERE id = @id',
-  );
+  const { sql: db, clock, audit, engine, log } = ctx;
 
-  const get = (id: string): Contract | undefined => {
-    const row = byId.get(id) as ContractRow | undefined;
+  /** The contracts matching the filter, in creation order (rowid), optionally after a cursor. */
+  function matching(filter: ContractFilter) {
+    let query = db.q().selectFrom('contracts').select('rowid').selectAll();
+    if (filter.enterpriseId !== undefined) query = query.where('enterprise_id', '=', filter.enterpriseId);
+    if (filter.supplierId !== undefined) query = query.where('supplier_id', '=', filter.supplierId);
+    if (filter.program !== undefined) query = query.where('program', '=', filter.program);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    return query.orderBy('rowid');
+  }
+
+  const enterpriseById = (id: string) =>
+    db.one<EnterpriseRow>(sql`SELECT id, city_code, city_name, cluster_pilot, prior_vouchers FROM enterprises WHERE id = ${id}`);
+
+  const get = async (id: string): Promise<Contract | undefined> => {
+    const row = await db.one<ContractRow>(sql`SELECT rowid, * FROM contracts WHERE id = ${id}`);
     return row && fromRow(row);
   };
 
   /** Re-evaluates every contract of the enterprise in the program; audits the ones that changed. */
-  const reevaluate = (enterpriseId: string, program: number, actor: Actor, createdId: string): void => {
-    const enterprise = enterpriseById.get(enterpriseId) as
-      | { id: string; city_code: string; city_name: string; cluster_pilot: number; prior_vouchers: string }
-      | undefined;
+  const reevaluate = async (enterpriseId: string, program: number, actor: Actor, createdId: string): Promise<void> => {
+    const enterprise = await enterpriseById(enterpriseId);
     if (!enterprise) return;
-    const rows = ofEnterprise.all(enterpriseId, program) as ContractRow[];
+    // The engine applies the enterprise cap in application order (说明3); rowid breaks ties stably.
+    const rows = await db.all<ContractRow>(
+      sql`SELECT rowid, * FROM contracts WHERE enterprise_id = ${enterpriseId} AND program = ${program} ORDER BY applied_at, rowid`,
+    );
     const city: CityRef = { code: enterprise.city_code, name: enterprise.city_name };
     const results = engine.evaluate(
       program,
@@ -187,46 +177,35 @@ export function createContracts(ctx: RegistryContext): Contracts {
       })),
     );
     const now = clock.now();
-    rows.forEach((row, i) => {
+    for (const [i, row] of rows.entries()) {
       const result = results[i]!;
-      storeEvaluation.run({
-        id: row.id,
-        voucherFen: result.voucherFen,
-        requiredDevices: result.requiredDevices,
-        decision: result.decision,
-        evaluation: JSON.stringify(result),
-        now,
-      });
+      await db.run(sql`UPDATE contracts SET voucher_fen = ${result.voucherFen}, required_devices = ${result.requiredDevices},
+        decision = ${result.decision}, evaluation = ${JSON.stringify(result)}, updated_at = ${now} WHERE id = ${row.id}`);
       const changed = row.voucher_fen !== result.voucherFen || row.decision !== result.decision;
       if (row.id !== createdId && changed) {
-        audit.append(actor, 'contract.reevaluate', row.id, {
+        await audit.append(actor, 'contract.reevaluate', row.id, {
           cause: createdId,
           from: { decision: row.decision, voucherFen: row.voucher_fen },
           to: { decision: result.decision, voucherFen: result.voucherFen },
         });
       }
-    });
+    }
   };
 
-  const reallocate = (program: number, actor: Actor, createdId?: string): void => {
-    const rows = ofProgram.all(program) as {
-      id: string;
-      supplier_id: string;
-      voucher_fen: number;
-      applied_at: number;
-      decision: Decision;
-      status: ContractStatus;
-      allocation: string | null;
-      city_code: string;
-      cluster_pilot: number;
-      supplier_kind: SupplierKind;
-      supplier_quota_fen: number;
-    }[];
+  const reallocate = async (program: number, actor: Actor, createdId?: string): Promise<void> => {
+    const rows = await db.all<ProgramRow>(sql`
+      SELECT c.id, c.supplier_id, c.voucher_fen, c.applied_at, c.decision, c.status, c.allocation,
+             e.city_code, e.cluster_pilot, s.kind AS supplier_kind, s.quota_fen AS supplier_quota_fen
+      FROM contracts c JOIN enterprises e ON e.id = c.enterprise_id JOIN suppliers s ON s.id = c.supplier_id
+      WHERE c.program = ${program} ORDER BY c.applied_at, c.rowid`);
     const candidates = rows.filter((row) => row.decision !== 'rejected');
     const suppliers: Record<string, number> = {};
     for (const row of candidates) suppliers[row.supplier_id] = row.supplier_quota_fen;
     const cities: Record<string, number | null> = {};
-    for (const q of cityQuotas.all(program) as { city_code: string; quota_fen: number | null }[]) cities[q.city_code] = q.quota_fen;
+    const quotas = await db.all<{ city_code: string; quota_fen: number | null }>(
+      sql`SELECT city_code, quota_fen FROM program_city_quotas WHERE program = ${program}`,
+    );
+    for (const q of quotas) cities[q.city_code] = q.quota_fen;
 
     const outcomes = engine.allocate(
       program,
@@ -250,15 +229,15 @@ export function createContracts(ctx: RegistryContext): Contracts {
       const status: ContractStatus = row.decision === 'rejected' ? 'rejected' : (outcome?.status ?? 'waitlisted');
       const allocation = outcome ? JSON.stringify(outcome) : null;
       if (status === row.status && allocation === row.allocation) continue;
-      storeAllocation.run({ id: row.id, status, allocation, now });
+      await db.run(sql`UPDATE contracts SET status = ${status}, allocation = ${allocation}, updated_at = ${now} WHERE id = ${row.id}`);
       if (row.id !== createdId && status !== row.status) {
-        audit.append(actor, 'contract.allocate', row.id, { from: row.status, to: status, ...(createdId ? { cause: createdId } : {}) });
+        await audit.append(actor, 'contract.allocate', row.id, { from: row.status, to: status, ...(createdId ? { cause: createdId } : {}) });
       }
     }
   };
 
   return {
-    create: (input, actor) => {
+    async create(input, actor) {
       if (!engine.hasProgram(input.program)) {
         throw badRequest('GW_ERR_REGISTRY_UNKNOWN_PROGRAM', `no program year ${input.program}`, [
           { path: 'body.program', message: `unknown program year ${input.program}` },
@@ -269,35 +248,28 @@ export function createContracts(ctx: RegistryContext): Contracts {
           { path: 'body.catalogId', message: `the ${input.program} catalog has no item ${input.catalogId}` },
         ]);
       }
-      return db.transaction(() => {
+      return db.transaction(async () => {
         const errors = [];
-        if (!enterpriseById.get(input.enterpriseId)) {
+        if (!(await enterpriseById(input.enterpriseId))) {
           errors.push({ path: 'body.enterpriseId', message: `no enterprise ${input.enterpriseId}` });
         }
-        if (!supplierExists.get(input.supplierId)) {
+        if (!(await db.one(sql`SELECT 1 AS found FROM suppliers WHERE id = ${input.supplierId}`))) {
           errors.push({ path: 'body.supplierId', message: `no supplier ${input.supplierId}` });
         }
         if (errors.length > 0) throw badRequest('GW_ERR_REGISTRY_UNKNOWN_REFERENCE', 'contract refers to unknown records', errors);
 
         const id = newId('ctr');
-        insert.run({
-          id,
-          enterpriseId: input.enterpriseId,
-          supplierId: input.supplierId,
-          program: input.program,
-          catalogId: input.catalogId,
-          contractAmountFen: input.contractAmountFen,
-          appliedAt: isoToMs(input.appliedAt),
-          contractSignedAt: input.contractSignedAt === undefined ? null : isoToMs(input.contractSignedAt),
-          serviceProviders: input.serviceProviders ?? null,
-          bigDataModels: input.bigDataModels ?? null,
-          functionModules: input.functionModules ?? null,
-          now: clock.now(),
-        });
-        reevaluate(input.enterpriseId, input.program, actor, id);
-        reallocate(input.program, actor, id);
-        const created = get(id)!;
-        audit.append(actor, 'contract.create', id, {
+        const now = clock.now();
+        await db.run(sql`INSERT INTO contracts
+          (id, enterprise_id, supplier_id, program, catalog_id, contract_amount_fen, applied_at, contract_signed_at,
+           service_providers, big_data_models, function_modules, created_at, updated_at)
+          VALUES (${id}, ${input.enterpriseId}, ${input.supplierId}, ${input.program}, ${input.catalogId}, ${input.contractAmountFen},
+           ${isoToMs(input.appliedAt)}, ${input.contractSignedAt === undefined ? null : isoToMs(input.contractSignedAt)},
+           ${input.serviceProviders ?? null}, ${input.bigDataModels ?? null}, ${input.functionModules ?? null}, ${now}, ${now})`);
+        await reevaluate(input.enterpriseId, input.program, actor, id);
+        await reallocate(input.program, actor, id);
+        const created = (await get(id))!;
+        await audit.append(actor, 'contract.create', id, {
           ...input,
           voucherFen: created.voucherFen,
           requiredDevices: created.requiredDevices,
@@ -305,17 +277,17 @@ export function createContracts(ctx: RegistryContext): Contracts {
           status: created.status,
         });
         return created;
-      })();
+      });
     },
     get,
-    page(filter = {}, request) {
+    async page(filter = {}, request) {
       const limit = pageLimit(request);
-      const rows = page.all({ ...filterParams(filter), after: decodeCursor(request?.cursor), limit: limit + 1 }) as ContractRow[];
+      const rows = (await matching(filter).where('rowid', '>', decodeCursor(request?.cursor)).limit(limit + 1).execute()) as unknown as ContractRow[];
       return toPage(rows, limit, fromRow);
     },
-    list(filter = {}) {
-      return (allMatching.all(filterParams(filter)) as ContractRow[]).map(fromRow);
+    async list(filter = {}) {
+      return ((await matching(filter).execute()) as unknown as ContractRow[]).map(fromRow);
     },
-    reallocate: (program, actor) => db.transaction(() => reallocate(program, actor))(),
+    reallocate: (program, actor) => db.transaction(() => reallocate(program, actor)),
   };
 }

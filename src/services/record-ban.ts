@@ -7,9 +7,7 @@ import type { Logger } from '../log.js';
  * allowed to break ingestion or the API.
  */
 export function recordBan(deps: { audit: Pick<AuditLog, 'append'>; log: Logger }, reason: string, subject: string, until: number): void {
-  try {
-    deps.audit.append('system', 'security.ban', subject, { reason, until: new Date(until).toISOString() });
-  } catch (err) {
+  deps.audit.append('system', 'security.ban', subject, { reason, until: new Date(until).toISOString() }).catch((err: unknown) => {
     deps.log.error({ err, reason }, 'ban not recorded in the audit log');
-  }
+  });
 }
