@@ -48,6 +48,7 @@ export const ERROR_CATALOGUE = {
 
   GW_ERR_TELEMETRY_BUFFER_FULL: { status: 503, title: 'Telemetry buffer full' },
   GW_ERR_TELEMETRY_UNAVAILABLE: { status: 503, title: 'Telemetry database unreachable' },
+  GW_ERR_DATABASE_UNAVAILABLE: { status: 503, title: 'Registry database unreachable' },
 
   // The money path (SPEC rules 11–14).
   GW_ERR_REDEMPTION_NOT_ADMITTED: { status: 409, title: 'Voucher not admitted' },

@@ -200,7 +200,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     contractOwner: async (id) => await registry.contracts.get(id),
     edgeStatus: (id) => broker.edgeStatus(id),
-    health: () => ({ store: store.health(), mqtt: { connections: broker.aedes.connectedClients }, auditLog: trust.integrity.state() }),
+    health: () => ({
+      store: store.health(),
+      registry: sql.health(),
+      mqtt: { connections: broker.aedes.connectedClients },
+      auditLog: trust.integrity.state(),
+    }),
     trust,
     connectionInfo: () => ({ mqtt: { host: config.mqtt.host, ...mqttAddress } }),
     openapi: () => (openapi ??= generateOpenApi()),

@@ -1,5 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { z } from 'zod';
+import { isUnreachable } from '../db/postgres.js';
+import { DatabaseUnavailableError } from '../db/sql-db.js';
 import { AppError, toAppError, type FieldError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -33,11 +35,19 @@ export function fieldErrors(part: 'body' | 'query' | 'path', error: z.ZodError):
 /** The one Express error middleware: every failure leaves as problem+json. */
 export function problemMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const appError = fromExpressError(err) ?? toAppError(err);
+    const appError = fromExpressError(err) ?? fromDatabaseError(err) ?? toAppError(err);
     if (appError.httpStatus >= 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return;
     sendProblem(res, appError);
   };
+}
+
+/** The registry's database is down (src/db/sql-db.ts): 503 with Retry-After, nothing half-done (a transaction). */
+function fromDatabaseError(err: unknown): AppError | undefined {
+  if (err instanceof DatabaseUnavailableError) return new AppError('GW_ERR_DATABASE_UNAVAILABLE', err.message);
+  // A query built with kysely's builder reports the driver's error itself.
+  if (isUnreachable(err)) return new AppError('GW_ERR_DATABASE_UNAVAILABLE', `registry database unreachable (${(err as Error).message}); retry later`);
+  return undefined;
 }
 
 /** body-parser's own errors carry a `type`; give each a precise code. */

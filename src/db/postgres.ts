@@ -68,3 +68,14 @@ export async function migratePostgres(pool: pg.Pool, component: string, migratio
     client.release();
   }
 }
+
+/** Connection-level failures (SQLSTATE class 08, the server shutting down or starting, socket errors): PostgreSQL is unreachable. */
+export function isUnreachable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
+    if (/^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, …
+  }
+  return /Connection terminated|timeout exceeded|connection timeout|Client has encountered a connection error/i.test(err.message);
+}

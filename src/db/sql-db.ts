@@ -4,7 +4,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder } from 'ky
 import pg from 'pg';
 import type { Clock } from '../clock.js';
 import { sqliteDdlToPostgres } from './portable-ddl.js';
-import { migratePostgres, numericTypes } from './postgres.js';
+import { isUnreachable, migratePostgres, numericTypes } from './postgres.js';
 import { migrate, openDatabase, type Migration } from './sqlite.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -35,7 +35,17 @@ export interface SqlDb {
   q(): Kysely<any>;
   /** Runs the component's migrations not yet applied (on PostgreSQL under an advisory lock, rendered by portable-ddl.ts). */
   migrate(component: string, migrations: readonly Migration[], clock: Clock): Promise<number>;
+  /** Degraded from a query that found PostgreSQL unreachable until a probe (with back-off) reaches it again. */
+  health(): { status: 'ok' } | { status: 'degraded'; detail: string };
   close(): Promise<void>;
+}
+
+/**
+ * The registry's database cannot be reached (PostgreSQL down or restarting): the API answers
+ * 503 problem+json with Retry-After (src/api/problem.ts), MQTT CONNECTs get "server unavailable".
+ */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
 }
 
 /** Key of the registry's write lock (pg_advisory_xact_lock), distinct from the migration lock. */
@@ -52,7 +62,8 @@ export function openSqlDb(location: SqlDbLocation): SqlDb {
       migrate(db, component, migrations),
     );
   }
-  const pool = new pg.Pool({ connectionString: location.url, max: location.maxConnections ?? 10, types: numericTypes });
+  // A connection that cannot be had in 5 s fails the request (503) rather than queueing it forever.
+  const pool = new pg.Pool({ connectionString: location.url, max: location.maxConnections ?? 10, types: numericTypes, connectionTimeoutMillis: 5_000 });
   // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return wrap('postgres', new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), (component, migrations, clock) =>
@@ -71,29 +82,65 @@ export function openSqlDb(location: SqlDbLocation): SqlDb {
 function wrap(dialect: DialectName, root: Kysely<any>, migrate: SqlDb['migrate']): SqlDb {
   const current = new AsyncLocalStorage<Kysely<any>>();
   const q = () => current.getStore() ?? root;
+  const reachability = createReachability(root);
+  /** Runs a database call; an unreachable server degrades health() and becomes DatabaseUnavailableError. */
+  async function guarded<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isUnreachable(err)) throw err;
+      throw reachability.failed(err as Error);
+    }
+  }
   return {
     dialect,
     q,
-    async all<R>(query: RawBuilder<R>) {
-      return (await query.execute(q())).rows;
-    },
-    async one<R>(query: RawBuilder<R>) {
-      return (await query.execute(q())).rows[0];
-    },
-    async run(query: RawBuilder<unknown>) {
-      return Number((await query.execute(q())).numAffectedRows ?? 0n);
-    },
+    all: <R>(query: RawBuilder<R>) => guarded(async () => (await query.execute(q())).rows),
+    one: <R>(query: RawBuilder<R>) => guarded(async () => (await query.execute(q())).rows[0]),
+    run: (query: RawBuilder<unknown>) => guarded(async () => Number((await query.execute(q())).numAffectedRows ?? 0n)),
     async transaction<T>(fn: () => Promise<T>): Promise<T> {
       if (current.getStore()) return fn();
-      return root.transaction().execute((trx) =>
-        current.run(trx, async () => {
-          if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${REGISTRY_WRITE_LOCK_KEY}::bigint)`.execute(trx);
-          return fn();
-        }),
+      return guarded(() =>
+        root.transaction().execute((trx) =>
+          current.run(trx, async () => {
+            if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${REGISTRY_WRITE_LOCK_KEY}::bigint)`.execute(trx);
+            return fn();
+          }),
+        ),
       );
     },
     migrate,
-    close: () => root.destroy(),
+    health: reachability.health,
+    close: async () => {
+      reachability.stop();
+      await root.destroy();
+    },
+  };
+}
+
+/** Degraded after a failure until `SELECT 1` answers again; probes back off from 100 ms to 5 s. */
+function createReachability(root: Kysely<any>) {
+  let failing: { detail: string } | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  const probe = (delayMs: number): void => {
+    timer = setTimeout(() => {
+      sql`SELECT 1`.execute(root).then(
+        () => {
+          failing = null;
+        },
+        () => probe(Math.min(5_000, delayMs * 2)),
+      );
+    }, delayMs);
+    timer.unref();
+  };
+  return {
+    failed(err: Error): DatabaseUnavailableError {
+      if (!failing) probe(100);
+      failing = { detail: `registry database unreachable (${err.message}); retry later` };
+      return new DatabaseUnavailableError(failing.detail, { cause: err });
+    },
+    health: (): { status: 'ok' } | { status: 'degraded'; detail: string } => (failing ? { status: 'degraded', ...failing } : { status: 'ok' }),
+    stop: () => clearTimeout(timer),
   };
 }
 

@@ -1,7 +1,29 @@
+import { inject } from 'vitest';
 import { VirtualClock, type Clock } from '../../src/clock.js';
 import type { ListeningGateway } from '../../src/gateway.js';
 import type { Logger } from '../../src/log.js';
 import { startLocalGateway } from '../../src/provisioning/index.js';
+import { createDatabase } from './postgres.js';
+
+export type TestDatabase = 'sqlite' | 'postgres';
+let fileDatabase: TestDatabase = 'sqlite';
+
+/**
+ * Makes every `startTestGateway` of the calling test file put the registry, the ledger, the
+ * audit log, the evidence and the telemetry in PostgreSQL (a fresh database on the shared test
+ * server each time). test/integration/postgres/ runs whole suites this way: the same tests, the
+ * other database.
+ */
+export function useDatabase(database: TestDatabase): void {
+  fileDatabase = database;
+}
+
+async function databaseEnv(database: TestDatabase): Promise<Record<string, string>> {
+  if (database === 'sqlite') return {};
+  const server = inject('postgresUrl');
+  if (!server) throw new Error('no PostgreSQL for this test (test/integration/global-setup.ts)');
+  return { GATEWAY_DATABASE_URL: await createDatabase(server, 'gw'), GATEWAY_STORE: 'postgres' };
+}
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
@@ -25,10 +47,17 @@ export interface TestGateway {
  * the provisioning module the benchmarks and simulators use too. Pass a VirtualClock to drive
  * receive times; `env` adds GATEWAY_* settings.
  */
-export async function startTestGateway(options: { clock?: Clock; env?: Record<string, string>; log?: Logger; dataDir?: string } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  options: { clock?: Clock; env?: Record<string, string>; log?: Logger; dataDir?: string; database?: TestDatabase } = {},
+): Promise<TestGateway> {
   const clock = options.clock ?? new VirtualClock('2020-10-09T08:00:00+08:00');
   const local = await startLocalGateway({
-    env: { GATEWAY_ADMIN_KEY: TEST_ADMIN_KEY, GATEWAY_COMMIT_INTERVAL_MS: '1', ...options.env },
+    env: {
+      GATEWAY_ADMIN_KEY: TEST_ADMIN_KEY,
+      GATEWAY_COMMIT_INTERVAL_MS: '1',
+      ...(await databaseEnv(options.database ?? fileDatabase)),
+      ...options.env,
+    },
     clock,
     ...(options.log ? { log: options.log } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),

@@ -7,7 +7,7 @@ import { integritySchema } from './trust.js';
 
 export interface MetaRouteDeps {
   metrics: Metrics;
-  health(): { store: StoreHealth; mqtt: { connections: number }; auditLog: IntegrityState };
+  health(): { store: StoreHealth; registry: StoreHealth; mqtt: { connections: number }; auditLog: IntegrityState };
   connectionInfo(): { mqtt: { host: string; port: number; tlsPort?: number } };
   openapi(): Record<string, unknown>;
 }
@@ -16,6 +16,9 @@ const healthSchema = z
   .object({
     status: z.enum(['ok', 'degraded']),
     store: z.object({ status: z.enum(['ok', 'degraded']), detail: z.string().optional() }),
+    registry: z
+      .object({ status: z.enum(['ok', 'degraded']), detail: z.string().optional() })
+      .describe("the registry's database (SQLite file or PostgreSQL); degraded while unreachable"),
     mqtt: z.object({ connections: z.number().int() }),
     auditLog: integritySchema.describe('last audit log integrity check; tampered makes the status degraded'),
   })
@@ -27,13 +30,14 @@ export const metaRoutes = [
   route({
     method: 'get',
     path: '/healthz',
-    summary: 'Liveness, store health and audit log integrity (degraded while the telemetry store is unreachable or the audit log was tampered with)',
+    summary:
+      'Liveness, store and registry database health, audit log integrity (degraded while a database is unreachable or the audit log was tampered with)',
     tags: ['meta'],
     auth: 'public',
     responses: { 200: { description: 'healthy or degraded', schema: healthSchema } },
     handler({ deps }) {
       const h = deps.health();
-      const status = h.store.status === 'ok' && h.auditLog.status !== 'tampered' ? 'ok' : 'degraded';
+      const status = h.store.status === 'ok' && h.registry.status === 'ok' && h.auditLog.status !== 'tampered' ? 'ok' : 'degraded';
       return { status: 200, body: { ...h, status } };
     },
   }),

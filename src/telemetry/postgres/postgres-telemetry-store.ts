@@ -3,7 +3,7 @@ import { AppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { monotonicMs, systemClock, type Clock } from '../../clock.js';
-import { migratePostgres, numericTypes } from '../../db/postgres.js';
+import { isUnreachable, migratePostgres, numericTypes } from '../../db/postgres.js';
 import { coalesce } from '../day-accumulator.js';
 import { DAY_MS, dayNumberToString } from '../../time/shanghai.js';
 import { MINUTE_MAP_BYTES, type ActivityOptions, type DeviceDayActivity, type Heartbeat, type StoreHealth, type TelemetryStore } from '../types.js';
@@ -90,17 +90,6 @@ interface Statement {
 }
 const UPSERT_STATEMENT: Statement = { name: 'telemetry-upsert-v1', text: UPSERT };
 const SELECT_ACTIVITY_STATEMENT: Statement = { name: 'telemetry-activity-v1', text: SELECT_ACTIVITY };
-
-/** Connection-level failures (SQLSTATE class 08, the server shutting down or starting, socket errors): PostgreSQL is unreachable. */
-function isUnreachable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string') {
-    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
-    if (/^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, …
-  }
-  return /Connection terminated|timeout exceeded|connection timeout|Client has encountered a connection error/i.test(err.message);
-}
 
 /**
  * The TelemetryStore on PostgreSQL (GATEWAY_STORE=postgres): several gateway nodes can share it.
