@@ -309,7 +309,7 @@ async function openTelemetryStore(
   db: SqliteDb,
   log: Logger,
   clock: Clock,
-): Promise<{ store: TelemetryStore; prune?: (nowMs: number) => number }> {
+): Promise<{ store: TelemetryStore; prune?: (nowMs: number) => number | Promise<number> }> {
   if (config.store.kind === 'influx') {
     const { createInfluxTelemetryStore } = await import('./telemetry/influx/index.js');
     // InfluxDB ages raw points out by its own retention policy.
@@ -322,10 +322,14 @@ async function openTelemetryStore(
     return { store };
   }
   if (config.store.kind === 'postgres') {
-    // Telemetry only: the registry, audit log and evidence stay in the SQLite file of the data dir.
     const { createPostgresTelemetryStore } = await import('./telemetry/postgres/index.js');
-    const store = await createPostgresTelemetryStore({ url: config.store.url, clock, log: log.child({ component: 'postgres' }) });
-    return { store };
+    const store = await createPostgresTelemetryStore({
+      url: config.store.url,
+      clock,
+      rawRetentionDays: config.rawRetentionDays,
+      log: log.child({ component: 'postgres' }),
+    });
+    return { store, prune: (nowMs) => store.prune(nowMs) };
   }
   const store = createSqliteTelemetryStore({ db, rawRetentionDays: config.rawRetentionDays, log: log.child({ component: 'telemetry' }) });
   return { store, prune: (nowMs) => store.prune(nowMs) };

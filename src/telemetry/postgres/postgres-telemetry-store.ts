@@ -5,7 +5,7 @@ import { silentLogger } from '../../log.js';
 import { monotonicMs, systemClock, type Clock } from '../../clock.js';
 import { isUnreachable, migratePostgres, numericTypes } from '../../db/postgres.js';
 import { coalesce } from '../day-accumulator.js';
-import { DAY_MS, dayNumberToString } from '../../time/shanghai.js';
+import { DAY_MS, dayNumberToString, shanghaiDayNumber } from '../../time/shanghai.js';
 import { MINUTE_MAP_BYTES, type ActivityOptions, type DeviceDayActivity, type Heartbeat, type StoreHealth, type TelemetryStore } from '../types.js';
 import { postgresTelemetryMigrations } from './schema.js';
 import { activityDayRange } from '../activity-range.js';
@@ -22,10 +22,14 @@ export interface PostgresTelemetryStoreOptions {
   poolSize?: number;
   /** A connection attempt or a statement taking longer fails (and counts as unreachable). Default 10,000 ms. */
   timeoutMs?: number;
+  /** Days of raw heartbeats to keep (GATEWAY_RAW_RETENTION_DAYS); 0 keeps none. Default 0. */
+  rawRetentionDays?: number;
 }
 
 export interface PostgresTelemetryStore extends TelemetryStore {
   readonly kind: 'postgres';
+  /** Drops the raw-heartbeat partitions of days wholly past the retention; returns how many. */
+  prune(nowMs: number): Promise<number>;
 }
 
 /** Devices per activity query: bounds the text and bytea one statement aggregates (as the SQLite store's chunk). */
@@ -89,6 +93,20 @@ interface Statement {
   text: string;
 }
 const UPSERT_STATEMENT: Statement = { name: 'telemetry-upsert-v1', text: UPSERT };
+
+/**
+ * The raw heartbeats of a batch and its day upsert in one statement (a data-modifying CTE):
+ * both commit or neither, in one round trip, before any PUBACK.
+ */
+const RAW_AND_UPSERT_STATEMENT: Statement = {
+  name: 'telemetry-raw-upsert-v1',
+  text: `WITH raw AS (
+    INSERT INTO telemetry_heartbeat (device_id, day_number, received_at, seq, device_ts, status, metrics, source, via, coincident)
+    SELECT * FROM unnest($11::text[], $12::integer[], $13::bigint[], $14::bigint[], $15::bigint[], $16::text[], $17::text[], $18::text[], $19::text[], $20::boolean[]))
+  ${UPSERT}`,
+};
+
+const PARTITION_PREFIX = 'telemetry_heartbeat_';
 const SELECT_ACTIVITY_STATEMENT: Statement = { name: 'telemetry-activity-v1', text: SELECT_ACTIVITY };
 
 /**
@@ -175,6 +193,66 @@ export async function createPostgresTelemetryStore(options: PostgresTelemetrySto
     throw err;
   });
 
+  const rawRetentionDays = options.rawRetentionDays ?? 0;
+  /** Day numbers whose raw partition exists (created here or found at start). */
+  const partitions = new Set<number>();
+  if (rawRetentionDays > 0) for (const day of await rawPartitionDays()) partitions.add(day);
+
+  async function rawPartitionDays(): Promise<number[]> {
+    const { rows } = await pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'telemetry_heartbeat'::regclass`,
+    );
+    return rows.map((r) => Number(r.name.slice(PARTITION_PREFIX.length))).filter(Number.isInteger);
+  }
+
+  /** One partition per Asia/Shanghai day; another node creating the same one at once is fine. */
+  async function ensurePartitions(dayNumbers: Iterable<number>): Promise<void> {
+    for (const day of dayNumbers) {
+      if (partitions.has(day)) continue;
+      try {
+        await pool.query(`CREATE TABLE IF NOT EXISTS ${PARTITION_PREFIX}${day} PARTITION OF telemetry_heartbeat FOR VALUES FROM (${day}) TO (${day + 1})`);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        // Two nodes creating the same partition: the loser sees the winner's catalog row.
+        if (code !== '42P07' && code !== '23505') throw err;
+      }
+      partitions.add(day);
+    }
+  }
+
+  function rawColumns(batch: readonly Heartbeat[]): unknown[] {
+    const n = batch.length;
+    const cols = [[], [], [], [], [], [], [], [], [], []] as unknown[][];
+    for (let i = 0; i < n; i++) {
+      const h = batch[i]!;
+      cols[0]![i] = h.deviceId;
+      cols[1]![i] = shanghaiDayNumber(h.receivedAt);
+      cols[2]![i] = h.receivedAt;
+      cols[3]![i] = h.seq;
+      cols[4]![i] = h.deviceTs ?? null;
+      cols[5]![i] = h.status ?? null;
+      cols[6]![i] = h.metrics === undefined ? null : JSON.stringify(h.metrics);
+      cols[7]![i] = h.source;
+      cols[8]![i] = h.via ?? null;
+      cols[9]![i] = h.coincident;
+    }
+    return cols;
+  }
+
+  async function prune(nowMs: number): Promise<number> {
+    if (rawRetentionDays <= 0) return 0;
+    const oldestKept = shanghaiDayNumber(nowMs) - rawRetentionDays + 1;
+    let dropped = 0;
+    for (const day of await rawPartitionDays()) {
+      if (day >= oldestKept) continue;
+      await pool.query(`DROP TABLE IF EXISTS ${PARTITION_PREFIX}${day}`);
+      partitions.delete(day);
+      dropped++;
+    }
+    return dropped;
+  }
+
   async function append(batch: readonly Heartbeat[]): Promise<void> {
     if (batch.length === 0) return;
     const accumulators = coalesce(batch).sort((a, b) =>
@@ -204,7 +282,18 @@ export async function createPostgresTelemetryStore(options: PostgresTelemetrySto
       skewAbsSum[i] = a.skewAbsSumMs;
       coincident[i] = a.coincident;
     }
-    await run(UPSERT_STATEMENT, [deviceIds, dayNumbers, maps, heartbeats, firstSeen, lastSeen, lastSeq, skewSamples, skewAbsSum, coincident]);
+    const dayColumns = [deviceIds, dayNumbers, maps, heartbeats, firstSeen, lastSeen, lastSeq, skewSamples, skewAbsSum, coincident];
+    if (rawRetentionDays <= 0) {
+      await run(UPSERT_STATEMENT, dayColumns);
+      return;
+    }
+    if (failingSince !== null) throw unavailable();
+    await ensurePartitions(new Set(dayNumbers)).catch((err: unknown) => {
+      if (!isUnreachable(err)) throw err;
+      markUnreachable(err as Error);
+      throw unavailable();
+    });
+    await run(RAW_AND_UPSERT_STATEMENT, [...dayColumns, ...rawColumns(batch)]);
   }
 
   async function dailyActivity(deviceIds: readonly string[], fromDay: string, toDay: string, options: ActivityOptions = {}): Promise<DeviceDayActivity[]> {
@@ -256,6 +345,7 @@ export async function createPostgresTelemetryStore(options: PostgresTelemetrySto
   return {
     kind: 'postgres',
     append,
+    prune,
     dailyActivity,
     health(): StoreHealth {
       if (closed) return { status: 'degraded', detail: 'telemetry store closed' };

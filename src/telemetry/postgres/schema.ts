@@ -39,4 +39,25 @@ export const postgresTelemetryMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'optional raw heartbeats, partitioned by Asia/Shanghai day so that retention drops whole partitions',
+    // Partitions (telemetry_heartbeat_<day number>) are created by the store for each new day it
+    // writes and dropped by its prune; the partitioned index is inherited by each.
+    up: `
+      CREATE TABLE telemetry_heartbeat (
+        device_id   text    NOT NULL,
+        day_number  integer NOT NULL,
+        received_at bigint  NOT NULL,
+        seq         bigint  NOT NULL,
+        device_ts   bigint,
+        status      text,
+        metrics     text,
+        source      text    NOT NULL,
+        via         text,
+        coincident  boolean NOT NULL
+      ) PARTITION BY RANGE (day_number);
+      CREATE INDEX telemetry_heartbeat_device_time ON telemetry_heartbeat (device_id, received_at);
+    `,
+  },
 ];
