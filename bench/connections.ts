@@ -20,8 +20,15 @@ export interface StormRound {
   errors: string[];
 }
 
-export async function stormRound(kind: ServerKind, round: number, devices: number, loaders: number, sources: number): Promise<StormRound> {
-  return withFleet({ kind, devices, loaders, load: 'connector', spec: { sources } }, async (server, loads) => {
+export async function stormRound(
+  kind: ServerKind,
+  round: number,
+  devices: number,
+  loaders: number,
+  sources: number,
+  gatewayEnv: Record<string, string> = {},
+): Promise<StormRound> {
+  return withFleet({ kind, devices, loaders, load: 'connector', spec: { sources }, gatewayEnv }, async (server, loads) => {
     await Promise.all(loads.map((l) => l.next('connected')));
     await sleep(300);
     for (const l of loads) l.send({ type: 'go', durationMs: 0 });
@@ -76,9 +83,18 @@ export async function memoryRound(kind: ServerKind, round: number, steps: readon
   });
 }
 
-export async function runStorm(options: { devices: number; rounds: number; loaders: number; sources: number; log: (s: string) => void }) {
+export async function runStorm(options: {
+  devices: number;
+  rounds: number;
+  loaders: number;
+  sources: number;
+  log: (s: string) => void;
+  /** The gateway's environment of a round (e.g. a fresh PostgreSQL database for its registry). */
+  gatewayEnv?: (round: number) => Promise<Record<string, string>>;
+}) {
   const rounds = await alternatingRounds(options.rounds, async (kind, round) => {
-    const r = await stormRound(kind, round, options.devices, options.loaders, options.sources);
+    const env = kind === 'gateway' && options.gatewayEnv ? await options.gatewayEnv(round) : {};
+    const r = await stormRound(kind, round, options.devices, options.loaders, options.sources, env);
     options.log(
       `  round ${round} ${kind.padEnd(10)} ${r.connected}/${r.requested} connected in ${r.seconds.toFixed(2)} s = ${Math.round(r.perSecond).toLocaleString('en')}/s` +
         `  p50 ${r.p50Ms.toFixed(0)} ms  p99 ${r.p99Ms.toFixed(0)} ms${r.errors.length ? `  errors: ${r.errors.join('; ')}` : ''}`,

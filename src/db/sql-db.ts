@@ -25,7 +25,7 @@ export interface SqlDb {
   /** Rows changed by an INSERT, UPDATE or DELETE. */
   run(query: RawBuilder<unknown>): Promise<number>;
   /**
-   * Runs `fn` in one transaction. On PostgreSQL every write transaction first takes one
+   * Runs `fn` in one transaction (on SQLite `BEGIN IMMEDIATE`). On PostgreSQL every write transaction first takes one
    * transaction-level advisory lock, so registry writes are serialised across gateway nodes as
    * SQLite serialises them in one file: re-allocation reads every contract of a program and
    * must not interleave with another node's.
@@ -100,11 +100,31 @@ function wrap(dialect: DialectName, root: Kysely<any>, migrate: SqlDb['migrate']
     run: (query: RawBuilder<unknown>) => guarded(async () => Number((await query.execute(q())).numAffectedRows ?? 0n)),
     async transaction<T>(fn: () => Promise<T>): Promise<T> {
       if (current.getStore()) return fn();
+      if (dialect === 'postgres') {
+        return guarded(() =>
+          root.transaction().execute((trx) =>
+            current.run(trx, async () => {
+              await sql`SELECT pg_advisory_xact_lock(${REGISTRY_WRITE_LOCK_KEY}::bigint)`.execute(trx);
+              return fn();
+            }),
+          ),
+        );
+      }
+      // SQLite: IMMEDIATE takes the file's write lock at BEGIN. A deferred transaction that reads
+      // first would fail with SQLITE_BUSY_SNAPSHOT at its first write whenever the telemetry
+      // store's connection to the same file committed in between.
       return guarded(() =>
-        root.transaction().execute((trx) =>
-          current.run(trx, async () => {
-            if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${REGISTRY_WRITE_LOCK_KEY}::bigint)`.execute(trx);
-            return fn();
+        root.connection().execute((conn) =>
+          current.run(conn, async () => {
+            await sql`BEGIN IMMEDIATE`.execute(conn);
+            try {
+              const result = await fn();
+              await sql`COMMIT`.execute(conn);
+              return result;
+            } catch (err) {
+              await sql`ROLLBACK`.execute(conn);
+              throw err;
+            }
           }),
         ),
       );

@@ -61,7 +61,8 @@ export function createAuditTree(db: SqlDb): AuditTree {
     }
     if (inner.length > 0) {
       const rows = await db.all<{ level: number; idx: number; hash: Buffer }>(
-        sql`SELECT level, idx, hash FROM audit_tree_nodes WHERE (level, idx) IN (VALUES ${sql.join(inner.map((n) => sql`(${n.level}, ${n.index})`))})`,
+        // Typed: PostgreSQL cannot infer the type of a bare parameter inside VALUES.
+        sql`SELECT level, idx, hash FROM audit_tree_nodes WHERE (level, idx) IN (VALUES ${sql.join(inner.map((n) => sql`(CAST(${n.level} AS BIGINT), CAST(${n.index} AS BIGINT))`))})`,
       );
       for (const r of rows) found.set(`${r.level}/${r.idx}`, r.hash);
     }
