@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { toShanghaiIso } from '../time/shanghai.js';
 import type { Actor, RegistryContext } from './context.js';
 import { JWS_TYPES } from '../trust/index.js';
@@ -73,24 +74,24 @@ export interface ApplicationFilter {
 
 export interface Applications {
   /** Inserts a `submitted` application (audited). The partial unique indexes refuse a second open one. */
-  insert(input: NewApplication, actor: Actor): RedemptionApplication;
-  get(id: number): RedemptionApplication | undefined;
-  byIdempotencyKey(actor: Actor, key: string): RedemptionApplication | undefined;
+  insert(input: NewApplication, actor: Actor): Promise<RedemptionApplication>;
+  get(id: number): Promise<RedemptionApplication | undefined>;
+  byIdempotencyKey(actor: Actor, key: string): Promise<RedemptionApplication | undefined>;
   /** The contract's open (submitted/approved) application, if any. */
-  openOf(contractId: string): RedemptionApplication | undefined;
+  openOf(contractId: string): Promise<RedemptionApplication | undefined>;
   /** The contract's approved or settled application, if any: its one payout. */
-  payoutOf(contractId: string): RedemptionApplication | undefined;
+  payoutOf(contractId: string): Promise<RedemptionApplication | undefined>;
   /** In review order: cluster pilots first, then application time, then id (37号 §一). */
-  list(filter?: ApplicationFilter): RedemptionApplication[];
+  list(filter?: ApplicationFilter): Promise<RedemptionApplication[]>;
   /**
    * submitted → approved | rejected, with the recommendation recomputed at the decision. The
    * UPDATE names the expected state, and the database's unique index refuses a second payout:
    * of two concurrent approvals, one commits and the other changes nothing.
    */
-  decide(id: number, outcome: { decision: 'approved' | 'rejected'; reason: string | null; recommendation: Recommendation }, actor: Actor): RedemptionApplication | undefined;
+  decide(id: number, outcome: { decision: 'approved' | 'rejected'; reason: string | null; recommendation: Recommendation }, actor: Actor): Promise<RedemptionApplication | undefined>;
   /** submitted → withdrawn. Undefined when it was not submitted any more. */
-  withdraw(id: number, actor: Actor): RedemptionApplication | undefined;
-  acknowledge(id: number, signal: string, note: string, actor: Actor): SignalAcknowledgement;
+  withdraw(id: number, actor: Actor): Promise<RedemptionApplication | undefined>;
+  acknowledge(id: number, signal: string, note: string, actor: Actor): Promise<SignalAcknowledgement>;
 }
 
 interface Row {
@@ -120,110 +121,91 @@ interface Row {
 export const APPLICATION_ORDER = 'cluster_pilot DESC, submitted_at, id';
 
 export function createApplications(ctx: RegistryContext): Applications {
-  const { db, clock, audit, signer, signedRecords } = ctx;
-  const insert = db.prepare(`INSERT INTO redemption_applications
-    (contract_id, supplier_id, program, cluster_pilot, state, submitted_at, submitted_by, idempotency_key, evidence,
-     recommendation, voucher_fen, payable_fen, report_digest)
-    VALUES (@contractId, @supplierId, @program, @clusterPilot, 'submitted', @submittedAt, @actor, @idempotencyKey, @evidence,
-     @recommendation, @voucherFen, @payableFen, @reportDigest)`);
-  const byId = db.prepare('SELECT * FROM redemption_applications WHERE id = ?');
-  const byKey = db.prepare('SELECT * FROM redemption_applications WHERE submitted_by = ? AND idempotency_key = ?');
-  const open = db.prepare(`SELECT * FROM redemption_applications WHERE contract_id = ? AND state IN ('submitted', 'approved')`);
-  const payout = db.prepare(`SELECT * FROM redemption_applications WHERE contract_id = ? AND state IN ('approved', 'settled')`);
-  const list = db.prepare(`SELECT * FROM redemption_applications
-    WHERE (@state IS NULL OR state = @state) AND (@supplierId IS NULL OR supplier_id = @supplierId)
-      AND (@contractId IS NULL OR contract_id = @contractId)
-    ORDER BY ${APPLICATION_ORDER}`);
-  const decide = db.prepare(`UPDATE redemption_applications SET state = @state, decision = @state, decided_at = @now, decided_by = @actor,
-    decision_reason = @reason, recommendation = @recommendation, payable_fen = @payableFen, report_digest = @reportDigest
-    WHERE id = @id AND state = 'submitted'`);
-  const withdraw = db.prepare(`UPDATE redemption_applications SET state = 'withdrawn', withdrawn_at = ? WHERE id = ? AND state = 'submitted'`);
-  const acks = db.prepare('SELECT signal, note, actor, at FROM signal_acknowledgements WHERE application_id = ? ORDER BY signal');
-  const upsertAck = db.prepare(`INSERT INTO signal_acknowledgements (application_id, signal, note, actor, at) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (application_id, signal) DO UPDATE SET note = excluded.note, actor = excluded.actor, at = excluded.at`);
+  const { sql: db, clock, audit, signer, signedRecords } = ctx;
 
-  const fromRow = (r: Row): RedemptionApplication => ({
-    id: r.id,
-    contractId: r.contract_id,
-    supplierId: r.supplier_id,
-    program: r.program,
-    clusterPilot: r.cluster_pilot === 1,
-    state: r.state,
-    submittedAt: toShanghaiIso(r.submitted_at),
-    submittedBy: r.submitted_by,
-    evidence: JSON.parse(r.evidence) as Record<string, unknown>,
-    recommendation: JSON.parse(r.recommendation) as Recommendation,
-    voucherFen: r.voucher_fen,
-    payableFen: r.payable_fen,
-    reportDigest: r.report_digest,
-    decision:
-      r.decided_at === null || r.decision === null
-        ? null
-        : { by: r.decided_by!, at: toShanghaiIso(r.decided_at), reason: r.decision_reason, decision: r.decision },
-    settlement: r.settlement_batch_id === null ? null : { batchId: r.settlement_batch_id, at: toShanghaiIso(r.settled_at!) },
-    withdrawnAt: r.withdrawn_at === null ? null : toShanghaiIso(r.withdrawn_at),
-    acknowledgements: (acks.all(r.id) as Array<{ signal: string; note: string; actor: string; at: number }>).map((a) => ({
-      signal: a.signal,
-      note: a.note,
-      by: a.actor,
-      at: toShanghaiIso(a.at),
-    })),
-    ...signedDecisionOf(r.id, r.decided_at),
-  });
-  const signedDecisionOf = (id: number, decidedAt: number | null): { signedDecision?: string } => {
-    const signed = decidedAt === null ? undefined : signedRecords.latest(DECISION_RECORD, String(id));
-    return signed === undefined ? {} : { signedDecision: signed };
+  const rowById = async (id: number) => (await db.one<Row>(sql`SELECT * FROM redemption_applications WHERE id = ${id}`))!;
+  const fromRow = async (r: Row): Promise<RedemptionApplication> => {
+    const acks = await db.all<{ signal: string; note: string; actor: string; at: number }>(
+      sql`SELECT signal, note, actor, at FROM signal_acknowledgements WHERE application_id = ${r.id} ORDER BY signal`,
+    );
+    const signed = r.decided_at === null ? undefined : await signedRecords.latest(DECISION_RECORD, String(r.id));
+    return {
+      id: r.id,
+      contractId: r.contract_id,
+      supplierId: r.supplier_id,
+      program: r.program,
+      clusterPilot: r.cluster_pilot === 1,
+      state: r.state,
+      submittedAt: toShanghaiIso(r.submitted_at),
+      submittedBy: r.submitted_by,
+      evidence: JSON.parse(r.evidence) as Record<string, unknown>,
+      recommendation: JSON.parse(r.recommendation) as Recommendation,
+      voucherFen: r.voucher_fen,
+      payableFen: r.payable_fen,
+      reportDigest: r.report_digest,
+      decision:
+        r.decided_at === null || r.decision === null
+          ? null
+          : { by: r.decided_by!, at: toShanghaiIso(r.decided_at), reason: r.decision_reason, decision: r.decision },
+      settlement: r.settlement_batch_id === null ? null : { batchId: r.settlement_batch_id, at: toShanghaiIso(r.settled_at!) },
+      withdrawnAt: r.withdrawn_at === null ? null : toShanghaiIso(r.withdrawn_at),
+      acknowledgements: acks.map((a) => ({ signal: a.signal, note: a.note, by: a.actor, at: toShanghaiIso(a.at) })),
+      ...(signed === undefined ? {} : { signedDecision: signed }),
+    };
   };
-  const one = (row: unknown) => (row ? fromRow(row as Row) : undefined);
+  const one = async (row: Row | undefined) => (row ? await fromRow(row) : undefined);
+  const many = async (rows: readonly Row[]) => {
+    const result: RedemptionApplication[] = [];
+    for (const row of rows) result.push(await fromRow(row));
+    return result;
+  };
 
   return {
     insert: (input, actor) =>
-      db.transaction(() => {
-        const { lastInsertRowid } = insert.run({
-          contractId: input.contractId,
-          supplierId: input.supplierId,
-          program: input.program,
-          clusterPilot: input.clusterPilot ? 1 : 0,
-          submittedAt: input.submittedAt,
-          actor,
-          idempotencyKey: input.idempotencyKey,
-          evidence: JSON.stringify(input.evidence),
-          recommendation: JSON.stringify(input.recommendation),
-          voucherFen: input.recommendation.voucherFen,
-          payableFen: input.recommendation.payableFen,
-          reportDigest: input.recommendation.reportDigest,
-        });
-        const id = Number(lastInsertRowid);
-        audit.append(actor, 'redemption.submit', input.contractId, {
+      db.transaction(async () => {
+        const row = await db.one<{ id: number }>(sql`INSERT INTO redemption_applications
+          (contract_id, supplier_id, program, cluster_pilot, state, submitted_at, submitted_by, idempotency_key, evidence,
+           recommendation, voucher_fen, payable_fen, report_digest)
+          VALUES (${input.contractId}, ${input.supplierId}, ${input.program}, ${input.clusterPilot ? 1 : 0}, 'submitted', ${input.submittedAt},
+           ${actor}, ${input.idempotencyKey}, ${JSON.stringify(input.evidence)}, ${JSON.stringify(input.recommendation)},
+           ${input.recommendation.voucherFen}, ${input.recommendation.payableFen}, ${input.recommendation.reportDigest})
+          RETURNING id`);
+        const id = row!.id;
+        await audit.append(actor, 'redemption.submit', input.contractId, {
           applicationId: id,
           payableFen: input.recommendation.payableFen,
           recommendation: input.recommendation.decision,
           reportDigest: input.recommendation.reportDigest,
         });
-        return fromRow(byId.get(id) as Row);
-      })(),
-    get: (id) => one(byId.get(id)),
-    byIdempotencyKey: (actor, key) => one(byKey.get(actor, key)),
-    openOf: (contractId) => one(open.get(contractId)),
-    payoutOf: (contractId) => one(payout.get(contractId)),
-    list: (filter = {}) =>
-      (list.all({ state: filter.state ?? null, supplierId: filter.supplierId ?? null, contractId: filter.contractId ?? null }) as Row[]).map(fromRow),
+        return fromRow(await rowById(id));
+      }),
+    get: async (id) => one(await db.one<Row>(sql`SELECT * FROM redemption_applications WHERE id = ${id}`)),
+    byIdempotencyKey: async (actor, key) =>
+      one(await db.one<Row>(sql`SELECT * FROM redemption_applications WHERE submitted_by = ${actor} AND idempotency_key = ${key}`)),
+    openOf: async (contractId) =>
+      one(await db.one<Row>(sql`SELECT * FROM redemption_applications WHERE contract_id = ${contractId} AND state IN ('submitted', 'approved')`)),
+    payoutOf: async (contractId) =>
+      one(await db.one<Row>(sql`SELECT * FROM redemption_applications WHERE contract_id = ${contractId} AND state IN ('approved', 'settled')`)),
+    async list(filter = {}) {
+      let query = db.q().selectFrom('redemption_applications').selectAll();
+      if (filter.state !== undefined) query = query.where('state', '=', filter.state);
+      if (filter.supplierId !== undefined) query = query.where('supplier_id', '=', filter.supplierId);
+      if (filter.contractId !== undefined) query = query.where('contract_id', '=', filter.contractId);
+      return many((await query.orderBy(sql.raw(APPLICATION_ORDER)).execute()) as Row[]);
+    },
     decide: (id, outcome, actor) =>
-      db.transaction(() => {
-        const { changes } = decide.run({
-          id,
-          state: outcome.decision,
-          now: clock.now(),
-          actor,
-          reason: outcome.reason,
-          recommendation: JSON.stringify(outcome.recommendation),
-          payableFen: outcome.decision === 'approved' ? outcome.recommendation.payableFen : 0,
-          reportDigest: outcome.recommendation.reportDigest,
-        });
+      db.transaction(async () => {
+        // Names the expected state: the transition trigger and the one-payout index guard the rest.
+        const changes = await db.run(sql`UPDATE redemption_applications SET state = ${outcome.decision}, decision = ${outcome.decision},
+          decided_at = ${clock.now()}, decided_by = ${actor}, decision_reason = ${outcome.reason},
+          recommendation = ${JSON.stringify(outcome.recommendation)},
+          payable_fen = ${outcome.decision === 'approved' ? outcome.recommendation.payableFen : 0},
+          report_digest = ${outcome.recommendation.reportDigest}
+          WHERE id = ${id} AND state = 'submitted'`);
         if (changes === 0) return undefined;
-        const decided = fromRow(byId.get(id) as Row);
+        const decided = await fromRow(await rowById(id));
         // 'redemption.decide' as before the lifecycle existed: auditors' queries keep working.
-        audit.append(actor, 'redemption.decide', decided.contractId, {
+        await audit.append(actor, 'redemption.decide', decided.contractId, {
           applicationId: id,
           decision: outcome.decision,
           reason: outcome.reason,
@@ -233,26 +215,30 @@ export function createApplications(ctx: RegistryContext): Applications {
           acknowledgedSignals: decided.acknowledgements.map((a) => a.signal),
           reportDigest: outcome.recommendation.reportDigest,
         });
+        if (signer === undefined) return decided;
         // The decision signed with the tree head that includes its own audit entry (issue 18).
-        const signed = signer?.signJson(decided, JWS_TYPES.decision, { treeHead: audit.head() });
-        if (signed === undefined) return decided;
-        signedRecords.add(DECISION_RECORD, String(id), signed);
+        const signed = signer.signJson(decided, JWS_TYPES.decision, { treeHead: await audit.head() });
+        await signedRecords.add(DECISION_RECORD, String(id), signed);
         return { ...decided, signedDecision: signed };
-      })(),
+      }),
     withdraw: (id, actor) =>
-      db.transaction(() => {
-        if (withdraw.run(clock.now(), id).changes === 0) return undefined;
-        const withdrawn = fromRow(byId.get(id) as Row);
-        audit.append(actor, 'redemption.withdraw', withdrawn.contractId, { applicationId: id });
+      db.transaction(async () => {
+        const changes = await db.run(
+          sql`UPDATE redemption_applications SET state = 'withdrawn', withdrawn_at = ${clock.now()} WHERE id = ${id} AND state = 'submitted'`,
+        );
+        if (changes === 0) return undefined;
+        const withdrawn = await fromRow(await rowById(id));
+        await audit.append(actor, 'redemption.withdraw', withdrawn.contractId, { applicationId: id });
         return withdrawn;
-      })(),
+      }),
     acknowledge: (id, signal, note, actor) =>
-      db.transaction(() => {
+      db.transaction(async () => {
         const at = clock.now();
-        upsertAck.run(id, signal, note, actor, at);
-        const application = fromRow(byId.get(id) as Row);
-        audit.append(actor, 'review.signal.acknowledge', application.contractId, { applicationId: id, signal, note });
+        await db.run(sql`INSERT INTO signal_acknowledgements (application_id, signal, note, actor, at) VALUES (${id}, ${signal}, ${note}, ${actor}, ${at})
+          ON CONFLICT (application_id, signal) DO UPDATE SET note = excluded.note, actor = excluded.actor, at = excluded.at`);
+        const application = await fromRow(await rowById(id));
+        await audit.append(actor, 'review.signal.acknowledge', application.contractId, { applicationId: id, signal, note });
         return { signal, note, by: actor, at: toShanghaiIso(at) };
-      })(),
+      }),
   };
 }

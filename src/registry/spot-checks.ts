@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Migration } from '../db/sqlite.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import { toShanghaiIso } from '../time/shanghai.js';
@@ -114,13 +115,17 @@ export interface QuotaAdjustment {
 }
 
 export interface SpotChecks {
-  draw(input: { seed: string; rule: { count: number } | { percent: number }; supplierId?: string }, actor: Actor): SpotCheck;
-  get(id: number): SpotCheck | undefined;
-  list(): SpotCheck[];
-  record(spotCheckId: number, applicationId: number, outcome: SpotCheckOutcome, note: string | null, actor: Actor): SpotCheck;
-  recoveries(supplierId?: string): Recovery[];
-  adjustQuota(supplierId: string, input: { quotaFen: number; reason: string; cite: Array<{ spotCheckId: number; applicationId: number }> }, actor: Actor): QuotaAdjustment;
-  quotaAdjustments(supplierId: string): QuotaAdjustment[];
+  draw(input: { seed: string; rule: { count: number } | { percent: number }; supplierId?: string }, actor: Actor): Promise<SpotCheck>;
+  get(id: number): Promise<SpotCheck | undefined>;
+  list(): Promise<SpotCheck[]>;
+  record(spotCheckId: number, applicationId: number, outcome: SpotCheckOutcome, note: string | null, actor: Actor): Promise<SpotCheck>;
+  recoveries(supplierId?: string): Promise<Recovery[]>;
+  adjustQuota(
+    supplierId: string,
+    input: { quotaFen: number; reason: string; cite: Array<{ spotCheckId: number; applicationId: number }> },
+    actor: Actor,
+  ): Promise<QuotaAdjustment>;
+  quotaAdjustments(supplierId: string): Promise<QuotaAdjustment[]>;
 }
 
 /**
@@ -137,33 +142,25 @@ export function drawSample(seed: string, population: readonly number[], size: nu
     .sort((a, b) => a - b);
 }
 
-export function createSpotChecks(ctx: RegistryContext, setQuota: (id: string, quotaFen: number, actor: Actor) => { quotaFen: number }): SpotChecks {
-  const { db, clock, audit } = ctx;
-  const population = db.prepare(`SELECT id FROM redemption_applications WHERE state IN ('approved', 'settled')
-    AND (@supplierId IS NULL OR supplier_id = @supplierId) ORDER BY id`);
-  const insertCheck = db.prepare('INSERT INTO spot_checks (drawn_at, actor, seed, rule, population, sample) VALUES (?, ?, ?, ?, ?, ?)');
-  const insertItem = db.prepare('INSERT INTO spot_check_items (spot_check_id, application_id) VALUES (?, ?)');
-  const checkById = db.prepare('SELECT * FROM spot_checks WHERE id = ?');
-  const checks = db.prepare('SELECT * FROM spot_checks ORDER BY id');
-  const itemsOf = db.prepare(`SELECT i.*, a.contract_id, a.supplier_id, a.state, r.amount_fen AS recovery_fen, r.at AS recovery_at
-    FROM spot_check_items i JOIN redemption_applications a ON a.id = i.application_id
-    LEFT JOIN recoveries r ON r.application_id = i.application_id
-    WHERE i.spot_check_id = ? ORDER BY i.application_id`);
-  const itemOf = db.prepare(`SELECT i.outcome, a.state, a.payable_fen, a.contract_id, a.supplier_id FROM spot_check_items i
-    JOIN redemption_applications a ON a.id = i.application_id WHERE i.spot_check_id = ? AND i.application_id = ?`);
-  const recordItem = db.prepare('UPDATE spot_check_items SET outcome = ?, note = ?, actor = ?, at = ? WHERE spot_check_id = ? AND application_id = ?');
-  const insertRecovery = db.prepare(`INSERT INTO recoveries (application_id, spot_check_id, amount_fen, reason, actor, at) VALUES (?, ?, ?, ?, ?, ?)
-    ON CONFLICT (application_id) DO NOTHING`);
-  const recoveries = db.prepare(`SELECT r.*, a.contract_id, a.supplier_id FROM recoveries r JOIN redemption_applications a ON a.id = r.application_id
-    WHERE (@supplierId IS NULL OR a.supplier_id = @supplierId) ORDER BY r.at, r.application_id`);
-  const supplierQuota = db.prepare('SELECT quota_fen FROM suppliers WHERE id = ?');
-  const insertAdjustment = db.prepare(`INSERT INTO quota_adjustments (supplier_id, from_fen, to_fen, reason, cited_outcomes, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
-  const adjustments = db.prepare('SELECT * FROM quota_adjustments WHERE supplier_id = ? ORDER BY id');
-  const adjustmentById = db.prepare('SELECT * FROM quota_adjustments WHERE id = ?');
+/** Sets a supplier's quota (suppliers.ts), joining the caller's transaction: the adjustment and its record commit together. */
+export type SetQuota = (id: string, quotaFen: number, actor: Actor) => Promise<unknown>;
+
+type ItemRow = { outcome: SpotCheckOutcome | null; state: string; payable_fen: number; contract_id: string; supplier_id: string };
+
+export function createSpotChecks(ctx: RegistryContext, setQuota: SetQuota): SpotChecks {
+  const { sql: db, clock, audit } = ctx;
+  const checkRow = (id: number) => db.one<CheckRow>(sql`SELECT * FROM spot_checks WHERE id = ${id}`);
+  const itemOf = (spotCheckId: number, applicationId: number) =>
+    db.one<ItemRow>(sql`SELECT i.outcome, a.state, a.payable_fen, a.contract_id, a.supplier_id FROM spot_check_items i
+      JOIN redemption_applications a ON a.id = i.application_id WHERE i.spot_check_id = ${spotCheckId} AND i.application_id = ${applicationId}`);
 
   type CheckRow = { id: number; drawn_at: number; actor: string; seed: string; rule: string; population: string };
-  const fromRow = (row: CheckRow): SpotCheck => {
+  const fromRow = async (row: CheckRow): Promise<SpotCheck> => {
     const rule = JSON.parse(row.rule) as { count?: number; percent?: number; supplierId?: string };
+    const items = await db.all<Record<string, any>>(sql`SELECT i.*, a.contract_id, a.supplier_id, a.state, r.amount_fen AS recovery_fen, r.at AS recovery_at
+      FROM spot_check_items i JOIN redemption_applications a ON a.id = i.application_id
+      LEFT JOIN recoveries r ON r.application_id = i.application_id
+      WHERE i.spot_check_id = ${row.id} ORDER BY i.application_id`);
     return {
       id: row.id,
       drawnAt: toShanghaiIso(row.drawn_at),
@@ -172,7 +169,7 @@ export function createSpotChecks(ctx: RegistryContext, setQuota: (id: string, qu
       rule: rule.count !== undefined ? { count: rule.count } : { percent: rule.percent! },
       filter: rule.supplierId ? { supplierId: rule.supplierId } : {},
       population: JSON.parse(row.population) as number[],
-      items: (itemsOf.all(row.id) as Array<Record<string, any>>).map((i) => ({
+      items: items.map((i) => ({
         applicationId: i.application_id,
         contractId: i.contract_id,
         supplierId: i.supplier_id,
@@ -199,40 +196,58 @@ export function createSpotChecks(ctx: RegistryContext, setQuota: (id: string, qu
 
   return {
     draw: (input, actor) =>
-      db.transaction(() => {
-        const ids = (population.all({ supplierId: input.supplierId ?? null }) as { id: number }[]).map((r) => r.id);
+      db.transaction(async () => {
+        let population = db.q().selectFrom('redemption_applications').select('id').where('state', 'in', ['approved', 'settled']);
+        if (input.supplierId !== undefined) population = population.where('supplier_id', '=', input.supplierId);
+        const ids = ((await population.orderBy('id').execute()) as { id: number }[]).map((r) => r.id);
         const size = 'count' in input.rule ? Math.min(input.rule.count, ids.length) : Math.ceil((ids.length * input.rule.percent) / 100);
         const sample = drawSample(input.seed, ids, size);
         const rule = { ...input.rule, ...(input.supplierId ? { supplierId: input.supplierId } : {}) };
-        const { lastInsertRowid } = insertCheck.run(clock.now(), actor, input.seed, JSON.stringify(rule), JSON.stringify(ids), JSON.stringify(sample));
-        const id = Number(lastInsertRowid);
-        for (const applicationId of sample) insertItem.run(id, applicationId);
-        audit.append(actor, 'spot-check.draw', `spot-check:${id}`, { seed: input.seed, rule, population: ids.length, sample });
-        return fromRow(checkById.get(id) as CheckRow);
-      })(),
-    get: (id) => {
-      const row = checkById.get(id) as CheckRow | undefined;
-      return row && fromRow(row);
+        const inserted = await db.one<{ id: number }>(sql`INSERT INTO spot_checks (drawn_at, actor, seed, rule, population, sample)
+          VALUES (${clock.now()}, ${actor}, ${input.seed}, ${JSON.stringify(rule)}, ${JSON.stringify(ids)}, ${JSON.stringify(sample)}) RETURNING id`);
+        const id = inserted!.id;
+        for (const applicationId of sample) await db.run(sql`INSERT INTO spot_check_items (spot_check_id, application_id) VALUES (${id}, ${applicationId})`);
+        await audit.append(actor, 'spot-check.draw', `spot-check:${id}`, { seed: input.seed, rule, population: ids.length, sample });
+        return fromRow((await checkRow(id))!);
+      }),
+    async get(id) {
+      const row = await checkRow(id);
+      return row && (await fromRow(row));
     },
-    list: () => (checks.all() as CheckRow[]).map(fromRow),
+    async list() {
+      const result: SpotCheck[] = [];
+      for (const row of await db.all<CheckRow>(sql`SELECT * FROM spot_checks ORDER BY id`)) result.push(await fromRow(row));
+      return result;
+    },
     record: (spotCheckId, applicationId, outcome, note, actor) =>
-      db.transaction(() => {
-        const item = itemOf.get(spotCheckId, applicationId) as { outcome: string | null; state: string; payable_fen: number; contract_id: string; supplier_id: string } | undefined;
+      db.transaction(async () => {
+        const item = await itemOf(spotCheckId, applicationId);
         if (!item) throw notFound(`application in spot check ${spotCheckId}`, applicationId);
         if (item.outcome !== null) throw new AppError('GW_ERR_SPOT_CHECK_ALREADY_RECORDED', `the outcome of application ${applicationId} in spot check ${spotCheckId} is already recorded`);
         if (outcome !== 'ok' && !note?.trim()) throw badRequest('GW_ERR_REVIEW_REASON_REQUIRED', 'a failed spot check needs a note', [{ path: 'body.note', message: 'required unless the outcome is ok' }]);
         const now = clock.now();
-        recordItem.run(outcome, note?.trim() || null, actor, now, spotCheckId, applicationId);
-        audit.append(actor, 'spot-check.outcome', item.contract_id, { spotCheckId, applicationId, outcome, note });
+        await db.run(sql`UPDATE spot_check_items SET outcome = ${outcome}, note = ${note?.trim() || null}, actor = ${actor}, at = ${now}
+          WHERE spot_check_id = ${spotCheckId} AND application_id = ${applicationId}`);
+        await audit.append(actor, 'spot-check.outcome', item.contract_id, { spotCheckId, applicationId, outcome, note });
         // 追回: a settled payout that failed its check is marked for recovery; the payment record stays as it was.
         if (outcome !== 'ok' && item.state === 'settled') {
-          insertRecovery.run(applicationId, spotCheckId, item.payable_fen, `spot check ${spotCheckId}: ${outcome}`, actor, now);
-          audit.append(actor, 'redemption.recovery.mark', item.contract_id, { applicationId, spotCheckId, amountFen: item.payable_fen, outcome });
+          await db.run(sql`INSERT INTO recoveries (application_id, spot_check_id, amount_fen, reason, actor, at)
+            VALUES (${applicationId}, ${spotCheckId}, ${item.payable_fen}, ${`spot check ${spotCheckId}: ${outcome}`}, ${actor}, ${now})
+            ON CONFLICT (application_id) DO NOTHING`);
+          await audit.append(actor, 'redemption.recovery.mark', item.contract_id, { applicationId, spotCheckId, amountFen: item.payable_fen, outcome });
         }
-        return fromRow(checkById.get(spotCheckId) as CheckRow);
-      })(),
-    recoveries: (supplierId) =>
-      (recoveries.all({ supplierId: supplierId ?? null }) as Array<Record<string, any>>).map((r) => ({
+        return fromRow((await checkRow(spotCheckId))!);
+      }),
+    async recoveries(supplierId) {
+      let query = db
+        .q()
+        .selectFrom('recoveries as r')
+        .innerJoin('redemption_applications as a', 'a.id', 'r.application_id')
+        .selectAll('r')
+        .select(['a.contract_id', 'a.supplier_id']);
+      if (supplierId !== undefined) query = query.where('a.supplier_id', '=', supplierId);
+      const rows = (await query.orderBy('r.at').orderBy('r.application_id').execute()) as Array<Record<string, any>>;
+      return rows.map((r) => ({
         applicationId: r.application_id,
         contractId: r.contract_id,
         supplierId: r.supplier_id,
@@ -241,24 +256,29 @@ export function createSpotChecks(ctx: RegistryContext, setQuota: (id: string, qu
         reason: r.reason,
         by: r.actor,
         at: toShanghaiIso(r.at),
-      })),
+      }));
+    },
     adjustQuota: (supplierId, input, actor) =>
-      db.transaction(() => {
-        const before = supplierQuota.get(supplierId) as { quota_fen: number } | undefined;
+      db.transaction(async () => {
+        const before = await db.one<{ quota_fen: number }>(sql`SELECT quota_fen FROM suppliers WHERE id = ${supplierId}`);
         if (!before) throw notFound('supplier', supplierId);
         if (input.cite.length === 0) throw badRequest('GW_ERR_SPOT_CHECK_CITATION', 'cite at least one recorded spot-check outcome (37号 §三(二))', [{ path: 'body.cite', message: 'empty' }]);
-        const cited = input.cite.map((c, i) => {
-          const item = itemOf.get(c.spotCheckId, c.applicationId) as { outcome: SpotCheckOutcome | null; supplier_id: string } | undefined;
+        const cited: Array<{ spotCheckId: number; applicationId: number; outcome: SpotCheckOutcome }> = [];
+        for (const [i, c] of input.cite.entries()) {
+          const item = await itemOf(c.spotCheckId, c.applicationId);
           if (!item || item.outcome === null || item.supplier_id !== supplierId) {
             throw badRequest('GW_ERR_SPOT_CHECK_CITATION', `cited outcome ${i} is not a recorded spot-check outcome of this supplier`, [{ path: `body.cite.${i}`, message: 'not a recorded outcome of this supplier' }]);
           }
-          return { ...c, outcome: item.outcome };
-        });
-        setQuota(supplierId, input.quotaFen, actor);
-        const { lastInsertRowid } = insertAdjustment.run(supplierId, before.quota_fen, input.quotaFen, input.reason.trim(), JSON.stringify(cited), actor, clock.now());
-        audit.append(actor, 'supplier.quota.adjust', supplierId, { fromFen: before.quota_fen, toFen: input.quotaFen, reason: input.reason.trim(), citedOutcomes: cited });
-        return adjustment(adjustmentById.get(Number(lastInsertRowid)) as AdjustmentRow);
-      })(),
-    quotaAdjustments: (supplierId) => (adjustments.all(supplierId) as AdjustmentRow[]).map(adjustment),
+          cited.push({ ...c, outcome: item.outcome });
+        }
+        await setQuota(supplierId, input.quotaFen, actor);
+        const reason = input.reason.trim();
+        const row = await db.one<AdjustmentRow>(sql`INSERT INTO quota_adjustments (supplier_id, from_fen, to_fen, reason, cited_outcomes, actor, at)
+          VALUES (${supplierId}, ${before.quota_fen}, ${input.quotaFen}, ${reason}, ${JSON.stringify(cited)}, ${actor}, ${clock.now()}) RETURNING *`);
+        await audit.append(actor, 'supplier.quota.adjust', supplierId, { fromFen: before.quota_fen, toFen: input.quotaFen, reason, citedOutcomes: cited });
+        return adjustment(row!);
+      }),
+    quotaAdjustments: async (supplierId) =>
+      (await db.all<AdjustmentRow>(sql`SELECT * FROM quota_adjustments WHERE supplier_id = ${supplierId} ORDER BY id`)).map(adjustment),
   };
 }

@@ -47,5 +47,8 @@ export const reasonRequired = (): AppError => badRequest('GW_ERR_REVIEW_REASON_R
 export const nothingToSettle = (budgetFen: number | null): AppError =>
   new AppError('GW_ERR_SETTLEMENT_NOTHING_TO_SETTLE', budgetFen === null ? 'no approved application is waiting for settlement' : `the next approved application does not fit the budget of ${budgetFen} fen`);
 
-/** better-sqlite3 reports a violated UNIQUE index with this code. */
-export const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+/**
+ * A violated UNIQUE index (the partial indexes that allow one open application and one payout
+ * per contract, SPEC 规则12), as SQLite or PostgreSQL reports it.
+ */
+export { isUniqueViolation } from '../../db/sql-errors.js';
