@@ -15,10 +15,15 @@ export interface PostgresMigration {
  */
 const MIGRATION_LOCK_KEY = 7_406_113_600_216_001n;
 
-/** `int8` columns arrive as JS numbers: every int8 the gateway stores (epoch ms, sums of counts) is far below 2^53. */
+/**
+ * `int8` and `numeric` arrive as JS numbers: every int8 the gateway stores (epoch ms, fen, counts)
+ * and every `sum()` of them (numeric in PostgreSQL) is an integer far below 2^53.
+ */
 export const numericTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    (oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC) && format !== 'binary'
+      ? Number
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 /**
