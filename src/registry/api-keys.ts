@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { timingSafeEqual } from 'node:crypto';
 import type { Principal, Role } from './roles.js';
 import type { Migration } from '../db/sqlite.js';
@@ -38,23 +39,23 @@ export interface ApiKeyInput {
 }
 
 export interface ApiKeys {
-  create(input: ApiKeyInput, actor: Actor): IssuedApiKey;
-  get(id: string): ApiKeyInfo | undefined;
-  page(page?: PageRequest): Page<ApiKeyInfo>;
+  create(input: ApiKeyInput, actor: Actor): Promise<IssuedApiKey>;
+  get(id: string): Promise<ApiKeyInfo | undefined>;
+  page(page?: PageRequest): Promise<Page<ApiKeyInfo>>;
   /**
    * Revokes the key; false when there is no such key. Revoking twice is a no-op. The last live
    * admin key is never revoked (409): nobody could issue or revoke keys afterwards.
    */
-  revoke(id: string, actor: Actor): boolean;
+  revoke(id: string, actor: Actor): Promise<boolean>;
   /** The principal of a live key, or undefined. One indexed lookup by digest. */
-  authenticate(key: string): Principal | undefined;
+  authenticate(key: string): Promise<Principal | undefined>;
   /**
    * Start-up: with a configured key (GATEWAY_ADMIN_KEY), makes sure an admin key with that
    * digest exists; a configured key that was revoked is refused (a revocation is never undone by
    * a restart), naming the way out. Without one, generates an admin key if no live admin key
    * exists and returns it — the only time it is ever visible.
    */
-  bootstrapAdmin(configuredKey?: string): { key?: string };
+  bootstrapAdmin(configuredKey?: string): Promise<{ key?: string }>;
 }
 
 interface ApiKeyRow {
@@ -86,40 +87,51 @@ function fromRow(row: ApiKeyRow): ApiKeyInfo {
   };
 }
 
-export function createApiKeys(ctx: RegistryContext): ApiKeys {
-  const { db, clock, audit } = ctx;
-  const insert = db.prepare('INSERT INTO api_keys (id, key_sha256, role, supplier_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
-  const byId = db.prepare('SELECT rowid, * FROM api_keys WHERE id = ?');
-  const byDigest = db.prepare('SELECT rowid, * FROM api_keys WHERE key_sha256 = ?');
-  const page = db.prepare('SELECT rowid, * FROM api_keys WHERE rowid > ? ORDER BY rowid LIMIT ?');
-  const revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
-  // Live: not revoked and not expired at the given instant.
-  const liveAdmin = db.prepare("SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND id <> ? LIMIT 1");
-  const supplierExists = db.prepare('SELECT 1 FROM suppliers WHERE id = ?');
+const API_KEY_COLUMNS = sql.raw('rowid, id, key_sha256, role, supplier_id, created_at, revoked_at, expires_at');
 
-  const get = (id: string): ApiKeyInfo | undefined => {
-    const row = byId.get(id) as ApiKeyRow | undefined;
+export function createApiKeys(ctx: RegistryContext): ApiKeys {
+  const { sql: db, clock, audit } = ctx;
+
+  const rowById = (id: string) => db.one<ApiKeyRow>(sql`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE id = ${id}`);
+  const rowByDigest = (digest: Buffer) => db.one<ApiKeyRow>(sql`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE key_sha256 = ${digest}`);
+  // Live: not revoked and not expired at the given instant.
+  const liveAdminOtherThan = async (id: string, at: number): Promise<boolean> =>
+    (await db.one(
+      sql`SELECT 1 AS one FROM api_keys
+        WHERE role = 'admin' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ${at}) AND id <> ${id} LIMIT 1`,
+    )) !== undefined;
+
+  const get = async (id: string): Promise<ApiKeyInfo | undefined> => {
+    const row = await rowById(id);
     return row && fromRow(row);
   };
 
-  const insertKey = (key: string, role: Role, supplierId: string | null, expiresAt: number | null, actor: Actor, action: string): IssuedApiKey => {
+  const insertKey = async (
+    key: string,
+    role: Role,
+    supplierId: string | null,
+    expiresAt: number | null,
+    actor: Actor,
+    action: string,
+  ): Promise<IssuedApiKey> => {
     const id = newId('key');
     const now = clock.now();
-    insert.run(id, sha256(key), role, supplierId, now, expiresAt);
-    audit.append(actor, action, id, { role, supplierId, ...(expiresAt === null ? {} : { expiresAt: toShanghaiIso(expiresAt) }) });
+    await db.run(sql`INSERT INTO api_keys (id, key_sha256, role, supplier_id, created_at, expires_at)
+      VALUES (${id}, ${sha256(key)}, ${role}, ${supplierId}, ${now}, ${expiresAt})`);
+    await audit.append(actor, action, id, { role, supplierId, ...(expiresAt === null ? {} : { expiresAt: toShanghaiIso(expiresAt) }) });
     return { id, key, role, supplierId, createdAt: toShanghaiIso(now), expiresAt: expiresAt === null ? null : toShanghaiIso(expiresAt) };
   };
 
   return {
     create: (input, actor) =>
-      db.transaction(() => {
+      db.transaction(async () => {
         if (input.role === 'supplier') {
           if (!input.supplierId) {
             throw badRequest('GW_ERR_REGISTRY_KEY_SUPPLIER', 'a supplier key needs supplierId', [
               { path: 'body.supplierId', message: 'required for role supplier' },
             ]);
           }
-          if (!supplierExists.get(input.supplierId)) {
+          if (!(await db.one(sql`SELECT 1 AS one FROM suppliers WHERE id = ${input.supplierId}`))) {
             throw badRequest('GW_ERR_REGISTRY_KEY_SUPPLIER', `no supplier ${input.supplierId}`, [
               { path: 'body.supplierId', message: `no supplier ${input.supplierId}` },
             ]);
@@ -136,30 +148,33 @@ export function createApiKeys(ctx: RegistryContext): ApiKeys {
           ]);
         }
         return insertKey(newApiKey(), input.role, input.supplierId ?? null, expiresAt, actor, 'api-key.create');
-      })(),
+      }),
 
     get,
 
-    page(request) {
+    async page(request) {
       const limit = pageLimit(request);
-      const rows = page.all(decodeCursor(request?.cursor), limit + 1) as ApiKeyRow[];
+      const rows = await db.all<ApiKeyRow>(
+        sql`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE rowid > ${decodeCursor(request?.cursor)} ORDER BY rowid LIMIT ${limit + 1}`,
+      );
       return toPage(rows, limit, fromRow);
     },
 
     revoke: (id, actor) =>
-      db.transaction(() => {
-        const row = byId.get(id) as ApiKeyRow | undefined;
+      db.transaction(async () => {
+        const row = await rowById(id);
         if (!row) return false;
-        if (row.role === 'admin' && row.revoked_at === null && !liveAdmin.get(clock.now(), id)) {
+        if (row.role === 'admin' && row.revoked_at === null && !(await liveAdminOtherThan(id, clock.now()))) {
           throw new AppError('GW_ERR_REGISTRY_LAST_ADMIN_KEY', `${id} is the last live admin key; issue another admin key before revoking it`);
         }
-        if (revoke.run(clock.now(), id).changes > 0) audit.append(actor, 'api-key.revoke', id, { role: row.role });
+        const changed = await db.run(sql`UPDATE api_keys SET revoked_at = ${clock.now()} WHERE id = ${id} AND revoked_at IS NULL`);
+        if (changed > 0) await audit.append(actor, 'api-key.revoke', id, { role: row.role });
         return true;
-      })(),
+      }),
 
-    authenticate(key) {
+    async authenticate(key) {
       const digest = sha256(key);
-      const row = byDigest.get(digest) as ApiKeyRow | undefined;
+      const row = await rowByDigest(digest);
       // The lookup is by digest already; the constant-time compare keeps that a non-issue if
       // the lookup ever becomes a prefix or range scan.
       if (!row || !timingSafeEqual(row.key_sha256, digest) || row.revoked_at !== null) return undefined;
@@ -171,11 +186,11 @@ export function createApiKeys(ctx: RegistryContext): ApiKeys {
     },
 
     bootstrapAdmin: (configuredKey) =>
-      db.transaction(() => {
+      db.transaction(async () => {
         if (configuredKey !== undefined) {
-          const row = byDigest.get(sha256(configuredKey)) as ApiKeyRow | undefined;
+          const row = await rowByDigest(sha256(configuredKey));
           if (!row) {
-            insertKey(configuredKey, 'admin', null, null, SYSTEM_ACTOR, 'api-key.bootstrap');
+            await insertKey(configuredKey, 'admin', null, null, SYSTEM_ACTOR, 'api-key.bootstrap');
           } else if (row.role !== 'admin') {
             throw new AppError('GW_ERR_REGISTRY_ADMIN_KEY', `GATEWAY_ADMIN_KEY is registered as a ${row.role} key`);
           } else if (row.revoked_at !== null) {
@@ -189,9 +204,9 @@ export function createApiKeys(ctx: RegistryContext): ApiKeys {
           }
           return {};
         }
-        if (liveAdmin.get(clock.now(), '')) return {};
-        const issued = insertKey(newApiKey(), 'admin', null, null, SYSTEM_ACTOR, 'api-key.bootstrap');
+        if (await liveAdminOtherThan('', clock.now())) return {};
+        const issued = await insertKey(newApiKey(), 'admin', null, null, SYSTEM_ACTOR, 'api-key.bootstrap');
         return { key: issued.key };
-      })(),
+      }),
   };
 }

@@ -1,10 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { sql } from 'kysely';
+import { sqlIn } from '../db/sql-db.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import { toShanghaiIso } from '../time/shanghai.js';
 import type { Actor, RegistryContext } from './context.js';
 import { newDeviceId, newDeviceToken } from './ids.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './pagination.js';
 import { monotonicMs } from '../clock.js';
+import { byCodeUnits, inChunks } from './sql-batches.js';
 
 export const MAX_DEVICES_PER_REQUEST = 10_000;
 
@@ -47,24 +50,24 @@ export type TokenVerdict = 'ok' | 'unknown-device' | 'disabled' | 'bad-token';
 
 export interface Devices {
   /** Registers a batch in one transaction; 409 naming every serial the supplier already has (or repeats). */
-  register(contractId: string, devices: DeviceInput[], actor: Actor): IssuedDevice[];
-  get(id: string): Device | undefined;
+  register(contractId: string, devices: DeviceInput[], actor: Actor): Promise<IssuedDevice[]>;
+  get(id: string): Promise<Device | undefined>;
   /** Id and serial of every device of a contract, unpaginated, in registration order: what a verification needs. */
-  serialsByContract(contractId: string): Array<{ id: string; serial: string }>;
-  pageByContract(contractId: string, page?: PageRequest): Page<Device>;
-  countByContract(contractId: string): number;
-  setEnabled(id: string, enabled: boolean, actor: Actor): Device;
+  serialsByContract(contractId: string): Promise<Array<{ id: string; serial: string }>>;
+  pageByContract(contractId: string, page?: PageRequest): Promise<Page<Device>>;
+  countByContract(contractId: string): Promise<number>;
+  setEnabled(id: string, enabled: boolean, actor: Actor): Promise<Device>;
   /** Issues a new token; the old one stops working at once. */
-  rotateToken(id: string, actor: Actor): IssuedDevice;
+  rotateToken(id: string, actor: Actor): Promise<IssuedDevice>;
   /**
-   * Synchronous, one prepared-statement lookup by primary key (called on every MQTT CONNECT).
-   * Deliberately uncached: a lookup costs microseconds, so 10,000 reconnecting devices cost
-   * milliseconds, and without a cache a disable or rotation takes effect at the next CONNECT.
+   * One query by primary key (called on every MQTT CONNECT). Deliberately uncached: an indexed
+   * lookup costs well under a millisecond, so 10,000 reconnecting devices cost little, and
+   * without a cache a disable or rotation takes effect at the next CONNECT.
    */
-  authInfo(deviceId: string): DeviceAuthInfo | undefined;
-  verifyToken(deviceId: string, token: string): TokenVerdict;
+  authInfo(deviceId: string): Promise<DeviceAuthInfo | undefined>;
+  verifyToken(deviceId: string, token: string): Promise<TokenVerdict>;
   /** Serials registered under more than one contract (necessarily across suppliers) → those contracts. */
-  duplicateSerials(serials: readonly string[]): Map<string, string[]>;
+  duplicateSerials(serials: readonly string[]): Promise<Map<string, string[]>>;
 }
 
 interface DeviceRow {
@@ -100,43 +103,23 @@ export function sha256(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
 }
 
-const DEVICE_COLUMNS = 'rowid, id, serial, model, name, contract_id, supplier_id, enabled, created_at';
+const DEVICE_COLUMNS = sql.raw('rowid, id, serial, model, name, contract_id, supplier_id, enabled, created_at');
 
 export function createDevices(ctx: RegistryContext): Devices {
-  const { db, clock, audit, log } = ctx;
-  const contractById = db.prepare('SELECT id, supplier_id FROM contracts WHERE id = ?');
-  const insert = db.prepare(`INSERT INTO devices (id, serial, model, name, contract_id, supplier_id, token_sha256, enabled, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)`);
-  const serialTaken = db.prepare('SELECT id, contract_id FROM devices WHERE supplier_id = ? AND serial = ?');
-  const byId = db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`);
-  const serialsOfContract = db.prepare('SELECT id, serial FROM devices WHERE contract_id = ? ORDER BY rowid');
-  const pageOfContract = db.prepare(
-    `SELECT ${DEVICE_COLUMNS} FROM devices WHERE contract_id = ? AND rowid > ? ORDER BY rowid LIMIT ?`,
-  );
-  const count = db.prepare('SELECT count(*) AS n FROM devices WHERE contract_id = ?');
-  const setEnabledStmt = db.prepare('UPDATE devices SET enabled = ? WHERE id = ?');
-  const setToken = db.prepare('UPDATE devices SET token_sha256 = ? WHERE id = ?');
-  const auth = db.prepare('SELECT id, token_sha256, enabled, contract_id, supplier_id FROM devices WHERE id = ?');
-  // Only rows whose serial is also under another contract come back, so a 1,000-device
-  // verification does not materialise 1,000 rows to find the few duplicates.
-  const serialContracts = db.prepare(`
-    SELECT d.serial, d.contract_id FROM devices d
-    WHERE d.serial IN (SELECT DISTINCT value FROM json_each(?))
-      AND EXISTS (SELECT 1 FROM devices o WHERE o.serial = d.serial AND o.contract_id <> d.contract_id)
-    ORDER BY d.serial, d.rowid`);
+  const { sql: db, clock, audit, log } = ctx;
 
   // Compared against when the device is unknown, so that case costs the same as a wrong token.
   const absentDigest = Buffer.alloc(32);
 
-  const get = (id: string): Device | undefined => {
-    const row = byId.get(id) as DeviceRow | undefined;
+  const get = async (id: string): Promise<Device | undefined> => {
+    const row = await db.one<DeviceRow>(sql`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ${id}`);
     return row && fromRow(row);
   };
 
-  const authInfo = (deviceId: string): DeviceAuthInfo | undefined => {
-    const row = auth.get(deviceId) as
-      | { id: string; token_sha256: Buffer; enabled: number; contract_id: string; supplier_id: string }
-      | undefined;
+  const authInfo = async (deviceId: string): Promise<DeviceAuthInfo | undefined> => {
+    const row = await db.one<{ id: string; token_sha256: Buffer; enabled: number; contract_id: string; supplier_id: string }>(
+      sql`SELECT id, token_sha256, enabled, contract_id, supplier_id FROM devices WHERE id = ${deviceId}`,
+    );
     if (!row) return undefined;
     return {
       deviceId: row.id,
@@ -147,26 +130,39 @@ export function createDevices(ctx: RegistryContext): Devices {
     };
   };
 
+  /** Which of `serials` the supplier has registered already (UNIQUE (supplier_id, serial) index). */
+  const takenSerials = async (supplierId: string, serials: readonly string[]): Promise<Set<string>> => {
+    const taken = new Set<string>();
+    for (const chunk of inChunks([...new Set(serials)])) {
+      const rows = await db.all<{ serial: string }>(
+        sql`SELECT serial FROM devices WHERE supplier_id = ${supplierId} AND serial IN ${sqlIn(chunk)}`,
+      );
+      for (const row of rows) taken.add(row.serial);
+    }
+    return taken;
+  };
+
   return {
-    register(contractId, devices, actor) {
+    async register(contractId, devices, actor) {
       if (devices.length === 0 || devices.length > MAX_DEVICES_PER_REQUEST) {
         throw badRequest('GW_ERR_REGISTRY_BATCH_SIZE', `register 1..${MAX_DEVICES_PER_REQUEST} devices per call`, [
           { path: 'body.devices', message: `must hold 1..${MAX_DEVICES_PER_REQUEST} devices, got ${devices.length}` },
         ]);
       }
       const started = monotonicMs();
-      const issued = db.transaction(() => {
-        const contract = contractById.get(contractId) as { id: string; supplier_id: string } | undefined;
+      const issued = await db.transaction(async () => {
+        const contract = await db.one<{ id: string; supplier_id: string }>(sql`SELECT id, supplier_id FROM contracts WHERE id = ${contractId}`);
         if (!contract) throw notFound('contract', contractId);
         const supplierId = contract.supplier_id;
 
+        const taken = await takenSerials(supplierId, devices.map((d) => d.serial));
         const seen = new Set<string>();
         const repeated = new Set<string>();
         const registered = new Set<string>();
         for (const device of devices) {
           if (seen.has(device.serial)) repeated.add(device.serial);
           seen.add(device.serial);
-          if (serialTaken.get(supplierId, device.serial)) registered.add(device.serial);
+          if (taken.has(device.serial)) registered.add(device.serial);
         }
         if (repeated.size > 0 || registered.size > 0) {
           const serials = [...new Set([...registered, ...repeated])];
@@ -184,60 +180,72 @@ export function createDevices(ctx: RegistryContext): Devices {
 
         const now = clock.now();
         const out: IssuedDevice[] = [];
-        for (const device of devices) {
+        const rows = devices.map((device) => {
           const id = newDeviceId();
           const token = newDeviceToken();
-          insert.run(id, device.serial, device.model ?? null, device.name ?? null, contractId, supplierId, sha256(token), now);
           out.push({ id, serial: device.serial, token });
+          return sql`(${id}, ${device.serial}, ${device.model ?? null}, ${device.name ?? null}, ${contractId}, ${supplierId}, ${sha256(token)}, 1, ${now})`;
+        });
+        // Multi-row INSERTs in registration order (rowid order is the listing order).
+        for (const chunk of inChunks(rows)) {
+          await db.run(sql`INSERT INTO devices (id, serial, model, name, contract_id, supplier_id, token_sha256, enabled, created_at)
+            VALUES ${sql.join(chunk)}`);
         }
-        audit.append(actor, 'device.register', contractId, {
+        await audit.append(actor, 'device.register', contractId, {
           supplierId,
           count: out.length,
           deviceIds: out.map((d) => d.id),
         });
         return out;
-      })();
+      });
       log.info({ contractId, devices: issued.length, ms: Math.round(monotonicMs() - started) }, 'devices registered');
       return issued;
     },
 
     get,
 
-    serialsByContract: (contractId) => serialsOfContract.all(contractId) as Array<{ id: string; serial: string }>,
+    serialsByContract: (contractId) =>
+      db.all<{ id: string; serial: string }>(sql`SELECT id, serial FROM devices WHERE contract_id = ${contractId} ORDER BY rowid`),
 
-    pageByContract(contractId, request) {
+    async pageByContract(contractId, request) {
       const limit = pageLimit(request);
-      const rows = pageOfContract.all(contractId, decodeCursor(request?.cursor), limit + 1) as DeviceRow[];
+      const rows = await db.all<DeviceRow>(
+        sql`SELECT ${DEVICE_COLUMNS} FROM devices WHERE contract_id = ${contractId} AND rowid > ${decodeCursor(request?.cursor)}
+          ORDER BY rowid LIMIT ${limit + 1}`,
+      );
       return toPage(rows, limit, fromRow);
     },
 
-    countByContract: (contractId) => (count.get(contractId) as { n: number }).n,
+    async countByContract(contractId) {
+      const row = await db.one<{ n: number }>(sql`SELECT count(*) AS n FROM devices WHERE contract_id = ${contractId}`);
+      return Number(row!.n);
+    },
 
     setEnabled: (id, enabled, actor) =>
-      db.transaction(() => {
-        const before = get(id);
+      db.transaction(async () => {
+        const before = await get(id);
         if (!before) throw notFound('device', id);
         if (before.enabled !== enabled) {
-          setEnabledStmt.run(enabled ? 1 : 0, id);
-          audit.append(actor, enabled ? 'device.enable' : 'device.disable', id, { contractId: before.contractId });
+          await db.run(sql`UPDATE devices SET enabled = ${enabled ? 1 : 0} WHERE id = ${id}`);
+          await audit.append(actor, enabled ? 'device.enable' : 'device.disable', id, { contractId: before.contractId });
         }
-        return get(id)!;
-      })(),
+        return (await get(id))!;
+      }),
 
     rotateToken: (id, actor) =>
-      db.transaction(() => {
-        const device = get(id);
+      db.transaction(async () => {
+        const device = await get(id);
         if (!device) throw notFound('device', id);
         const token = newDeviceToken();
-        setToken.run(sha256(token), id);
-        audit.append(actor, 'device.token.rotate', id, { contractId: device.contractId });
+        await db.run(sql`UPDATE devices SET token_sha256 = ${sha256(token)} WHERE id = ${id}`);
+        await audit.append(actor, 'device.token.rotate', id, { contractId: device.contractId });
         return { id, serial: device.serial, token };
-      })(),
+      }),
 
     authInfo,
 
-    verifyToken(deviceId, token) {
-      const info = authInfo(deviceId);
+    async verifyToken(deviceId, token) {
+      const info = await authInfo(deviceId);
       const presented = sha256(token);
       const matches = timingSafeEqual(presented, info ? info.tokenSha256 : absentDigest);
       if (!info) return 'unknown-device';
@@ -245,17 +253,28 @@ export function createDevices(ctx: RegistryContext): Devices {
       return info.enabled ? 'ok' : 'disabled';
     },
 
-    duplicateSerials(serials) {
+    async duplicateSerials(serials) {
       const result = new Map<string, string[]>();
-      if (serials.length === 0) return result;
-      const rows = serialContracts.all(JSON.stringify(serials)) as { serial: string; contract_id: string }[];
       const bySerial = new Map<string, string[]>();
-      for (const row of rows) {
-        const contracts = bySerial.get(row.serial) ?? [];
-        if (!contracts.includes(row.contract_id)) contracts.push(row.contract_id);
-        bySerial.set(row.serial, contracts);
+      for (const chunk of inChunks([...new Set(serials)])) {
+        // Only rows whose serial is also under another contract come back, so a 1,000-device
+        // verification does not materialise 1,000 rows to find the few duplicates.
+        const rows = await db.all<{ serial: string; contract_id: string }>(sql`
+          SELECT d.serial, d.contract_id FROM devices d
+          WHERE d.serial IN ${sqlIn(chunk)}
+            AND EXISTS (SELECT 1 FROM devices o WHERE o.serial = d.serial AND o.contract_id <> d.contract_id)
+          ORDER BY d.rowid`);
+        for (const row of rows) {
+          const contracts = bySerial.get(row.serial) ?? [];
+          if (!contracts.includes(row.contract_id)) contracts.push(row.contract_id);
+          bySerial.set(row.serial, contracts);
+        }
       }
-      for (const [serial, contracts] of bySerial) if (contracts.length > 1) result.set(serial, contracts);
+      // Serials sorted in code, not by ORDER BY: PostgreSQL would sort by its collation, SQLite bytewise.
+      for (const serial of [...bySerial.keys()].sort(byCodeUnits)) {
+        const contracts = bySerial.get(serial)!;
+        if (contracts.length > 1) result.set(serial, contracts);
+      }
       return result;
     },
   };

@@ -1,10 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
+import { sql } from 'kysely';
+import { sqlIn } from '../db/sql-db.js';
 import type { Migration } from '../db/sqlite.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import { toShanghaiIso } from '../time/shanghai.js';
 import type { Actor, RegistryContext } from './context.js';
 import { sha256, type TokenVerdict } from './devices.js';
 import { newDeviceToken, newId } from './ids.js';
+import { byCodeUnits, inChunks } from './sql-batches.js';
 
 /**
  * Edge nodes (SPEC "Storage and scale", API.md "Edge gateways"): one credential that reports
@@ -81,14 +84,15 @@ export interface EdgeBoundDevice {
 }
 
 export interface EdgeNodes {
-  create(contractId: string, input: EdgeNodeInput, actor: Actor): IssuedEdgeNode;
+  create(contractId: string, input: EdgeNodeInput, actor: Actor): Promise<IssuedEdgeNode>;
   /** Replaces the set of bound devices; returns the node and the devices that were unbound. */
-  setDevices(id: string, devices: string[], actor: Actor): { node: EdgeNode; removed: string[] };
-  get(id: string): EdgeNode | undefined;
-  authInfo(id: string): EdgeNodeAuthInfo | undefined;
-  verifyToken(id: string, token: string): TokenVerdict;
+  setDevices(id: string, devices: string[], actor: Actor): Promise<{ node: EdgeNode; removed: string[] }>;
+  get(id: string): Promise<EdgeNode | undefined>;
+  /** One query by primary key (called on every MQTT CONNECT of an edge node). */
+  authInfo(id: string): Promise<EdgeNodeAuthInfo | undefined>;
+  verifyToken(id: string, token: string): Promise<TokenVerdict>;
   /** The device if it is bound to this edge node now (one indexed lookup, called at DBIRTH and per batch entry). */
-  boundDevice(edgeNodeId: string, deviceId: string): EdgeBoundDevice | undefined;
+  boundDevice(edgeNodeId: string, deviceId: string): Promise<EdgeBoundDevice | undefined>;
 }
 
 interface NodeRow {
@@ -102,36 +106,43 @@ interface NodeRow {
 }
 
 export function createEdgeNodes(ctx: RegistryContext): EdgeNodes {
-  const { db, clock, audit, log } = ctx;
-  const contractById = db.prepare('SELECT id, supplier_id FROM contracts WHERE id = ?');
-  const insertNode = db.prepare(
-    'INSERT INTO edge_nodes (id, name, contract_id, supplier_id, token_sha256, enabled, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)',
-  );
-  const nodeById = db.prepare('SELECT id, name, contract_id, supplier_id, token_sha256, enabled, created_at FROM edge_nodes WHERE id = ?');
-  const devicesOfNode = db.prepare('SELECT device_id FROM edge_node_devices WHERE edge_node_id = ? ORDER BY device_id');
-  const deviceContract = db.prepare('SELECT id, contract_id FROM devices WHERE id = ?');
-  const bindingOf = db.prepare('SELECT edge_node_id FROM edge_node_devices WHERE device_id = ?');
-  const bind = db.prepare('INSERT INTO edge_node_devices (device_id, edge_node_id, bound_at) VALUES (?, ?, ?)');
-  const unbind = db.prepare('DELETE FROM edge_node_devices WHERE device_id = ? AND edge_node_id = ?');
-  const bound = db.prepare(`
-    SELECT d.id, d.contract_id, d.supplier_id, d.enabled FROM edge_node_devices b JOIN devices d ON d.id = b.device_id
-    WHERE b.device_id = ? AND b.edge_node_id = ?`);
+  const { sql: db, clock, audit, log } = ctx;
   const absentDigest = Buffer.alloc(32);
 
-  const row = (id: string) => nodeById.get(id) as NodeRow | undefined;
-  const deviceIds = (id: string) => (devicesOfNode.all(id) as { device_id: string }[]).map((r) => r.device_id);
-  const fromRow = (r: NodeRow): EdgeNode => ({
+  const row = (id: string) =>
+    db.one<NodeRow>(sql`SELECT id, name, contract_id, supplier_id, token_sha256, enabled, created_at FROM edge_nodes WHERE id = ${id}`);
+  // Sorted in code: device ids are [a-z0-9], but PostgreSQL's ORDER BY would follow its collation.
+  const deviceIds = async (id: string) =>
+    (await db.all<{ device_id: string }>(sql`SELECT device_id FROM edge_node_devices WHERE edge_node_id = ${id}`))
+      .map((r) => r.device_id)
+      .sort(byCodeUnits);
+  const toNode = async (r: NodeRow): Promise<EdgeNode> => ({
     id: r.id,
     name: r.name,
     contractId: r.contract_id,
     supplierId: r.supplier_id,
     enabled: r.enabled === 1,
     createdAt: toShanghaiIso(r.created_at),
-    devices: deviceIds(r.id),
+    devices: await deviceIds(r.id),
   });
 
+  const bind = async (edgeNodeId: string, devices: readonly string[], now: number): Promise<void> => {
+    for (const chunk of inChunks(devices)) {
+      await db.run(sql`INSERT INTO edge_node_devices (device_id, edge_node_id, bound_at)
+        VALUES ${sql.join(chunk.map((device) => sql`(${device}, ${edgeNodeId}, ${now})`))}`);
+    }
+  };
+
   /** Every requested device (at most MAX_DEVICES_PER_REQUEST, the request schema's limit) must exist under the node's contract and not be bound to another node. */
-  function checkDevices(edgeNodeId: string, contractId: string, devices: readonly string[]): void {
+  async function checkDevices(edgeNodeId: string, contractId: string, devices: readonly string[]): Promise<void> {
+    // Each device's contract and current binding, a chunk of devices per query.
+    const found = new Map<string, { contract_id: string; edge_node_id: string | null }>();
+    for (const chunk of inChunks([...new Set(devices)])) {
+      const rows = await db.all<{ id: string; contract_id: string; edge_node_id: string | null }>(sql`
+        SELECT d.id, d.contract_id, b.edge_node_id FROM devices d LEFT JOIN edge_node_devices b ON b.device_id = d.id
+        WHERE d.id IN ${sqlIn(chunk)}`);
+      for (const r of rows) found.set(r.id, r);
+    }
     const unknown: string[] = [];
     const elsewhere: Array<{ device: string; edgeNode: string }> = [];
     const seen = new Set<string>();
@@ -141,13 +152,12 @@ export function createEdgeNodes(ctx: RegistryContext): EdgeNodes {
         continue;
       }
       seen.add(id);
-      const device = deviceContract.get(id) as { id: string; contract_id: string } | undefined;
+      const device = found.get(id);
       if (!device || device.contract_id !== contractId) {
         unknown.push(id);
         continue;
       }
-      const current = bindingOf.get(id) as { edge_node_id: string } | undefined;
-      if (current && current.edge_node_id !== edgeNodeId) elsewhere.push({ device: id, edgeNode: current.edge_node_id });
+      if (device.edge_node_id !== null && device.edge_node_id !== edgeNodeId) elsewhere.push({ device: id, edgeNode: device.edge_node_id });
     }
     if (unknown.length) {
       throw badRequest(
@@ -167,62 +177,67 @@ export function createEdgeNodes(ctx: RegistryContext): EdgeNodes {
   }
 
   return {
-    create(contractId, input, actor) {
-      const issued = db.transaction(() => {
-        const contract = contractById.get(contractId) as { id: string; supplier_id: string } | undefined;
+    async create(contractId, input, actor) {
+      const issued = await db.transaction(async () => {
+        const contract = await db.one<{ id: string; supplier_id: string }>(sql`SELECT id, supplier_id FROM contracts WHERE id = ${contractId}`);
         if (!contract) throw notFound('contract', contractId);
         const id = newId('edg');
-        checkDevices(id, contractId, input.devices);
+        await checkDevices(id, contractId, input.devices);
         const token = newDeviceToken();
         const now = clock.now();
-        insertNode.run(id, input.name, contractId, contract.supplier_id, sha256(token), now);
-        for (const device of input.devices) bind.run(device, id, now);
-        audit.append(actor, 'edge-node.create', id, { contractId, name: input.name, devices: input.devices });
-        return { ...fromRow(row(id)!), token };
-      })();
+        await db.run(sql`INSERT INTO edge_nodes (id, name, contract_id, supplier_id, token_sha256, enabled, created_at)
+          VALUES (${id}, ${input.name}, ${contractId}, ${contract.supplier_id}, ${sha256(token)}, 1, ${now})`);
+        await bind(id, input.devices, now);
+        await audit.append(actor, 'edge-node.create', id, { contractId, name: input.name, devices: input.devices });
+        return { ...(await toNode((await row(id))!)), token };
+      });
       log.info({ contractId, edgeNodeId: issued.id, devices: issued.devices.length }, 'edge node registered');
       return issued;
     },
 
     setDevices(id, devices, actor) {
-      return db.transaction(() => {
-        const node = row(id);
+      return db.transaction(async () => {
+        const node = await row(id);
         if (!node) throw notFound('edge node', id);
-        checkDevices(id, node.contract_id, devices);
-        const before = new Set(deviceIds(id));
+        await checkDevices(id, node.contract_id, devices);
+        const before = new Set(await deviceIds(id));
         const after = new Set(devices);
         const removed = [...before].filter((d) => !after.has(d));
         const added = devices.filter((d) => !before.has(d));
         const now = clock.now();
-        for (const device of removed) unbind.run(device, id);
-        for (const device of added) bind.run(device, id, now);
-        if (removed.length || added.length) {
-          audit.append(actor, 'edge-node.bind', id, { contractId: node.contract_id, added, removed });
+        for (const chunk of inChunks(removed)) {
+          await db.run(sql`DELETE FROM edge_node_devices WHERE edge_node_id = ${id} AND device_id IN ${sqlIn(chunk)}`);
         }
-        return { node: fromRow(row(id)!), removed };
-      })();
+        await bind(id, added, now);
+        if (removed.length || added.length) {
+          await audit.append(actor, 'edge-node.bind', id, { contractId: node.contract_id, added, removed });
+        }
+        return { node: await toNode((await row(id))!), removed };
+      });
     },
 
-    get(id) {
-      const r = row(id);
-      return r && fromRow(r);
+    async get(id) {
+      const r = await row(id);
+      return r && toNode(r);
     },
 
-    authInfo(id) {
-      const r = row(id);
+    async authInfo(id) {
+      const r = await row(id);
       return r && { edgeNodeId: r.id, contractId: r.contract_id, supplierId: r.supplier_id, enabled: r.enabled === 1 };
     },
 
-    verifyToken(id, token) {
-      const r = row(id);
+    async verifyToken(id, token) {
+      const r = await row(id);
       const matches = timingSafeEqual(sha256(token), r ? r.token_sha256 : absentDigest);
       if (!r) return 'unknown-device';
       if (!matches) return 'bad-token';
       return r.enabled === 1 ? 'ok' : 'disabled';
     },
 
-    boundDevice(edgeNodeId, deviceId) {
-      const r = bound.get(deviceId, edgeNodeId) as { id: string; contract_id: string; supplier_id: string; enabled: number } | undefined;
+    async boundDevice(edgeNodeId, deviceId) {
+      const r = await db.one<{ id: string; contract_id: string; supplier_id: string; enabled: number }>(sql`
+        SELECT d.id, d.contract_id, d.supplier_id, d.enabled FROM edge_node_devices b JOIN devices d ON d.id = b.device_id
+        WHERE b.device_id = ${deviceId} AND b.edge_node_id = ${edgeNodeId}`);
       return r && { deviceId: r.id, contractId: r.contract_id, supplierId: r.supplier_id, enabled: r.enabled === 1 };
     },
   };

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { AppError, badRequest } from '../errors.js';
 import { toShanghaiIso } from '../time/shanghai.js';
 import type { Actor, RegistryContext } from './context.js';
@@ -42,10 +43,10 @@ export interface EnterpriseInput {
 }
 
 export interface Enterprises {
-  create(input: EnterpriseInput, actor: Actor): Enterprise;
-  get(id: string): Enterprise | undefined;
-  getByCreditCode(creditCode: string): Enterprise | undefined;
-  page(page?: PageRequest): Page<Enterprise>;
+  create(input: EnterpriseInput, actor: Actor): Promise<Enterprise>;
+  get(id: string): Promise<Enterprise | undefined>;
+  getByCreditCode(creditCode: string): Promise<Enterprise | undefined>;
+  page(page?: PageRequest): Promise<Page<Enterprise>>;
 }
 
 interface EnterpriseRow {
@@ -72,26 +73,22 @@ function fromRow(row: EnterpriseRow): Enterprise {
   };
 }
 
-export function createEnterprises(ctx: RegistryContext): Enterprises {
-  const { db, clock, audit, engine } = ctx;
-  const insert = db.prepare(`INSERT INTO enterprises
-    (id, name, credit_code, city_code, city_name, cluster_pilot, prior_vouchers, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-  const byId = db.prepare('SELECT rowid, * FROM enterprises WHERE id = ?');
-  const byCode = db.prepare('SELECT rowid, * FROM enterprises WHERE credit_code = ?');
-  const page = db.prepare('SELECT rowid, * FROM enterprises WHERE rowid > ? ORDER BY rowid LIMIT ?');
+const ENTERPRISE_COLUMNS = sql.raw('rowid, id, name, credit_code, city_code, city_name, cluster_pilot, prior_vouchers, created_at');
 
-  const get = (id: string): Enterprise | undefined => {
-    const row = byId.get(id) as EnterpriseRow | undefined;
+export function createEnterprises(ctx: RegistryContext): Enterprises {
+  const { sql: db, clock, audit, engine } = ctx;
+
+  const get = async (id: string): Promise<Enterprise | undefined> => {
+    const row = await db.one<EnterpriseRow>(sql`SELECT ${ENTERPRISE_COLUMNS} FROM enterprises WHERE id = ${id}`);
     return row && fromRow(row);
   };
-  const getByCreditCode = (code: string): Enterprise | undefined => {
-    const row = byCode.get(code) as EnterpriseRow | undefined;
+  const getByCreditCode = async (code: string): Promise<Enterprise | undefined> => {
+    const row = await db.one<EnterpriseRow>(sql`SELECT ${ENTERPRISE_COLUMNS} FROM enterprises WHERE credit_code = ${code}`);
     return row && fromRow(row);
   };
 
   return {
-    create: (input, actor) => {
+    create: async (input, actor) => {
       const creditCode = input.creditCode.trim().toUpperCase();
       const problem = creditCodeProblem(creditCode);
       if (problem) {
@@ -106,28 +103,31 @@ export function createEnterprises(ctx: RegistryContext): Enterprises {
         ]);
       }
       const priorVouchers = input.priorVouchers ?? [];
-      return db.transaction(() => {
-        const existing = getByCreditCode(creditCode);
+      return db.transaction(async () => {
+        const existing = await getByCreditCode(creditCode);
         if (existing) {
           throw new AppError('GW_ERR_REGISTRY_DUPLICATE_CREDIT_CODE', `an enterprise with credit code ${creditCode} exists: ${existing.id}`);
         }
         const id = newId('ent');
-        insert.run(id, input.name, creditCode, city.code, city.name, input.clusterPilot ? 1 : 0, JSON.stringify(priorVouchers), clock.now());
-        audit.append(actor, 'enterprise.create', id, {
+        await db.run(sql`INSERT INTO enterprises (id, name, credit_code, city_code, city_name, cluster_pilot, prior_vouchers, created_at)
+          VALUES (${id}, ${input.name}, ${creditCode}, ${city.code}, ${city.name}, ${input.clusterPilot ? 1 : 0}, ${JSON.stringify(priorVouchers)}, ${clock.now()})`);
+        await audit.append(actor, 'enterprise.create', id, {
           name: input.name,
           creditCode,
           city,
           clusterPilot: input.clusterPilot,
           priorVouchers,
         });
-        return get(id)!;
-      })();
+        return (await get(id))!;
+      });
     },
     get,
     getByCreditCode,
-    page(request) {
+    async page(request) {
       const limit = pageLimit(request);
-      const rows = page.all(decodeCursor(request?.cursor), limit + 1) as EnterpriseRow[];
+      const rows = await db.all<EnterpriseRow>(
+        sql`SELECT ${ENTERPRISE_COLUMNS} FROM enterprises WHERE rowid > ${decodeCursor(request?.cursor)} ORDER BY rowid LIMIT ${limit + 1}`,
+      );
       return toPage(rows, limit, fromRow);
     },
   };
