@@ -34,7 +34,12 @@ export function createTrust(options: TrustOptions): Trust {
       log.error({ err }, 'audit log integrity check could not run');
     });
   let last: Promise<unknown> = runCheck();
-  const timer = options.checkIntervalMs > 0 ? setInterval(() => (last = runCheck()), options.checkIntervalMs) : undefined;
+  const timer =
+    options.checkIntervalMs > 0
+      ? setInterval(() => {
+          last = runCheck();
+        }, options.checkIntervalMs)
+      : undefined;
   timer?.unref();
   return {
     log: transparency,
