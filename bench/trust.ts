@@ -4,16 +4,20 @@
  *  - an audit log of 1,000,000 entries: inclusion and consistency proofs (and how many stored
  *    nodes each reads), a new signed tree head, an append in a batch and committed alone, and
  *    the full integrity check.
- * In-process, on a SQLite file in a temporary directory, with the gateway's pragmas.
+ * In-process, on a SQLite file in a temporary directory, with the gateway's pragmas, through
+ * SqlDb (src/db/sql-db.ts) as the gateway runs it.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../src/clock.js';
+import { sql } from 'kysely';
+import { openSqlDb } from '../src/db/sql-db.js';
 import { openDatabase } from '../src/db/sqlite.js';
 import { silentLogger } from '../src/log.js';
 import { createAuditLog } from '../src/registry/audit.js';
 import { createRegistry } from '../src/registry/index.js';
+import { registryMigrations } from '../src/registry/schema.js';
 import { createVerificationService, registryVerificationSources } from '../src/services/verification.js';
 import { createEvidenceStore, createSqliteTelemetryStore } from '../src/telemetry/index.js';
 import { createIntegrityChecker, createSigner, createTransparencyLog, inclusionPath, verifyJws, JWS_TYPES } from '../src/trust/index.js';
@@ -40,12 +44,6 @@ export interface TrustBench {
   };
 }
 
-function timeMs(fn: () => unknown): number {
-  const t0 = performance.now();
-  fn();
-  return performance.now() - t0;
-}
-
 async function timeAsyncMs(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await fn();
@@ -56,25 +54,27 @@ async function reportBench(runs: number, log: (s: string) => void): Promise<Trus
   const dir = mkdtempSync(join(tmpdir(), 'bench-trust-report-'));
   try {
     const db = openDatabase(join(dir, 'gateway.db'));
+    const sqlDb = openSqlDb({ kind: 'sqlite', file: join(dir, 'gateway.db') });
     const clock = new VirtualClock(AT);
     const signer = createSigner({ file: join(dir, 'signing-key.jwk'), log: silentLogger });
-    const registry = createRegistry({ db, clock, log: silentLogger, signer });
-    const transparency = createTransparencyLog({ db, clock, signer });
+    const registry = await createRegistry({ sql: sqlDb, db, clock, log: silentLogger, signer });
+    const transparency = createTransparencyLog({ db: sqlDb, clock, signer });
     const store = createSqliteTelemetryStore({ db });
     const contract = await seedContract(registry, await seedSupplier(registry), 1000);
     await writeActivity(store, contract.devices.map((d) => d.id), 1);
     const service = createVerificationService({ store, defaultPolicy: DEFAULT_ACTIVITY_POLICY, sources: registryVerificationSources(registry, createEvidenceStore(db)) });
     const report = (await service.verify(contract.contractId, AT))!;
-    const jwks = transparency.jwks();
+    const jwks = await transparency.jwks();
     let jws = '';
     const sign: number[] = [];
     const verify: number[] = [];
     for (let i = 0; i < runs; i++) {
-      sign.push(timeMs(() => (jws = transparency.signReport(report))));
+      sign.push(await timeAsyncMs(async () => (jws = await transparency.signReport(report))));
       verify.push(await timeAsyncMs(() => verifyJws(jws, jwks, JWS_TYPES.report)));
     }
     const out = { devices: report.devices.length, payloadBytes: Buffer.byteLength(JSON.stringify(report)), jwsBytes: jws.length, signMs: median(sign), verifyMs: median(verify) };
     log(`  report: ${out.devices} devices, ${out.payloadBytes} B JSON → ${out.jwsBytes} B JWS; sign ${out.signMs.toFixed(2)} ms, verify ${out.verifyMs.toFixed(2)} ms`);
+    await sqlDb.close();
     db.close();
     return out;
   } finally {
@@ -86,10 +86,10 @@ async function logBench(entries: number, samples: number, log: (s: string) => vo
   const dir = mkdtempSync(join(tmpdir(), 'bench-trust-log-'));
   try {
     const file = join(dir, 'gateway.db');
-    const db = openDatabase(file);
+    const db = openSqlDb({ kind: 'sqlite', file });
     const clock = new VirtualClock('2020-06-01T09:00:00+08:00');
     const signer = createSigner({ file: join(dir, 'signing-key.jwk'), log: silentLogger });
-    createRegistry({ db, clock, log: silentLogger });
+    await db.migrate('registry', registryMigrations, clock);
     const audit = createAuditLog(db, clock);
     const transparency = createTransparencyLog({ db, clock, signer });
     const append = (i: number) =>
@@ -100,26 +100,31 @@ async function logBench(entries: number, samples: number, log: (s: string) => vo
 
     // The log is built in batches of 10,000 appends per transaction, as a bulk registration would.
     const t0 = performance.now();
-    const batch = db.transaction((from: number, to: number) => {
-      for (let i = from; i < to; i++) append(i);
-    });
+    const batch = (from: number, to: number) =>
+      db.transaction(async () => {
+        for (let i = from; i < to; i++) await append(i);
+      });
     for (let from = 0; from < entries; from += 10_000) {
-      batch(from, Math.min(entries, from + 10_000));
+      await batch(from, Math.min(entries, from + 10_000));
       clock.advance(1000);
       if (from % 200_000 === 0 && from > 0) log(`  … ${from.toLocaleString('en')} entries`);
     }
     const buildSeconds = (performance.now() - t0) / 1000;
     // Appends at this size: a batch of 10,000 in one transaction, against the bare audit_log
     // INSERT the gateway did before the tree (same rows, same transaction size).
-    const plain = db.prepare('INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)');
-    const plainBatch = db.transaction((from: number) => {
-      for (let i = from; i < from + 10_000; i++) plain.run(clock.now(), 'key_plain', 'device.register', `ctr_${i}`, JSON.stringify({ count: 1, serials: [`SN-${i}`] }));
-    });
-    const batchAppendUs = (timeMs(() => batch(entries, entries + 10_000)) * 1000) / 10_000;
-    const size = transparency.tree.size();
-    const plainInsertUs = (timeMs(() => plainBatch(entries)) * 1000) / 10_000;
+    const plainBatch = (from: number) =>
+      db.transaction(async () => {
+        for (let i = from; i < from + 10_000; i++) {
+          const details = JSON.stringify({ count: 1, serials: [`SN-${i}`] });
+          await db.run(sql`INSERT INTO audit_log (at, actor, action, subject, details) VALUES (${clock.now()}, 'key_plain', 'device.register', ${`ctr_${i}`}, ${details})`);
+        }
+      });
+    const batchAppendUs = ((await timeAsyncMs(() => batch(entries, entries + 10_000))) * 1000) / 10_000;
+    const size = await transparency.tree.size();
+    const plainInsertUs = ((await timeAsyncMs(() => plainBatch(entries))) * 1000) / 10_000;
     // The plain rows have no leaves: remove them again so the log stays consistent for the check.
-    db.exec("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE actor = 'key_plain'");
+    await db.run(sql`DROP TRIGGER audit_log_no_delete`);
+    await db.run(sql`DELETE FROM audit_log WHERE actor = 'key_plain'`);
 
     let seed = 12345;
     const random = (n: number) => {
@@ -129,28 +134,30 @@ async function logBench(entries: number, samples: number, log: (s: string) => vo
     if (batchAppendUs <= 0) throw new Error('no appends measured');
     const inclusion: number[] = [];
     let inclusionMaxReads = 0;
+    const placeholder = Buffer.alloc(32);
     for (let s = 0; s < samples; s++) {
       const index = random(size);
-      inclusion.push(timeMs(() => transparency.inclusion(index, size)));
+      inclusion.push(await timeAsyncMs(() => transparency.inclusion(index, size)));
+      // The stored nodes a proof reads (the tree store fetches exactly these, in one query).
       let reads = 0;
-      inclusionPath((level, idx) => {
+      inclusionPath(() => {
         reads++;
-        return transparency.tree.perfect(level, idx);
+        return placeholder;
       }, index, size);
       inclusionMaxReads = Math.max(inclusionMaxReads, reads + 2); // + the leaf row and its audit row
     }
     const consistency: number[] = [];
     for (let s = 0; s < samples; s++) {
       const from = 1 + random(size);
-      consistency.push(timeMs(() => transparency.consistency(from, size)));
+      consistency.push(await timeAsyncMs(() => transparency.consistency(from, size)));
     }
     // An append committed on its own (synchronous=FULL: one fsync), then a fresh signed head over 1,000,000+.
     const alone: number[] = [];
     const heads: number[] = [];
     for (let s = 0; s < 50; s++) {
-      alone.push(timeMs(() => append(size + s)));
+      alone.push(await timeAsyncMs(() => append(size + s)));
       clock.advance(1000);
-      heads.push(timeMs(() => transparency.treeHead()));
+      heads.push(await timeAsyncMs(() => transparency.treeHead()));
     }
     const checker = createIntegrityChecker({ db, clock, log: silentLogger, tree: transparency.tree });
     const t1 = performance.now();
@@ -159,8 +166,10 @@ async function logBench(entries: number, samples: number, log: (s: string) => vo
     if (state.status !== 'ok') throw new Error(`integrity check of the bench log failed: ${state.problems.join('; ')}`);
     let treeBytesPerEntry: number | null = null;
     try {
-      const bytes = db.prepare("SELECT sum(pgsize) FROM dbstat WHERE name IN ('audit_leaves', 'audit_tree_nodes', 'sqlite_autoindex_audit_leaves_1')").pluck().get() as number;
-      treeBytesPerEntry = bytes / size;
+      const row = await db.one(
+        sql<{ bytes: number }>`SELECT sum(pgsize) AS bytes FROM dbstat WHERE name IN ('audit_leaves', 'audit_tree_nodes', 'sqlite_autoindex_audit_leaves_1')`,
+      );
+      treeBytesPerEntry = row!.bytes / size;
     } catch {
       treeBytesPerEntry = null; // dbstat not compiled in
     }
@@ -179,7 +188,7 @@ async function logBench(entries: number, samples: number, log: (s: string) => vo
     };
     log(`  log: ${entries.toLocaleString('en')} entries built in ${buildSeconds.toFixed(1)} s; then ${batchAppendUs.toFixed(1)} µs/append (bare INSERT ${plainInsertUs.toFixed(1)} µs), file ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB`);
     log(`  inclusion ${out.inclusionMs.toFixed(3)} ms (≤ ${inclusionMaxReads} reads), consistency ${out.consistencyMs.toFixed(3)} ms, head ${out.treeHeadMs.toFixed(3)} ms, append alone ${out.aloneAppendMs.toFixed(2)} ms, check ${checkSeconds.toFixed(1)} s`);
-    db.close();
+    await db.close();
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });

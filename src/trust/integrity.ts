@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { SqliteDb } from '../db/sqlite.js';
+import type { SqlDb } from '../db/sql-db.js';
 import type { Logger } from '../log.js';
 import { toShanghaiIso } from '../time/shanghai.js';
 import { auditEntryBytes, type AuditRow } from './audit-entry.js';
@@ -25,14 +26,23 @@ export interface IntegrityChecker {
   state(): IntegrityState;
 }
 
-/** Rows per read: about 50 ms of hashing on a slow core before the event loop gets a turn. */
-const CHUNK = 2000;
+/** Rows per read (one query, keyed on leaf_index, so a page costs the same at any depth). */
+const PAGE = 10_000;
+/** Rows hashed between turns of the event loop: about 50 ms on a slow core. */
+const YIELD_EVERY = 2000;
 const MAX_PROBLEMS = 20;
 
-interface LeafJoin extends Partial<AuditRow> {
-  leafIndex: number;
-  auditId: number;
+/** A leaf and its audit row; the row's columns are null when the row is gone. */
+interface LeafJoin {
+  leaf_index: number;
+  audit_id: number;
   hash: Buffer;
+  id: number | null;
+  at: number | null;
+  actor: string | null;
+  action: string | null;
+  subject: string | null;
+  details: string | null;
 }
 
 /**
@@ -70,15 +80,15 @@ function createFrontier(completed?: (level: number, index: number, hash: Hash) =
   };
 }
 
-export function createIntegrityChecker(options: { db: SqliteDb; clock: Clock; log: Logger; tree: AuditTree }): IntegrityChecker {
+export function createIntegrityChecker(options: { db: SqlDb; clock: Clock; log: Logger; tree: AuditTree }): IntegrityChecker {
   const { db, clock, log, tree } = options;
-  const rowCount = db.prepare('SELECT count(*) FROM audit_log').pluck();
-  const chunk = db.prepare(`
-    SELECT l.leaf_index AS leafIndex, l.audit_id AS auditId, l.hash, a.id, a.at, a.actor, a.action, a.subject, a.details
-    FROM audit_leaves l LEFT JOIN audit_log a ON a.id = l.audit_id
-    WHERE l.leaf_index >= ? ORDER BY l.leaf_index LIMIT ?`);
-  const nodeRange = db.prepare('SELECT idx, hash FROM audit_tree_nodes WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx');
-  const heads = db.prepare('SELECT tree_size AS treeSize, root_hash AS rootHash FROM audit_tree_heads ORDER BY tree_size');
+  const page = (from: number, limit: number) =>
+    db.all(sql<LeafJoin>`
+      SELECT l.leaf_index, l.audit_id, l.hash, a.id, a.at, a.actor, a.action, a.subject, a.details
+      FROM audit_leaves l LEFT JOIN audit_log a ON a.id = l.audit_id
+      WHERE l.leaf_index >= ${from} ORDER BY l.leaf_index LIMIT ${limit}`);
+  const nodeRange = (level: number, from: number, to: number) =>
+    db.all(sql<{ idx: number; hash: Buffer }>`SELECT idx, hash FROM audit_tree_nodes WHERE level = ${level} AND idx BETWEEN ${from} AND ${to} ORDER BY idx`);
   let state: IntegrityState = { status: 'unchecked', problems: [] };
   let running: Promise<IntegrityState> | undefined;
 
@@ -87,12 +97,16 @@ export function createIntegrityChecker(options: { db: SqliteDb; clock: Clock; lo
     const problem = (p: string) => {
       if (problems.length < MAX_PROBLEMS) problems.push(p);
     };
-    const size = tree.size();
-    const rows = rowCount.get() as number;
+    // Size, row count and heads from one moment: in a write transaction (on PostgreSQL under the
+    // registry's write lock) no append lands between them and shows up as a missing leaf.
+    const { size, rows, signed } = await db.transaction(async () => ({
+      size: await tree.size(),
+      rows: (await db.one(sql<{ n: number }>`SELECT count(*) AS n FROM audit_log`))!.n,
+      signed: await db.all(sql<{ tree_size: number; root_hash: Buffer }>`SELECT tree_size, root_hash FROM audit_tree_heads ORDER BY tree_size`),
+    }));
     if (rows !== size) problem(`audit_log has ${rows} rows but the log has ${size} leaves`);
-    const signed = heads.all() as Array<{ treeSize: number; rootHash: Buffer }>;
-    for (const h of signed) if (h.treeSize > size) problem(`signed tree head of size ${h.treeSize} is beyond the log's ${size} leaves`);
-    const pending = signed.filter((h) => h.treeSize <= size);
+    for (const h of signed) if (h.tree_size > size) problem(`signed tree head of size ${h.tree_size} is beyond the log's ${size} leaves`);
+    const pending = signed.filter((h) => h.tree_size <= size);
     let nextHead = 0;
 
     // RFC 9162 MTH of the first c leaves as the rows are now, and as the stored leaves are.
@@ -100,52 +114,51 @@ export function createIntegrityChecker(options: { db: SqliteDb; clock: Clock; lo
     // Proofs are served from the stored interior nodes: each must be the hash of the stored leaves below it.
     let computedNodes: Array<{ level: number; index: number; hash: Hash }> = [];
     const fromLeaves = createFrontier((level, index, hash) => computedNodes.push({ level, index, hash }));
-    const compareNodes = () => {
+    const compareNodes = async () => {
       const byLevel = new Map<number, Array<{ index: number; hash: Hash }>>();
       for (const n of computedNodes) (byLevel.get(n.level) ?? byLevel.set(n.level, []).get(n.level)!).push(n);
+      computedNodes = [];
       for (const [level, nodes] of byLevel) {
-        const stored = new Map(
-          (nodeRange.all(level, nodes[0]!.index, nodes[nodes.length - 1]!.index) as Array<{ idx: number; hash: Buffer }>).map((r) => [r.idx, r.hash]),
-        );
+        const stored = new Map((await nodeRange(level, nodes[0]!.index, nodes[nodes.length - 1]!.index)).map((r) => [r.idx, r.hash]));
         for (const n of nodes) {
           const s = stored.get(n.index);
           if (!s) problem(`tree node (${level}, ${n.index}) is missing`);
           else if (!s.equals(n.hash)) problem(`tree node (${level}, ${n.index}) disagrees with the stored leaves below it`);
         }
       }
-      computedNodes = [];
     };
     const checkHeadsAt = (count: number) => {
-      while (nextHead < pending.length && pending[nextHead]!.treeSize === count) {
+      while (nextHead < pending.length && pending[nextHead]!.tree_size === count) {
         const head = pending[nextHead++]!;
-        if (!fromRows.root().equals(head.rootHash)) problem(`the first ${count} audit rows no longer hash to the signed tree head of size ${count}`);
+        if (!fromRows.root().equals(head.root_hash)) problem(`the first ${count} audit rows no longer hash to the signed tree head of size ${count}`);
       }
     };
 
     checkHeadsAt(0);
     let count = 0;
     while (count < size) {
-      const batch = chunk.all(count, Math.min(CHUNK, size - count)) as LeafJoin[];
+      const batch = await page(count, Math.min(PAGE, size - count));
       if (batch.length === 0) break;
-      for (const leaf of batch) {
-        if (leaf.leafIndex !== count) problem(`leaf ${count} is missing from the tree`);
+      for (const [i, leaf] of batch.entries()) {
+        if (leaf.leaf_index !== count) problem(`leaf ${count} is missing from the tree`);
         let hash: Hash;
-        if (leaf.id === undefined || leaf.id === null) {
-          problem(`leaf ${leaf.leafIndex}: audit row ${leaf.auditId} is missing (deleted or renumbered)`);
+        if (leaf.id === null) {
+          problem(`leaf ${leaf.leaf_index}: audit row ${leaf.audit_id} is missing (deleted or renumbered)`);
           hash = leaf.hash;
         } else {
           hash = leafHash(auditEntryBytes(leaf as AuditRow));
-          if (!hash.equals(leaf.hash)) problem(`leaf ${leaf.leafIndex}: audit row ${leaf.auditId} differs from the entry logged`);
+          if (!hash.equals(leaf.hash)) problem(`leaf ${leaf.leaf_index}: audit row ${leaf.audit_id} differs from the entry logged`);
         }
-        fromRows.push(hash, leaf.leafIndex);
-        fromLeaves.push(leaf.hash, leaf.leafIndex);
-        count = leaf.leafIndex + 1;
+        fromRows.push(hash, leaf.leaf_index);
+        fromLeaves.push(leaf.hash, leaf.leaf_index);
+        count = leaf.leaf_index + 1;
         checkHeadsAt(count);
+        if ((i + 1) % YIELD_EVERY === 0) await yieldToEventLoop();
       }
-      compareNodes();
+      await compareNodes();
       await yieldToEventLoop();
     }
-    if (!tree.root(size).equals(fromLeaves.root())) problem('the root from the stored tree nodes disagrees with the stored leaves');
+    if (!(await tree.root(size)).equals(fromLeaves.root())) problem('the root from the stored tree nodes disagrees with the stored leaves');
 
     const result: IntegrityState = {
       status: problems.length === 0 ? 'ok' : 'tampered',

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { SqliteDb } from '../db/sqlite.js';
+import type { SqlDb } from '../db/sql-db.js';
 import type { Logger } from '../log.js';
 import { createIntegrityChecker, type IntegrityChecker } from './integrity.js';
 import type { Signer } from './signer.js';
@@ -14,7 +14,8 @@ export interface Trust {
 }
 
 export interface TrustOptions {
-  db: SqliteDb;
+  /** The registry's database (SQLite or PostgreSQL), already migrated. */
+  sql: SqlDb;
   clock: Clock;
   log: Logger;
   signer: Signer;
@@ -24,7 +25,7 @@ export interface TrustOptions {
 
 /** Builds the transparency log over the (already migrated) registry database and starts its checks. */
 export function createTrust(options: TrustOptions): Trust {
-  const { db, clock, signer } = options;
+  const { sql: db, clock, signer } = options;
   const log = options.log.child({ component: 'trust' });
   const transparency = createTransparencyLog({ db, clock, signer });
   const integrity = createIntegrityChecker({ db, clock, log, tree: transparency.tree });
@@ -33,7 +34,12 @@ export function createTrust(options: TrustOptions): Trust {
       log.error({ err }, 'audit log integrity check could not run');
     });
   let last: Promise<unknown> = runCheck();
-  const timer = options.checkIntervalMs > 0 ? setInterval(() => (last = runCheck()), options.checkIntervalMs) : undefined;
+  const timer =
+    options.checkIntervalMs > 0
+      ? setInterval(() => {
+          last = runCheck();
+        }, options.checkIntervalMs)
+      : undefined;
   timer?.unref();
   return {
     log: transparency,

@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { SqliteDb } from '../db/sqlite.js';
+import type { SqlDb } from '../db/sql-db.js';
 import { AppError } from '../errors.js';
 import { auditEntryBytes, type AuditRow } from './audit-entry.js';
 import { JWS_TYPES, type Signer } from './signer.js';
@@ -44,20 +45,20 @@ export interface LogEntry {
 export interface TransparencyLog {
   tree: AuditTree;
   /** The head over the whole log now: the stored one if the log has not grown since, else a new signed one. */
-  treeHead(): SignedTreeHead;
+  treeHead(): Promise<SignedTreeHead>;
   /** A stored signed head of that size, if the gateway ever issued one. */
-  storedHead(treeSize: number): SignedTreeHead | undefined;
-  inclusion(leafIndex: number, treeSize: number): InclusionProof;
-  consistency(from: number, to: number): ConsistencyProof;
-  entries(fromIndex: number, limit: number): LogEntry[];
+  storedHead(treeSize: number): Promise<SignedTreeHead | undefined>;
+  inclusion(leafIndex: number, treeSize: number): Promise<InclusionProof>;
+  consistency(from: number, to: number): Promise<ConsistencyProof>;
+  entries(fromIndex: number, limit: number): Promise<LogEntry[]>;
   /** The public keys: every key the gateway has signed with (retired ones stay), active first. */
-  jwks(): { keys: PublicJwk[] };
+  jwks(): Promise<{ keys: PublicJwk[] }>;
   /** A verification report as a compact JWS naming the current tree head in its protected header. */
-  signReport(report: unknown): string;
+  signReport(report: unknown): Promise<string>;
 }
 
 export interface TransparencyLogOptions {
-  db: SqliteDb;
+  db: SqlDb;
   clock: Clock;
   signer: Signer;
 }
@@ -78,86 +79,112 @@ const fromHeadRow = (r: HeadRow): SignedTreeHead => ({
   jws: r.jws,
 });
 
+/** A leaf joined with its audit row; the row's columns are null when the row is gone. */
+interface LeafRowJoin {
+  leaf_index: number;
+  audit_id: number;
+  hash: Buffer;
+  id: number | null;
+  at: number | null;
+  actor: string | null;
+  action: string | null;
+  subject: string | null;
+  details: string | null;
+}
+
+function entryBytesOf(r: LeafRowJoin): Buffer {
+  // The leaf exists but its row does not: the log was tampered with (the integrity check reports it).
+  if (r.id === null) throw new AppError('GW_ERR_INTERNAL', `audit row ${r.audit_id} of a leaf is missing`);
+  return auditEntryBytes(r as AuditRow);
+}
+
+const leavesWithRows = (fromIndex: number, limit: number) => sql<LeafRowJoin>`
+  SELECT l.leaf_index, l.audit_id, l.hash, a.id, a.at, a.actor, a.action, a.subject, a.details
+  FROM audit_leaves l LEFT JOIN audit_log a ON a.id = l.audit_id
+  WHERE l.leaf_index >= ${fromIndex} ORDER BY l.leaf_index LIMIT ${limit}`;
+
+// "timestamp" is quoted: a type name in PostgreSQL's grammar, a plain column here.
+const headOfSize = (treeSize: number) =>
+  sql<HeadRow>`SELECT tree_size, root_hash, "timestamp", kid, jws FROM audit_tree_heads WHERE tree_size = ${treeSize}`;
+
 export function createTransparencyLog(options: TransparencyLogOptions): TransparencyLog {
   const { db, clock, signer } = options;
   const tree = createAuditTree(db);
-  const latestHead = db.prepare('SELECT * FROM audit_tree_heads ORDER BY tree_size DESC LIMIT 1');
-  const headOfSize = db.prepare('SELECT * FROM audit_tree_heads WHERE tree_size = ?');
-  const insertHead = db.prepare('INSERT OR IGNORE INTO audit_tree_heads (tree_size, root_hash, timestamp, kid, jws) VALUES (?, ?, ?, ?, ?)');
-  const auditRow = db.prepare('SELECT id, at, actor, action, subject, details FROM audit_log WHERE id = ?');
-  const leavesFrom = db.prepare('SELECT leaf_index AS leafIndex, audit_id AS auditId FROM audit_leaves WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?');
-  const insertKey = db.prepare('INSERT OR IGNORE INTO signing_keys (kid, jwk, first_seen_at) VALUES (?, ?, ?)');
-  const allKeys = db.prepare('SELECT jwk FROM signing_keys ORDER BY first_seen_at, kid').pluck();
 
-  // Every key in the file is published, and stays published once seen, even if an operator
-  // later drops it from the file: old signatures must stay verifiable (issue 18).
-  const recordKeys = () => {
-    for (const key of signer.publicKeys()) insertKey.run(key.kid, JSON.stringify(key), clock.now());
-  };
-  recordKeys();
-
-  const entryBytes = (auditId: number): Buffer => {
-    const row = auditRow.get(auditId) as AuditRow | undefined;
-    // The leaf exists but its row does not: the log was tampered with (the integrity check reports it).
-    if (!row) throw new AppError('GW_ERR_INTERNAL', `audit row ${auditId} of a leaf is missing`);
-    return auditEntryBytes(row);
+  // Every key in the file is published before it signs anything, and stays published once seen,
+  // even if an operator later drops it from the file: old signatures must stay verifiable (issue 18).
+  const recordKeys = async () => {
+    for (const key of signer.publicKeys()) {
+      await db.run(sql`INSERT INTO signing_keys (kid, jwk, first_seen_at) VALUES (${key.kid}, ${JSON.stringify(key)}, ${clock.now()}) ON CONFLICT (kid) DO NOTHING`);
+    }
   };
 
-  const checkSize = (treeSize: number, what: string) => {
-    const size = tree.size();
+  const checkSize = async (treeSize: number, what: string) => {
+    const size = await tree.size();
     if (treeSize > size) throw new AppError('GW_ERR_AUDIT_PROOF_RANGE', `${what} ${treeSize} is beyond the log's ${size} entries`);
   };
 
-  const treeHead = db.transaction((): SignedTreeHead => {
-    const treeSize = tree.size();
-    const latest = latestHead.get() as HeadRow | undefined;
-    if (latest && latest.tree_size === treeSize) return fromHeadRow(latest);
-    const root = tree.root(treeSize);
-    const head: TreeHead = { treeSize, rootHash: root.toString('hex'), timestamp: clock.now() };
-    recordKeys();
-    const jws = signer.signJson(head, JWS_TYPES.treeHead);
-    insertHead.run(treeSize, root, head.timestamp, signer.activeKid(), jws);
-    return fromHeadRow(headOfSize.get(treeSize) as HeadRow);
-  });
+  // One transaction: two requests (or two nodes, under the PostgreSQL write lock) never sign two heads of one size.
+  const treeHead = () =>
+    db.transaction(async (): Promise<SignedTreeHead> => {
+      const treeSize = await tree.size();
+      const latest = await db.one(
+        sql<HeadRow>`SELECT tree_size, root_hash, "timestamp", kid, jws FROM audit_tree_heads ORDER BY tree_size DESC LIMIT 1`,
+      );
+      if (latest && latest.tree_size === treeSize) return fromHeadRow(latest);
+      const root = await tree.root(treeSize);
+      const head: TreeHead = { treeSize, rootHash: root.toString('hex'), timestamp: clock.now() };
+      await recordKeys();
+      const jws = signer.signJson(head, JWS_TYPES.treeHead);
+      await db.run(
+        sql`INSERT INTO audit_tree_heads (tree_size, root_hash, "timestamp", kid, jws) VALUES (${treeSize}, ${root}, ${head.timestamp}, ${signer.activeKid()}, ${jws}) ON CONFLICT (tree_size) DO NOTHING`,
+      );
+      return fromHeadRow((await db.one(headOfSize(treeSize)))!);
+    });
 
   return {
     tree,
     treeHead,
-    storedHead(treeSize) {
-      const row = headOfSize.get(treeSize) as HeadRow | undefined;
+    async storedHead(treeSize) {
+      const row = await db.one(headOfSize(treeSize));
       return row && fromHeadRow(row);
     },
-    inclusion(leafIndex, treeSize) {
-      checkSize(treeSize, 'treeSize');
+    async inclusion(leafIndex, treeSize) {
+      await checkSize(treeSize, 'treeSize');
       if (leafIndex >= treeSize) throw new AppError('GW_ERR_AUDIT_PROOF_RANGE', `index ${leafIndex} is not below treeSize ${treeSize}`);
-      const leaf = tree.leaf(leafIndex)!;
+      const [leaf] = await db.all(leavesWithRows(leafIndex, 1));
+      if (leaf?.leaf_index !== leafIndex) throw new AppError('GW_ERR_INTERNAL', `leaf ${leafIndex} is missing from the tree`);
       return {
         leafIndex,
         treeSize,
-        auditPath: tree.inclusion(leafIndex, treeSize).map((h) => h.toString('hex')),
-        entry: entryBytes(leaf.auditId).toString('base64'),
+        auditPath: (await tree.inclusion(leafIndex, treeSize)).map((h) => h.toString('hex')),
+        entry: entryBytesOf(leaf).toString('base64'),
         leafHash: leaf.hash.toString('hex'),
       };
     },
-    consistency(from, to) {
-      checkSize(to, 'to');
+    async consistency(from, to) {
+      await checkSize(to, 'to');
       if (from < 1 || from > to) throw new AppError('GW_ERR_AUDIT_PROOF_RANGE', `no consistency proof from ${from} to ${to} (need 1 ≤ from ≤ to)`);
-      return { from, to, consistencyPath: tree.consistency(from, to).map((h) => h.toString('hex')) };
+      return { from, to, consistencyPath: (await tree.consistency(from, to)).map((h) => h.toString('hex')) };
     },
-    entries(fromIndex, limit) {
-      return (leavesFrom.all(fromIndex, limit) as Array<{ leafIndex: number; auditId: number }>).map((l) => ({
-        ...l,
-        entry: entryBytes(l.auditId).toString('base64'),
+    async entries(fromIndex, limit) {
+      return (await db.all(leavesWithRows(fromIndex, limit))).map((r) => ({
+        leafIndex: r.leaf_index,
+        auditId: r.audit_id,
+        entry: entryBytesOf(r).toString('base64'),
       }));
     },
-    jwks() {
-      recordKeys();
+    async jwks() {
+      await recordKeys();
       const activeKid = signer.activeKid();
-      const keys = (allKeys.all() as string[]).map((text) => JSON.parse(text) as PublicJwk);
+      const rows = await db.all(sql<{ jwk: string }>`SELECT jwk FROM signing_keys ORDER BY first_seen_at, kid`);
+      const keys = rows.map((r) => JSON.parse(r.jwk) as PublicJwk);
       return { keys: [...keys.filter((k) => k.kid === activeKid), ...keys.filter((k) => k.kid !== activeKid)] };
     },
-    signReport(report) {
-      const { treeSize, rootHash, timestamp } = treeHead();
+    async signReport(report) {
+      const { treeSize, rootHash, timestamp } = await treeHead();
+      // The head may be an old one: the key about to sign must be published all the same.
+      await recordKeys();
       return signer.signJson(report, JWS_TYPES.report, { treeHead: { treeSize, rootHash, timestamp } });
     },
   };

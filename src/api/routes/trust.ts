@@ -61,7 +61,7 @@ export const trustRoutes = [
     tags: ['trust'],
     auth: 'public',
     responses: { 200: { description: 'JWK Set (RFC 7517)', schema: jwksSchema } },
-    handler: ({ deps }) => ({ status: 200, body: deps.trust.log.jwks() }),
+    handler: async ({ deps }) => ({ status: 200, body: await deps.trust.log.jwks() }),
   }),
   route({
     method: 'get',
@@ -70,7 +70,7 @@ export const trustRoutes = [
     tags: ['trust'],
     auth: 'public',
     responses: { 200: { description: 'the current signed tree head', schema: treeHeadSchema } },
-    handler: ({ deps }) => ({ status: 200, body: deps.trust.log.treeHead() }),
+    handler: async ({ deps }) => ({ status: 200, body: await deps.trust.log.treeHead() }),
   }),
   route({
     method: 'get',
@@ -80,7 +80,7 @@ export const trustRoutes = [
     auth: STAFF,
     query: z.object({ index: count, treeSize: count.min(1) }),
     responses: { 200: { description: 'RFC 9162 inclusion proof', schema: inclusionSchema }, 400: { description: 'index or treeSize out of range' } },
-    handler: ({ deps, query }) => ({ status: 200, body: deps.trust.log.inclusion(query.index, query.treeSize) }),
+    handler: async ({ deps, query }) => ({ status: 200, body: await deps.trust.log.inclusion(query.index, query.treeSize) }),
   }),
   route({
     method: 'get',
@@ -90,7 +90,7 @@ export const trustRoutes = [
     auth: 'public',
     query: z.object({ from: count.min(1), to: count.min(1) }),
     responses: { 200: { description: 'RFC 9162 consistency proof', schema: consistencySchema }, 400: { description: 'from or to out of range' } },
-    handler: ({ deps, query }) => ({ status: 200, body: deps.trust.log.consistency(query.from, query.to) }),
+    handler: async ({ deps, query }) => ({ status: 200, body: await deps.trust.log.consistency(query.from, query.to) }),
   }),
   route({
     method: 'get',
@@ -107,7 +107,7 @@ export const trustRoutes = [
           .meta({ id: 'AuditLogEntries' }),
       },
     },
-    handler: ({ deps, query }) => ({ status: 200, body: { entries: deps.trust.log.entries(query.from, query.limit) } }),
+    handler: async ({ deps, query }) => ({ status: 200, body: { entries: await deps.trust.log.entries(query.from, query.limit) } }),
   }),
   route({
     method: 'post',

@@ -68,13 +68,14 @@ export const verificationRoutes = [
       const report = await visibleReport(deps, principal, params.id, at, query);
       const wanted = req.accepts(['application/json', 'text/csv', 'application/jose']);
       if (wanted === 'application/jose') {
+        const jws = await deps.trust.log.signReport(report);
         res
           .status(200)
           // attachment() would set the type from the .jws extension (unknown: octet-stream); type after it.
           .attachment(reportFileName(report, 'jws'))
           .type('application/jose')
           .set('X-Report-Digest', report.digest)
-          .send(deps.trust.log.signReport(report));
+          .send(jws);
         return undefined;
       }
       if (wanted === 'text/csv') {

@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../../../src/cli/main.js';
+import { sql } from 'kysely';
+import { openSqlDb } from '../../../src/db/sql-db.js';
 import { openDatabase, type SqliteDb } from '../../../src/db/sqlite.js';
 import { auditEntryBytes, createAuditTree, type AuditRow } from '../../../src/trust/index.js';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
@@ -102,14 +104,24 @@ describe('tampering with the audit log in the database', () => {
 
     const db = attacker!;
     dropTriggers(db);
-    const rebuildTree = () =>
-      db.transaction(() => {
-        db.exec('DELETE FROM audit_leaves; DELETE FROM audit_tree_nodes;');
-        const tree = createAuditTree(db);
-        for (const row of db.prepare('SELECT * FROM audit_log ORDER BY id').all() as AuditRow[]) tree.append(row.id, auditEntryBytes(row));
-      })();
+    // The tree store runs on SqlDb: the attacker rebuilds through a second connection of that kind.
+    const rebuildTree = async () => {
+      const sqlDb = openSqlDb({ kind: 'sqlite', file: join(g.dataDir, 'gateway.db') });
+      try {
+        await sqlDb.transaction(async () => {
+          await sqlDb.run(sql`DELETE FROM audit_leaves`);
+          await sqlDb.run(sql`DELETE FROM audit_tree_nodes`);
+          const tree = createAuditTree(sqlDb);
+          for (const row of await sqlDb.all(sql<AuditRow>`SELECT id, at, actor, action, subject, details FROM audit_log ORDER BY id`)) {
+            await tree.append(row.id, auditEntryBytes(row));
+          }
+        });
+      } finally {
+        await sqlDb.close();
+      }
+    };
     db.prepare(`UPDATE audit_log SET details = '{"name":"another supplier"}' WHERE action = 'supplier.create' AND id = (SELECT min(id) FROM audit_log WHERE action = 'supplier.create')`).run();
-    rebuildTree();
+    await rebuildTree();
     const first = await check(g);
     expect(first.status).toBe('tampered');
     expect(first.problems).toEqual([expect.stringMatching(/^the first \d+ audit rows no longer hash to the signed tree head of size \d+$/)]);
