@@ -90,8 +90,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const sql = openSqlDb(
     config.registryDatabase.kind === 'postgres' ? config.registryDatabase : { kind: 'sqlite', file: join(config.dataDir, DATA_FILE) },
   );
-  const registry = await createRegistry({ sql, db, clock, log, signer });
-  const trust = createTrust({ db, clock, log, signer, checkIntervalMs: config.auditCheckIntervalMs });
+  const registry = await createRegistry({ sql, clock, log, signer });
+  const trust = createTrust({ sql, clock, log, signer, checkIntervalMs: config.auditCheckIntervalMs });
   const generatedAdminKey = (await registry.apiKeys.bootstrapAdmin(config.adminKey)).key;
   const { store, prune } = await openTelemetryStore(config, db, log, clock);
   const evidence = createEvidenceStore(db);

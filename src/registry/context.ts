@@ -1,6 +1,5 @@
 import type { Clock } from '../clock.js';
 import type { SqlDb } from '../db/sql-db.js';
-import type { SqliteDb } from '../db/sqlite.js';
 import type { Logger } from '../log.js';
 import type { AuditLog } from './audit.js';
 import type { VoucherEngine } from './vouchers.js';
@@ -10,8 +9,6 @@ import type { SignedRecords, Signer } from '../trust/index.js';
 export interface RegistryContext {
   /** The registry's database (SQLite or PostgreSQL) through kysely; see src/db/sql-db.ts. */
   sql: SqlDb;
-  /** @deprecated the synchronous SQLite connection of the modules not yet on `sql` (issue 16). */
-  db: SqliteDb;
   clock: Clock;
   log: Logger;
   audit: AuditLog;

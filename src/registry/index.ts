@@ -5,7 +5,6 @@
  */
 import type { Clock } from '../clock.js';
 import type { SqlDb } from '../db/sql-db.js';
-import type { SqliteDb } from '../db/sqlite.js';
 import type { Logger } from '../log.js';
 import { createApiKeys, type ApiKeys } from './api-keys.js';
 import { createAuditLog, type AuditLog } from './audit.js';
@@ -24,42 +23,25 @@ import { createSuppliers, type Suppliers } from './suppliers.js';
 import { createSignedRecords, type Signer } from '../trust/index.js';
 import { createRulesVoucherEngine, type VoucherEngine } from './vouchers.js';
 
-/**
- * Every registry operation answers a promise: the registry lives in SQLite or in PostgreSQL
- * (`GATEWAY_DATABASE_URL`), and a PostgreSQL round trip is asynchronous.
- */
-export type Async<T> = {
-  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : T[K];
-};
-
+/** Every operation answers a promise: the registry lives in SQLite or in PostgreSQL (`GATEWAY_DATABASE_URL`). */
 export interface Registry {
-  suppliers: Async<Suppliers>;
-  enterprises: Async<Enterprises>;
-  contracts: Async<Contracts>;
-  devices: Async<Devices>;
-  edgeNodes: Async<EdgeNodes>;
-  apiKeys: Async<ApiKeys>;
-  quotas: Async<Quotas>;
-  reviews: Async<Reviews>;
-  applications: Async<Applications>;
-  settlements: Async<Settlements>;
-  spotChecks: Async<SpotChecks>;
-  audit: Async<Pick<AuditLog, 'page'>>;
-}
-
-function asyncFacade<T extends object>(impl: T): Async<T> {
-  const facade: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(impl)) {
-    facade[name] = typeof value === 'function' ? async (...args: unknown[]) => (value as (...a: unknown[]) => unknown)(...args) : value;
-  }
-  return facade as Async<T>;
+  suppliers: Suppliers;
+  enterprises: Enterprises;
+  contracts: Contracts;
+  devices: Devices;
+  edgeNodes: EdgeNodes;
+  apiKeys: ApiKeys;
+  quotas: Quotas;
+  reviews: Reviews;
+  applications: Applications;
+  settlements: Settlements;
+  spotChecks: SpotChecks;
+  audit: Pick<AuditLog, 'page'>;
 }
 
 export interface RegistryOptions {
   /** The registry's database (src/db/sql-db.ts); the caller owns (and closes) it. */
   sql: SqlDb;
-  /** @deprecated the same SQLite file's synchronous connection, while modules move to `sql`. */
-  db: SqliteDb;
   clock: Clock;
   log: Logger;
   /** Defaults to the src/rules engine; tests may pass another. */
@@ -75,7 +57,6 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
   const audit = createAuditLog(options.sql, options.clock);
   const ctx: RegistryContext = {
     sql: options.sql,
-    db: options.db,
     clock: options.clock,
     log,
     audit,
@@ -86,18 +67,18 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
   const contracts = createContracts(ctx);
   const suppliers = createSuppliers(ctx, contracts.reallocate);
   return {
-    suppliers: asyncFacade(suppliers),
-    enterprises: asyncFacade(createEnterprises(ctx)),
-    contracts: asyncFacade(contracts),
-    devices: asyncFacade(createDevices(ctx)),
-    edgeNodes: asyncFacade(createEdgeNodes(ctx)),
-    apiKeys: asyncFacade(createApiKeys(ctx)),
-    quotas: asyncFacade(createQuotas(ctx, contracts.reallocate)),
-    reviews: asyncFacade(createReviews(ctx)),
-    applications: asyncFacade(createApplications(ctx)),
-    settlements: asyncFacade(createSettlements(ctx)),
-    spotChecks: asyncFacade(createSpotChecks(ctx, suppliers.setQuota)),
-    audit: asyncFacade({ page: audit.page }),
+    suppliers,
+    enterprises: createEnterprises(ctx),
+    contracts,
+    devices: createDevices(ctx),
+    edgeNodes: createEdgeNodes(ctx),
+    apiKeys: createApiKeys(ctx),
+    quotas: createQuotas(ctx, contracts.reallocate),
+    reviews: createReviews(ctx),
+    applications: createApplications(ctx),
+    settlements: createSettlements(ctx),
+    spotChecks: createSpotChecks(ctx, suppliers.setQuota),
+    audit: { page: audit.page },
   };
 }
 

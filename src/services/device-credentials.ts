@@ -1,4 +1,4 @@
-import type { Actor, Async, Device, Devices, IssuedDevice } from '../registry/index.js';
+import type { Actor, Device, Devices, IssuedDevice } from '../registry/index.js';
 
 /** Closes a device's live MQTT session, if it has one (the broker). */
 export interface SessionCloser {
@@ -6,7 +6,7 @@ export interface SessionCloser {
 }
 
 export interface DeviceCredentialDeps {
-  devices: Pick<Async<Devices>, 'rotateToken' | 'setEnabled'>;
+  devices: Pick<Devices, 'rotateToken' | 'setEnabled'>;
   sessions: SessionCloser;
 }
 

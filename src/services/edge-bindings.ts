@@ -1,4 +1,4 @@
-import type { Actor, Async, EdgeNode, EdgeNodes } from '../registry/index.js';
+import type { Actor, EdgeNode, EdgeNodes } from '../registry/index.js';
 import type { SessionCloser } from './device-credentials.js';
 
 /**
@@ -7,7 +7,7 @@ import type { SessionCloser } from './device-credentials.js';
  * its own, and on reconnecting it births only the devices it still has (issue 20).
  */
 export async function setEdgeNodeDevices(
-  deps: { edgeNodes: Pick<Async<EdgeNodes>, 'setDevices'>; sessions: SessionCloser },
+  deps: { edgeNodes: Pick<EdgeNodes, 'setDevices'>; sessions: SessionCloser },
   edgeNodeId: string,
   devices: string[],
   actor: Actor,

@@ -24,7 +24,8 @@ export interface TestRegistry {
   sql: SqlDb;
   clock: VirtualClock;
   dir: string;
-  close(): Promise<void>;
+  /** Closes both connections and removes the directory (unless `keepFiles`, for a reopen). */
+  close(options?: { keepFiles?: boolean }): Promise<void>;
 }
 
 export async function openTestRegistry(options: { engine?: VoucherEngine; log?: Logger } = {}): Promise<TestRegistry> {
@@ -35,21 +36,23 @@ export async function openTestRegistry(options: { engine?: VoucherEngine; log?: 
   const clock = new VirtualClock('2020-06-01T10:00:00+08:00');
   const registry = await createRegistry({
     sql,
-    db,
     clock,
     log: options.log ?? silentLogger,
     ...(options.engine ? { engine: options.engine } : {}),
   });
+  let closed = false;
   return {
     registry,
     db,
     sql,
     clock,
     dir,
-    async close() {
+    async close(options = {}) {
+      if (closed) return;
+      closed = true;
       await sql.close();
       db.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.keepFiles) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEvidenceStore, CONNECTION_KINDS } from '../../../src/telemetry/index.js';
 import { createRegistry, ROLES } from '../../../src/registry/index.js';
 import { VirtualClock } from '../../../src/clock.js';
+import { openSqlDb } from '../../../src/db/sql-db.js';
 import { silentLogger } from '../../../src/log.js';
 import { useTempDatabase } from './fixtures.js';
 
@@ -15,9 +16,11 @@ describe('lists written once guard the database too', () => {
     expect(() => insert.run('dev-1', 'teleport', '127.0.0.1')).toThrow(/CHECK constraint/);
   });
 
-  it('api_keys accepts every role and refuses any other', () => {
+  it('api_keys accepts every role and refuses any other', async () => {
     const { db } = useTempDatabase();
-    createRegistry({ db, clock: new VirtualClock(0), log: silentLogger });
+    const sql = openSqlDb({ kind: 'sqlite', file: db.name });
+    await createRegistry({ sql, clock: new VirtualClock(0), log: silentLogger });
+    await sql.close();
     const insert = db.prepare("INSERT INTO api_keys (id, key_sha256, role, supplier_id, created_at) VALUES (?, randomblob(32), ?, NULL, 0)");
     for (const role of ROLES.filter((r) => r !== 'supplier')) expect(() => insert.run(`key-${role}`, role)).not.toThrow();
     expect(() => insert.run('key-root', 'root')).toThrow(/CHECK constraint/);
