@@ -20,6 +20,7 @@ import { silentLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createAuditLog, createRegistry, EDGE_NODE_ID_RE, type Registry } from './registry/index.js';
 import {
+  createDeviceDirectory,
   createEvidenceFlusher,
   createHeartbeatAdmission,
   createRawRetention,
@@ -143,14 +144,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const broker = await createGatewayBroker(
     {
       clock,
-      directory: {
-        verifyToken: async (id, token) =>
-          EDGE_NODE_ID_RE.test(id) ? await registry.edgeNodes.verifyToken(id, token) : await registry.devices.verifyToken(id, token),
-        async facts(id) {
-          const info = await registry.devices.authInfo(id);
-          return info && { deviceId: info.deviceId, contractId: info.contractId, supplierId: info.supplierId };
-        },
-      },
+      directory: createDeviceDirectory(registry),
       connections: evidence,
       admitHeartbeat,
       metrics,

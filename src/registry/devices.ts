@@ -66,6 +66,8 @@ export interface Devices {
    */
   authInfo(deviceId: string): Promise<DeviceAuthInfo | undefined>;
   verifyToken(deviceId: string, token: string): Promise<TokenVerdict>;
+  /** `authInfo` of many devices in one query (a connect storm's look-ups, batched by the broker's directory). */
+  authInfoMany(deviceIds: readonly string[]): Promise<Map<string, DeviceAuthInfo>>;
   /** Serials registered under more than one contract (necessarily across suppliers) → those contracts. */
   duplicateSerials(serials: readonly string[]): Promise<Map<string, string[]>>;
 }
@@ -105,29 +107,40 @@ export function sha256(secret: string): Buffer {
 
 const DEVICE_COLUMNS = sql.raw('rowid, id, serial, model, name, contract_id, supplier_id, enabled, created_at');
 
+const ABSENT_DIGEST = Buffer.alloc(32);
+
+/**
+ * A presented device token against the stored digest, in constant time whether or not the device
+ * exists (no timing oracle for device ids), then the verdict.
+ */
+export function judgeDeviceToken(info: DeviceAuthInfo | undefined, token: string): TokenVerdict {
+  const matches = timingSafeEqual(sha256(token), info ? info.tokenSha256 : ABSENT_DIGEST);
+  if (!info) return 'unknown-device';
+  if (!matches) return 'bad-token';
+  return info.enabled ? 'ok' : 'disabled';
+}
+
 export function createDevices(ctx: RegistryContext): Devices {
   const { sql: db, clock, audit, log } = ctx;
 
   // Compared against when the device is unknown, so that case costs the same as a wrong token.
-  const absentDigest = Buffer.alloc(32);
 
   const get = async (id: string): Promise<Device | undefined> => {
     const row = await db.one<DeviceRow>(sql`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ${id}`);
     return row && fromRow(row);
   };
 
+  type AuthRow = { id: string; token_sha256: Buffer; enabled: number; contract_id: string; supplier_id: string };
+  const authFromRow = (row: AuthRow): DeviceAuthInfo => ({
+    deviceId: row.id,
+    tokenSha256: row.token_sha256,
+    enabled: row.enabled === 1,
+    contractId: row.contract_id,
+    supplierId: row.supplier_id,
+  });
   const authInfo = async (deviceId: string): Promise<DeviceAuthInfo | undefined> => {
-    const row = await db.one<{ id: string; token_sha256: Buffer; enabled: number; contract_id: string; supplier_id: string }>(
-      sql`SELECT id, token_sha256, enabled, contract_id, supplier_id FROM devices WHERE id = ${deviceId}`,
-    );
-    if (!row) return undefined;
-    return {
-      deviceId: row.id,
-      tokenSha256: row.token_sha256,
-      enabled: row.enabled === 1,
-      contractId: row.contract_id,
-      supplierId: row.supplier_id,
-    };
+    const row = await db.one<AuthRow>(sql`SELECT id, token_sha256, enabled, contract_id, supplier_id FROM devices WHERE id = ${deviceId}`);
+    return row && authFromRow(row);
   };
 
   /** Which of `serials` the supplier has registered already (UNIQUE (supplier_id, serial) index). */
@@ -244,13 +257,15 @@ export function createDevices(ctx: RegistryContext): Devices {
 
     authInfo,
 
-    async verifyToken(deviceId, token) {
-      const info = await authInfo(deviceId);
-      const presented = sha256(token);
-      const matches = timingSafeEqual(presented, info ? info.tokenSha256 : absentDigest);
-      if (!info) return 'unknown-device';
-      if (!matches) return 'bad-token';
-      return info.enabled ? 'ok' : 'disabled';
+    verifyToken: async (deviceId, token) => judgeDeviceToken(await authInfo(deviceId), token),
+
+    async authInfoMany(deviceIds) {
+      const found = new Map<string, DeviceAuthInfo>();
+      for (const chunk of inChunks([...new Set(deviceIds)])) {
+        const rows = await db.all<AuthRow>(sql`SELECT id, token_sha256, enabled, contract_id, supplier_id FROM devices WHERE id IN ${sqlIn(chunk)}`);
+        for (const row of rows) found.set(row.id, authFromRow(row));
+      }
+      return found;
     },
 
     async duplicateSerials(serials) {

@@ -4,6 +4,7 @@
  */
 export { createHeartbeatAdmission } from './admit-heartbeat.js';
 export { rotateDeviceToken, setDeviceEnabled, type SessionCloser } from './device-credentials.js';
+export { createDeviceDirectory } from './device-directory.js';
 export { setEdgeNodeDevices } from './edge-bindings.js';
 export { createEvidenceFlusher } from './flush-evidence.js';
 export { recordBan } from './record-ban.js';
