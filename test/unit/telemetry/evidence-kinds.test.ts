@@ -1,11 +1,10 @@
 import { sql } from 'kysely';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { isCheckViolation } from '../../../src/db/sql-errors.js';
 import { createEvidenceStore, CONNECTION_KINDS } from '../../../src/telemetry/index.js';
-import { createRegistry, ROLES } from '../../../src/registry/index.js';
+import { ROLES } from '../../../src/registry/index.js';
 import { VirtualClock } from '../../../src/clock.js';
-import { silentLogger } from '../../../src/log.js';
-import { useTempDatabase } from './fixtures.js';
+import { openTestRegistry } from '../registry/fixtures.js';
 import { SQL_DIALECTS, useSqlDb } from './sql-fixtures.js';
 
 /** The SQL CHECKs are derived from the `as const` lists: every listed value is stored, nothing else is. */
@@ -25,10 +24,10 @@ describe.each(SQL_DIALECTS)('lists written once guard the database too (%s)', (d
 });
 
 describe('lists written once guard the database too', () => {
-
-  it('api_keys accepts every role and refuses any other', () => {
-    const { db } = useTempDatabase();
-    createRegistry({ db, clock: new VirtualClock(0), log: silentLogger });
+  it('api_keys accepts every role and refuses any other', async () => {
+    const t = await openTestRegistry();
+    onTestFinished(() => t.close());
+    const db = t.db;
     const insert = db.prepare("INSERT INTO api_keys (id, key_sha256, role, supplier_id, created_at) VALUES (?, randomblob(32), ?, NULL, 0)");
     for (const role of ROLES.filter((r) => r !== 'supplier')) expect(() => insert.run(`key-${role}`, role)).not.toThrow();
     expect(() => insert.run('key-root', 'root')).toThrow(/CHECK constraint/);
