@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../src/clock.js';
+import { openSqlDb } from '../src/db/sql-db.js';
 import { openDatabase } from '../src/db/sqlite.js';
 import { silentLogger } from '../src/log.js';
 import { createRegistry } from '../src/registry/index.js';
@@ -87,10 +88,11 @@ export interface OtherVerifyStore {
 export async function runVerify(options: { sizes: number[]; fleet: number; runs: number; otherStores?: OtherVerifyStore[]; perDay: number; log: (s: string) => void }) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-verify-'));
   const db = openDatabase(join(dir, 'gateway.db'));
+  const sql = openSqlDb({ kind: 'sqlite', file: join(dir, 'gateway.db') });
   const clock = new VirtualClock(AT);
   try {
-    const registry = createRegistry({ db, clock, log: silentLogger });
-    const evidence = createEvidenceStore(db);
+    const registry = await createRegistry({ sql, db, clock, log: silentLogger });
+    const evidence = await createEvidenceStore(sql, clock);
     const supplierId = await seedSupplier(registry);
     const contracts: { contractId: string; ids: string[] }[] = [];
     for (const size of options.sizes) {
@@ -160,6 +162,7 @@ export async function runVerify(options: { sizes: number[]; fleet: number; runs:
     await sqlite.close();
     return { sqlite: sqliteTimings, fleet: { contracts: contracts.length, devices: allIds.length, ms: fleetMs }, others, perDay: options.perDay };
   } finally {
+    await sql.close();
     db.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -26,16 +26,16 @@ export interface VerificationSources {
   duplicates(contractId: string, serials: string[]): Promise<Map<string, DuplicateSerialFacts>>;
   /** Reviewer decisions on the contract's evidence (SPEC rule 14). */
   reviews(contractId: string, serials: string[]): Promise<ContractReviews>;
-  connections(deviceIds: string[], fromMs: number, toMs: number): Map<string, ConnectionFacts>;
+  connections(deviceIds: string[], fromMs: number, toMs: number): Promise<Map<string, ConnectionFacts>>;
   /** Repeated or backward sequence numbers per device over the days. */
-  replays(deviceIds: string[], fromDay: string, toDay: string): Map<string, number>;
+  replays(deviceIds: string[], fromDay: string, toDay: string): Promise<Map<string, number>>;
   /** Heartbeats per device per edge node, and what those edge nodes did (issue 20). */
-  reportsVia?(deviceIds: string[], fromDay: string, toDay: string): Map<string, Map<string, number>>;
-  edgeNodes?(edgeNodeIds: string[], fromDay: string, toDay: string): Map<string, Omit<EdgeFacts, 'children'>>;
+  reportsVia?(deviceIds: string[], fromDay: string, toDay: string): Promise<Map<string, Map<string, number>>>;
+  edgeNodes?(edgeNodeIds: string[], fromDay: string, toDay: string): Promise<Map<string, Omit<EdgeFacts, 'children'>>>;
   /** Clock-drift sums per device and day (SHARED_CLOCK). */
-  clockDays?(deviceIds: string[], fromDay: string, toDay: string): Map<string, DriftSums[]>;
+  clockDays?(deviceIds: string[], fromDay: string, toDay: string): Promise<Map<string, DriftSums[]>>;
   /** Connection events of the devices (ONE_LIFE). */
-  lifecycle?(deviceIds: string[], fromMs: number, toMs: number): LifecycleEvent[];
+  lifecycle?(deviceIds: string[], fromMs: number, toMs: number): Promise<LifecycleEvent[]>;
 }
 
 /**
@@ -61,21 +61,21 @@ export function createVerificationService(deps: {
     const { firstDay: fromDay, lastDay: toDay } = verificationWindow(at, policy.windowDays);
     // Closed days come as counts; only the day containing `at` needs its minute map (verify.ts).
     const activity = ids.length ? await store.dailyActivity(ids, fromDay, toDay, { minuteMapsFrom: toDay }) : [];
-    const reportsVia = sources.reportsVia?.(ids, fromDay, toDay) ?? new Map<string, Map<string, number>>();
+    const reportsVia = (await sources.reportsVia?.(ids, fromDay, toDay)) ?? new Map<string, Map<string, number>>();
     const edgeNodeIds = [...new Set([...reportsVia.values()].flatMap((byNode) => [...byNode.keys()]))];
     const [duplicates, reviews] = await Promise.all([sources.duplicates(contractId, serials), sources.reviews(contractId, serials)]);
     const report = verifyContract({
       reportsVia,
-      edgeNodes: sources.edgeNodes?.(edgeNodeIds, fromDay, toDay) ?? new Map(),
+      edgeNodes: (await sources.edgeNodes?.(edgeNodeIds, fromDay, toDay)) ?? new Map(),
       contract,
       devices,
       duplicates,
       reviews,
       activity,
-      connections: sources.connections(ids, shanghaiDayStart(fromDay), at),
-      replaysByDevice: sources.replays(ids, fromDay, toDay),
-      ...(sources.clockDays ? { clockDays: sources.clockDays(ids, fromDay, toDay) } : {}),
-      ...(sources.lifecycle ? { lifecycle: sources.lifecycle(ids, shanghaiDayStart(fromDay), at) } : {}),
+      connections: await sources.connections(ids, shanghaiDayStart(fromDay), at),
+      replaysByDevice: await sources.replays(ids, fromDay, toDay),
+      ...(sources.clockDays ? { clockDays: await sources.clockDays(ids, fromDay, toDay) } : {}),
+      ...(sources.lifecycle ? { lifecycle: await sources.lifecycle(ids, shanghaiDayStart(fromDay), at) } : {}),
       policy,
       defaultPolicy,
       at,
@@ -94,9 +94,9 @@ export function registryVerificationSources(registry: Registry, evidence: Eviden
   return {
     ...(edgeEvidence && {
       reportsVia: (ids: string[], fromDay: string, toDay: string) => edgeEvidence.reportsVia(ids, fromDay, toDay),
-      edgeNodes(edgeNodeIds: string[], fromDay: string, toDay: string) {
+      async edgeNodes(edgeNodeIds: string[], fromDay: string, toDay: string) {
         const facts = new Map<string, Omit<EdgeFacts, 'children'>>();
-        for (const [id, c] of edgeEvidence.edgeCounters(edgeNodeIds, fromDay, toDay)) {
+        for (const [id, c] of await edgeEvidence.edgeCounters(edgeNodeIds, fromDay, toDay)) {
           facts.set(id, {
             withMetrics: c['with-metrics'],
             clonedMetrics: c['cloned-metrics'],
@@ -114,17 +114,16 @@ export function registryVerificationSources(registry: Registry, evidence: Eviden
       exclusions: await registry.reviews.exclusionsOf(contractId),
       serialAssignments: await registry.reviews.assignmentsSeenFrom(contractId, serials),
     }),
-    connections: (ids, fromMs, toMs) =>
+    connections: async (ids, fromMs, toMs) =>
       new Map(
-        evidence
-          .connectionSummary(ids, fromMs, toMs)
+        (await evidence.connectionSummary(ids, fromMs, toMs))
           .map((s) => [s.deviceId, { connects: s.connects, takeovers: s.takeovers, sources: s.distinctSources }]),
       ),
     clockDays: (ids, fromDay, toDay) => evidence.clockDays(ids, fromDay, toDay),
     lifecycle: (ids, fromMs, toMs) => evidence.connections(ids, fromMs, toMs),
-    replays(ids, fromDay, toDay) {
+    async replays(ids, fromDay, toDay) {
       const counts = new Map<string, number>();
-      for (const r of evidence.rejections(ids, fromDay, toDay)) {
+      for (const r of await evidence.rejections(ids, fromDay, toDay)) {
         if (r.reason === 'seq-replay' || r.reason === 'duplicate-seq') counts.set(r.deviceId, (counts.get(r.deviceId) ?? 0) + r.count);
       }
       return counts;

@@ -1,9 +1,13 @@
-import type { Migration, SqliteDb } from '../db/sqlite.js';
+import { sql } from 'kysely';
+import { sqlIn, type SqlDb } from '../db/sql-db.js';
+import type { Migration } from '../db/sqlite.js';
+import { chunks, createFlushGate } from './flush-gate.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDayNumber, shanghaiDayStart } from '../time/shanghai.js';
 
 /**
- * Evidence of reporting through edge nodes (issue 20), per Asia/Shanghai day, in the gateway's
- * SQLite file next to the other ingest evidence (component 'evidence', version 3):
+ * Evidence of reporting through edge nodes (issue 20), per Asia/Shanghai day, in the registry's
+ * database next to the other ingest evidence (component 'evidence', version 3, applied by
+ * `createEvidenceStore`):
  *
  * - per device: how many accepted heartbeats came through which edge node (the report's
  *   "reported directly or through which edge node");
@@ -12,7 +16,8 @@ import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDayNumber, shanghaiDay
  *   were the device's own rather than part of its edge node's (re)birth.
  *
  * Counters are kept in memory and stored by `flush` in one transaction, on the same cadence as
- * the rejection counters; a crash can lose the last second of them, never a heartbeat.
+ * the rejection counters; a crash can lose the last second of them, never a heartbeat. Reads
+ * and flushes are kept apart as in evidence.ts (flush-gate.ts).
  */
 export const edgeEvidenceMigration: Migration = {
   version: 3,
@@ -52,12 +57,13 @@ export interface EdgeEvidence {
   /** A heartbeat of `deviceId` accepted through `edgeNodeId` at `atMs`. */
   countReport(deviceId: string, edgeNodeId: string, atMs: number): void;
   countEdge(edgeNodeId: string, atMs: number, counter: EdgeCounter, by?: number): void;
-  flush(): number;
+  /** Adds the in-memory counters to the stored ones in one transaction; returns how many rows were written. */
+  flush(): Promise<number>;
   pendingWrites(): number;
   /** Heartbeats per device per edge node over the days (stored plus pending). */
-  reportsVia(deviceIds: readonly string[], fromDay: string, toDay: string): Map<string, Map<string, number>>;
+  reportsVia(deviceIds: readonly string[], fromDay: string, toDay: string): Promise<Map<string, Map<string, number>>>;
   /** Counters per edge node over the days (stored plus pending). */
-  edgeCounters(edgeNodeIds: readonly string[], fromDay: string, toDay: string): Map<string, Record<EdgeCounter, number>>;
+  edgeCounters(edgeNodeIds: readonly string[], fromDay: string, toDay: string): Promise<Map<string, Record<EdgeCounter, number>>>;
 }
 
 interface Pending {
@@ -68,19 +74,19 @@ interface Pending {
   count: number;
 }
 
-export function createEdgeEvidence(db: SqliteDb): EdgeEvidence {
-  const add = db.prepare<[string, number, string, string, number]>(
-    `INSERT INTO evidence_edge (subject, day_number, edge_node_id, counter, count) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (subject, day_number, edge_node_id, counter) DO UPDATE SET count = count + excluded.count`,
-  );
-  const select = db.prepare<[number, number, string], { subject: string; edge_node_id: string; counter: string; count: number }>(
-    `SELECT subject, edge_node_id, counter, count FROM evidence_edge
-      WHERE day_number BETWEEN ? AND ? AND subject IN (SELECT value FROM json_each(?))`,
-  );
+/** Needs the evidence migrations applied (`createEvidenceStore` on the same database). */
+export function createEdgeEvidence(db: SqlDb): EdgeEvidence {
+  const gate = createFlushGate();
   let pending = new Map<string, Pending>();
-  const write = db.transaction((rows: Iterable<Pending>) => {
-    for (const r of rows) add.run(r.subject, r.dayNumber, r.edgeNodeId, r.counter, r.count);
-  });
+  const write = (rows: readonly Pending[]): Promise<void> =>
+    db.transaction(async () => {
+      for (const part of chunks(rows)) {
+        await db.run(sql`INSERT INTO evidence_edge (subject, day_number, edge_node_id, counter, count) VALUES ${sql.join(
+          part.map((r) => sql`(${r.subject}, ${r.dayNumber}, ${r.edgeNodeId}, ${r.counter}, ${r.count})`),
+        )}
+          ON CONFLICT (subject, day_number, edge_node_id, counter) DO UPDATE SET count = evidence_edge.count + excluded.count`);
+      }
+    });
 
   function bump(subject: string, edgeNodeId: string, atMs: number, counter: string, by: number): void {
     const dayNumber = Math.floor((atMs + SHANGHAI_OFFSET_MS) / DAY_MS);
@@ -90,42 +96,47 @@ export function createEdgeEvidence(db: SqliteDb): EdgeEvidence {
     else pending.set(key, { subject, dayNumber, edgeNodeId, counter, count: by });
   }
 
-  function rows(subjects: readonly string[], fromDay: string, toDay: string): Pending[] {
+  async function rows(subjects: readonly string[], fromDay: string, toDay: string): Promise<Pending[]> {
     if (!isDayString(fromDay) || !isDayString(toDay)) throw new RangeError(`not YYYY-MM-DD days: ${fromDay}, ${toDay}`);
     const from = shanghaiDayNumber(shanghaiDayStart(fromDay));
     const to = shanghaiDayNumber(shanghaiDayStart(toDay));
     if (subjects.length === 0 || from > to) return [];
     const wanted = new Set(subjects);
-    const out: Pending[] = select
-      .all(from, to, JSON.stringify([...wanted]))
-      .map((r) => ({ subject: r.subject, dayNumber: 0, edgeNodeId: r.edge_node_id, counter: r.counter, count: r.count }));
-    for (const p of pending.values()) if (wanted.has(p.subject) && p.dayNumber >= from && p.dayNumber <= to) out.push(p);
-    return out;
+    return gate.read(async () => {
+      const stored = await db.all<{ subject: string; edge_node_id: string; counter: string; count: number }>(
+        sql`SELECT subject, edge_node_id, counter, count FROM evidence_edge
+          WHERE day_number BETWEEN ${from} AND ${to} AND subject IN ${sqlIn([...wanted])}`,
+      );
+      const out: Pending[] = stored.map((r) => ({ subject: r.subject, dayNumber: 0, edgeNodeId: r.edge_node_id, counter: r.counter, count: r.count }));
+      for (const p of pending.values()) if (wanted.has(p.subject) && p.dayNumber >= from && p.dayNumber <= to) out.push({ ...p });
+      return out;
+    });
   }
 
   return {
     countReport: (deviceId, edgeNodeId, atMs) => bump(deviceId, edgeNodeId, atMs, HEARTBEATS, 1),
     countEdge: (edgeNodeId, atMs, counter, by = 1) => bump(edgeNodeId, edgeNodeId, atMs, counter, by),
-    flush() {
-      if (pending.size === 0) return 0;
-      const toWrite = pending;
-      pending = new Map();
-      try {
-        write(toWrite.values());
-      } catch (err) {
-        for (const [key, p] of toWrite) {
-          const newer = pending.get(key);
-          if (newer) newer.count += p.count;
-          else pending.set(key, p);
+    flush: () =>
+      gate.flush(async () => {
+        if (pending.size === 0) return 0;
+        const toWrite = pending;
+        pending = new Map();
+        try {
+          await write([...toWrite.values()]);
+        } catch (err) {
+          for (const [key, p] of toWrite) {
+            const newer = pending.get(key);
+            if (newer) newer.count += p.count;
+            else pending.set(key, p);
+          }
+          throw err;
         }
-        throw err;
-      }
-      return toWrite.size;
-    },
+        return toWrite.size;
+      }),
     pendingWrites: () => pending.size,
-    reportsVia(deviceIds, fromDay, toDay) {
+    async reportsVia(deviceIds, fromDay, toDay) {
       const out = new Map<string, Map<string, number>>();
-      for (const r of rows(deviceIds, fromDay, toDay)) {
+      for (const r of await rows(deviceIds, fromDay, toDay)) {
         if (r.counter !== HEARTBEATS) continue;
         let byNode = out.get(r.subject);
         if (!byNode) out.set(r.subject, (byNode = new Map()));
@@ -133,9 +144,9 @@ export function createEdgeEvidence(db: SqliteDb): EdgeEvidence {
       }
       return out;
     },
-    edgeCounters(edgeNodeIds, fromDay, toDay) {
+    async edgeCounters(edgeNodeIds, fromDay, toDay) {
       const out = new Map<string, Record<EdgeCounter, number>>();
-      for (const r of rows(edgeNodeIds, fromDay, toDay)) {
+      for (const r of await rows(edgeNodeIds, fromDay, toDay)) {
         if (r.counter === HEARTBEATS || r.subject !== r.edgeNodeId) continue;
         let counters = out.get(r.subject);
         if (!counters) out.set(r.subject, (counters = Object.fromEntries(EDGE_COUNTERS.map((c) => [c, 0])) as Record<EdgeCounter, number>));

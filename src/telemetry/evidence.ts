@@ -1,12 +1,17 @@
-import { migrate, sqlList, type Migration, type SqliteDb } from '../db/sqlite.js';
+import { sql } from 'kysely';
+import type { Clock } from '../clock.js';
+import { sqlIn, type SqlDb } from '../db/sql-db.js';
+import { sqlList, type Migration } from '../db/sqlite.js';
 import { connectionKindSchema, CONNECTION_KINDS, type ConnectionKind, type CountedReason, type RejectionReason } from './evidence-kinds.js';
 import { edgeEvidenceMigration } from './edge-evidence.js';
+import { chunks, createFlushGate } from './flush-gate.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../time/shanghai.js';
 
 /**
  * Evidence the verifier shows next to activity (SPEC "fraud signals"): connection events
- * (sources, session take-overs) and per-device counts of rejected messages. Always SQLite —
- * even when heartbeats go to InfluxDB — in the gateway's shared file (component 'evidence').
+ * (sources, session take-overs) and per-device counts of rejected messages. In the registry's
+ * database (SQLite file or PostgreSQL, through SqlDb) — even when heartbeats go to InfluxDB —
+ * as component 'evidence'.
  */
 
 export interface ConnectionEvent {
@@ -60,7 +65,6 @@ export interface ClockSegment extends ClockSums {
 }
 
 export interface EvidenceStore {
-  /** Written synchronously: connection events are rare and worth keeping even if the process dies next. */
   /**
    * Queues the event in memory; `flush` stores it with the rejection counters in one
    * transaction, and reads see it at once. A reconnect storm of 10,000 devices is then a few
@@ -70,23 +74,27 @@ export interface EvidenceStore {
    */
   recordConnection(event: ConnectionEvent): void;
   /** Events with fromMs ≤ at ≤ toMs, ordered by deviceId, then time. */
-  connections(deviceIds: readonly string[], fromMs: number, toMs: number): ConnectionEvent[];
+  connections(deviceIds: readonly string[], fromMs: number, toMs: number): Promise<ConnectionEvent[]>;
   /** One summary per requested device (zeros when it has no events), ordered by deviceId. */
-  connectionSummary(deviceIds: readonly string[], fromMs: number, toMs: number): ConnectionSummary[];
+  connectionSummary(deviceIds: readonly string[], fromMs: number, toMs: number): Promise<ConnectionSummary[]>;
   /** Hot path: a counter increment in memory; persisted by `flush`. */
   countRejection(deviceId: string, atMs: number, reason: CountedReason): void;
-  /** Stores queued connection events and adds the in-memory counters to the stored ones, in one transaction; returns how many were written. */
-  flush(): number;
+  /**
+   * Stores queued connection events and adds the in-memory counters to the stored ones, in one
+   * transaction; returns how many were written. Flushes run one at a time; reads wait for the
+   * one under way (flush-gate.ts). On failure everything stays queued.
+   */
+  flush(): Promise<number>;
   /** Stored plus not-yet-flushed counts for days fromDay..toDay inclusive, ordered by deviceId, day, reason. */
-  rejections(deviceIds: readonly string[], fromDay: string, toDay: string): RejectionCount[];
+  rejections(deviceIds: readonly string[], fromDay: string, toDay: string): Promise<RejectionCount[]>;
   /** Hot path (per closed segment): adds clock-drift sums in memory; persisted by `flush`. */
   addClockSegments(segments: readonly ClockSegment[]): void;
   /** Stored plus not-yet-flushed clock-drift sums of days fromDay..toDay inclusive, per device and day (oldest first; devices without any omitted). */
-  clockDays(deviceIds: readonly string[], fromDay: string, toDay: string): Map<string, ClockSums[]>;
+  clockDays(deviceIds: readonly string[], fromDay: string, toDay: string): Promise<Map<string, ClockSums[]>>;
   /** Writes not yet flushed: queued connection events plus counters (distinct device/day/reason) plus clock rows. */
   pendingWrites(): number;
   /** Flushes the counters; the database itself belongs to the caller. */
-  close(): void;
+  close(): Promise<void>;
 }
 
 export const evidenceMigrations: readonly Migration[] = [
@@ -138,35 +146,32 @@ interface PendingRejection {
   count: number;
 }
 
-export function createEvidenceStore(db: SqliteDb): EvidenceStore {
-  migrate(db, 'evidence', evidenceMigrations);
+interface ConnectionRow {
+  device_id: string;
+  at: number;
+  kind: ConnectionKind;
+  source: string;
+}
+interface RejectionRow {
+  device_id: string;
+  day_number: number;
+  reason: string;
+  count: number;
+}
+interface ClockRow {
+  device_id: string;
+  day_number: number;
+  samples: number;
+  segments: number;
+  sxx: number;
+  sxy: number;
+  syy: number;
+}
 
-  const insertConnection = db.prepare<[string, number, string, string]>(
-    'INSERT INTO evidence_connection (device_id, at, kind, source) VALUES (?, ?, ?, ?)',
-  );
-  const selectConnections = db.prepare<[number, number, string], { device_id: string; at: number; kind: ConnectionKind; source: string }>(
-    `SELECT device_id, at, kind, source FROM evidence_connection
-      WHERE at BETWEEN ? AND ? AND device_id IN (SELECT value FROM json_each(?))
-      ORDER BY device_id, at, id`,
-  );
-  const addRejections = db.prepare<[string, number, string, number]>(
-    `INSERT INTO evidence_rejection (device_id, day_number, reason, count) VALUES (?, ?, ?, ?)
-     ON CONFLICT (device_id, day_number, reason) DO UPDATE SET count = count + excluded.count`,
-  );
-  const selectRejections = db.prepare<[number, number, string], { device_id: string; day_number: number; reason: string; count: number }>(
-    `SELECT device_id, day_number, reason, count FROM evidence_rejection
-      WHERE day_number BETWEEN ? AND ? AND device_id IN (SELECT value FROM json_each(?))`,
-  );
-
-  const addClock = db.prepare<[string, number, number, number, number, number, number]>(
-    `INSERT INTO evidence_clock (device_id, day_number, samples, segments, sxx, sxy, syy) VALUES (?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (device_id, day_number) DO UPDATE SET samples = samples + excluded.samples, segments = segments + excluded.segments,
-       sxx = sxx + excluded.sxx, sxy = sxy + excluded.sxy, syy = syy + excluded.syy`,
-  );
-  const selectClock = db.prepare<[number, number, string], { device_id: string; day_number: number; samples: number; segments: number; sxx: number; sxy: number; syy: number }>(
-    `SELECT device_id, day_number, samples, segments, sxx, sxy, syy FROM evidence_clock
-      WHERE day_number BETWEEN ? AND ? AND device_id IN (SELECT value FROM json_each(?))`,
-  );
+/** Applies the evidence migrations (edge evidence's included), then answers the store. */
+export async function createEvidenceStore(db: SqlDb, clock: Clock): Promise<EvidenceStore> {
+  await db.migrate('evidence', evidenceMigrations, clock);
+  const gate = createFlushGate();
 
   /** `${deviceId}\u0000${dayNumber}` → clock sums not yet stored. */
   let pendingClock = new Map<string, ClockSegment>();
@@ -175,11 +180,30 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
   /** Connection events not yet stored, in arrival order. */
   let pendingConnections: ConnectionEvent[] = [];
 
-  const writePending = db.transaction((counters: Iterable<PendingRejection>, events: readonly ConnectionEvent[], clocks: Iterable<ClockSegment>) => {
-    for (const e of events) insertConnection.run(e.deviceId, e.at, e.kind, e.source);
-    for (const c of counters) addRejections.run(c.deviceId, c.dayNumber, c.reason, c.count);
-    for (const c of clocks) addClock.run(c.deviceId, c.dayNumber, c.samples, c.segments, c.sxx, c.sxy, c.syy);
-  });
+  /** Multi-row statements, chunked; `table.count + excluded.count` is accepted by both SQLite and PostgreSQL. */
+  async function writePending(counters: readonly PendingRejection[], events: readonly ConnectionEvent[], clocks: readonly ClockSegment[]): Promise<void> {
+    await db.transaction(async () => {
+      for (const part of chunks(events)) {
+        await db.run(sql`INSERT INTO evidence_connection (device_id, at, kind, source) VALUES ${sql.join(
+          part.map((e) => sql`(${e.deviceId}, ${e.at}, ${e.kind}, ${e.source})`),
+        )}`);
+      }
+      for (const part of chunks(counters)) {
+        await db.run(sql`INSERT INTO evidence_rejection (device_id, day_number, reason, count) VALUES ${sql.join(
+          part.map((c) => sql`(${c.deviceId}, ${c.dayNumber}, ${c.reason}, ${c.count})`),
+        )}
+          ON CONFLICT (device_id, day_number, reason) DO UPDATE SET count = evidence_rejection.count + excluded.count`);
+      }
+      for (const part of chunks(clocks)) {
+        await db.run(sql`INSERT INTO evidence_clock (device_id, day_number, samples, segments, sxx, sxy, syy) VALUES ${sql.join(
+          part.map((c) => sql`(${c.deviceId}, ${c.dayNumber}, ${c.samples}, ${c.segments}, ${c.sxx}, ${c.sxy}, ${c.syy})`),
+        )}
+          ON CONFLICT (device_id, day_number) DO UPDATE SET samples = evidence_clock.samples + excluded.samples,
+            segments = evidence_clock.segments + excluded.segments, sxx = evidence_clock.sxx + excluded.sxx,
+            sxy = evidence_clock.sxy + excluded.sxy, syy = evidence_clock.syy + excluded.syy`);
+      }
+    });
+  }
 
   function addClockSegment(into: Map<string, ClockSegment>, c: ClockSegment): void {
     const key = `${c.deviceId}\u0000${c.dayNumber}`;
@@ -188,7 +212,11 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
     else addSums(sum, c);
   }
 
-  function flush(): number {
+  function flush(): Promise<number> {
+    return gate.flush(flushNow);
+  }
+
+  async function flushNow(): Promise<number> {
     if (pending.size === 0 && pendingConnections.length === 0 && pendingClock.size === 0) return 0;
     const toWrite = pending;
     const events = pendingConnections;
@@ -197,7 +225,7 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
     pendingConnections = [];
     pendingClock = new Map();
     try {
-      writePending(toWrite.values(), events, clocks.values());
+      await writePending([...toWrite.values()], events, [...clocks.values()]);
     } catch (err) {
       // Rolled back: put everything back (ahead of what arrived meanwhile) so nothing is lost.
       pendingConnections = events.concat(pendingConnections);
@@ -217,19 +245,19 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
     return shanghaiDayNumber(shanghaiDayStart(day));
   }
 
-  function connections(deviceIds: readonly string[], fromMs: number, toMs: number): ConnectionEvent[] {
+  async function connections(deviceIds: readonly string[], fromMs: number, toMs: number): Promise<ConnectionEvent[]> {
     if (deviceIds.length === 0) return [];
     const wanted = new Set(deviceIds);
-    const stored: ConnectionEvent[] = selectConnections.all(fromMs, toMs, JSON.stringify([...wanted])).map((row) => ({
-      deviceId: row.device_id,
-      at: row.at,
-      kind: row.kind,
-      source: row.source,
-    }));
-    const queued = pendingConnections.filter((e) => wanted.has(e.deviceId) && e.at >= fromMs && e.at <= toMs);
-    if (queued.length === 0) return stored;
-    // Stable sort: on equal times stored events (older ids) stay ahead of queued ones, as in the table.
-    return stored.concat(queued).sort((a, b) => compareStrings(a.deviceId, b.deviceId) || a.at - b.at);
+    return gate.read(async () => {
+      const rows = await db.all<ConnectionRow>(sql`SELECT device_id, at, kind, source FROM evidence_connection
+        WHERE at BETWEEN ${fromMs} AND ${toMs} AND device_id IN ${sqlIn([...wanted])}
+        ORDER BY device_id, at, id`);
+      const stored: ConnectionEvent[] = rows.map((row) => ({ deviceId: row.device_id, at: row.at, kind: row.kind, source: row.source }));
+      const queued = pendingConnections.filter((e) => wanted.has(e.deviceId) && e.at >= fromMs && e.at <= toMs);
+      // Stable sort: on equal times stored events (older ids) stay ahead of queued ones, as in the
+      // table; sorted here even with nothing queued, since PostgreSQL orders text by its collation.
+      return stored.concat(queued).sort((a, b) => compareStrings(a.deviceId, b.deviceId) || a.at - b.at);
+    });
   }
 
   return {
@@ -241,7 +269,7 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
 
     connections,
 
-    connectionSummary(deviceIds, fromMs, toMs) {
+    async connectionSummary(deviceIds, fromMs, toMs) {
       const ids = [...new Set(deviceIds)].sort(compareStrings);
       const summaries = new Map<string, ConnectionSummary & { sources: Set<string>; takeoverSourceSet: Set<string> }>();
       for (const deviceId of ids) {
@@ -258,7 +286,7 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
           takeoverSourceSet: new Set(),
         });
       }
-      for (const event of connections(ids, fromMs, toMs)) {
+      for (const event of await connections(ids, fromMs, toMs)) {
         const s = summaries.get(event.deviceId);
         if (s === undefined) continue;
         switch (event.kind) {
@@ -300,7 +328,7 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
 
     flush,
 
-    rejections(deviceIds, fromDay, toDay) {
+    async rejections(deviceIds, fromDay, toDay) {
       const fromNumber = dayNumberOf(fromDay, 'fromDay');
       const toNumber = dayNumberOf(toDay, 'toDay');
       if (deviceIds.length === 0 || fromNumber > toNumber) return [];
@@ -312,12 +340,14 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
         if (total === undefined) totals.set(key, { ...c });
         else total.count += c.count;
       };
-      for (const row of selectRejections.all(fromNumber, toNumber, JSON.stringify([...wanted]))) {
-        add({ deviceId: row.device_id, dayNumber: row.day_number, reason: row.reason, count: row.count });
-      }
-      for (const c of pending.values()) {
-        if (wanted.has(c.deviceId) && c.dayNumber >= fromNumber && c.dayNumber <= toNumber) add(c);
-      }
+      await gate.read(async () => {
+        const rows = await db.all<RejectionRow>(sql`SELECT device_id, day_number, reason, count FROM evidence_rejection
+          WHERE day_number BETWEEN ${fromNumber} AND ${toNumber} AND device_id IN ${sqlIn([...wanted])}`);
+        for (const row of rows) add({ deviceId: row.device_id, dayNumber: row.day_number, reason: row.reason, count: row.count });
+        for (const c of pending.values()) {
+          if (wanted.has(c.deviceId) && c.dayNumber >= fromNumber && c.dayNumber <= toNumber) add(c);
+        }
+      });
       return [...totals.values()]
         .sort(
           (a, b) => compareStrings(a.deviceId, b.deviceId) || a.dayNumber - b.dayNumber || compareStrings(a.reason, b.reason),
@@ -334,18 +364,22 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
       for (const c of segments) addClockSegment(pendingClock, c);
     },
 
-    clockDays(deviceIds, fromDay, toDay) {
+    async clockDays(deviceIds, fromDay, toDay) {
       const fromNumber = dayNumberOf(fromDay, 'fromDay');
       const toNumber = dayNumberOf(toDay, 'toDay');
       const days = new Map<string, ClockSegment>();
       if (deviceIds.length > 0 && fromNumber <= toNumber) {
         const wanted = new Set(deviceIds);
-        for (const row of selectClock.all(fromNumber, toNumber, JSON.stringify([...wanted]))) {
-          addClockSegment(days, { deviceId: row.device_id, dayNumber: row.day_number, samples: row.samples, segments: row.segments, sxx: row.sxx, sxy: row.sxy, syy: row.syy });
-        }
-        for (const c of pendingClock.values()) {
-          if (wanted.has(c.deviceId) && c.dayNumber >= fromNumber && c.dayNumber <= toNumber) addClockSegment(days, c);
-        }
+        await gate.read(async () => {
+          const rows = await db.all<ClockRow>(sql`SELECT device_id, day_number, samples, segments, sxx, sxy, syy FROM evidence_clock
+            WHERE day_number BETWEEN ${fromNumber} AND ${toNumber} AND device_id IN ${sqlIn([...wanted])}`);
+          for (const row of rows) {
+            addClockSegment(days, { deviceId: row.device_id, dayNumber: row.day_number, samples: row.samples, segments: row.segments, sxx: row.sxx, sxy: row.sxy, syy: row.syy });
+          }
+          for (const c of pendingClock.values()) {
+            if (wanted.has(c.deviceId) && c.dayNumber >= fromNumber && c.dayNumber <= toNumber) addClockSegment(days, c);
+          }
+        });
       }
       const result = new Map<string, ClockSums[]>();
       for (const d of [...days.values()].sort((a, b) => a.dayNumber - b.dayNumber)) {
@@ -360,8 +394,8 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
       return pending.size + pendingConnections.length + pendingClock.size;
     },
 
-    close() {
-      if (db.open) flush();
+    async close() {
+      await flush();
     },
   };
 }

@@ -25,7 +25,7 @@ export async function startRegistryServer(options: { engine?: VoucherEngine } = 
   const verification = createVerificationService({
     store: createSqliteTelemetryStore({ db: t.db }),
     defaultPolicy: DEFAULT_ACTIVITY_POLICY,
-    sources: registryVerificationSources(t.registry, createEvidenceStore(t.db)),
+    sources: registryVerificationSources(t.registry, await createEvidenceStore(t.sql, t.clock)),
   });
   const deps: RegistryRouteDeps & OverviewRouteDeps = {
     registry: t.registry,
