@@ -91,7 +91,7 @@ export async function runVerify(options: { sizes: number[]; fleet: number; runs:
   const sql = openSqlDb({ kind: 'sqlite', file: join(dir, 'gateway.db') });
   const clock = new VirtualClock(AT);
   try {
-    const registry = await createRegistry({ sql, db, clock, log: silentLogger });
+    const registry = await createRegistry({ sql, clock, log: silentLogger });
     const evidence = await createEvidenceStore(sql, clock);
     const supplierId = await seedSupplier(registry);
     const contracts: { contractId: string; ids: string[] }[] = [];

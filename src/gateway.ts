@@ -95,14 +95,15 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const trust = createTrust({ sql, clock, log, signer, checkIntervalMs: config.auditCheckIntervalMs });
   const generatedAdminKey = (await registry.apiKeys.bootstrapAdmin(config.adminKey)).key;
   const { store, prune } = await openTelemetryStore(config, db, log, clock);
-  const evidence = createEvidenceStore(db);
-  const edgeEvidence = createEdgeEvidence(db);
+  // The ingest evidence lives in the registry's database (SQLite file or PostgreSQL), its migrations applied here.
+  const evidence = await createEvidenceStore(sql, clock);
+  const edgeEvidence = createEdgeEvidence(sql);
   const clockDrift = createClockDriftTracker(CLOCK_DRIFT);
   const evidenceFlusher = createEvidenceFlusher({
     // Edge evidence (issue 20) is stored on the same cadence as the rest.
     evidence: {
       pendingWrites: () => evidence.pendingWrites() + edgeEvidence.pendingWrites(),
-      flush: () => evidence.flush() + edgeEvidence.flush(),
+      flush: async () => (await evidence.flush()) + (await edgeEvidence.flush()),
     },
     intervalMs: config.evidenceFlushMs,
     log,
@@ -238,7 +239,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     ...(generatedAdminKey ? { generatedAdminKey } : {}),
     async flush() {
       await committer.flush();
-      evidenceFlusher.flush();
+      await evidenceFlusher.flush();
     },
     close() {
       closing ??= (async () => {
@@ -256,8 +257,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         evidenceFlusher.stop();
         clockDrift.closeIdle(Number.POSITIVE_INFINITY); // the segments still open are kept, not lost
         evidence.addClockSegments(clockDrift.take());
-        evidence.flush();
-        edgeEvidence.flush();
+        // Joins a flush the timer started, then stores the rest; before the database closes.
+        await evidence.flush();
+        await edgeEvidence.flush();
         await trust.close();
         await store.close();
         await sql.close();

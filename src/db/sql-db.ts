@@ -30,7 +30,7 @@ export interface SqlDb {
    * SQLite serialises them in one file: re-allocation reads every contract of a program and
    * must not interleave with another node's.
    */
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  transaction<T>(fn: () => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** The kysely instance (inside a transaction: the transaction), for the query builder. */
   q(): Kysely<any>;
   /** Runs the component's migrations not yet applied (on PostgreSQL under an advisory lock, rendered by portable-ddl.ts). */
@@ -46,6 +46,14 @@ export interface SqlDb {
  */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
+}
+
+export interface TransactionOptions {
+  /**
+   * Default true: take the registry's write lock on PostgreSQL. Writes that commute (counter
+   * upserts, appended events) pass false and run beside the registry's writes.
+   */
+  exclusive?: boolean;
 }
 
 /** Key of the registry's write lock (pg_advisory_xact_lock), distinct from the migration lock. */
@@ -98,13 +106,13 @@ function wrap(dialect: DialectName, root: Kysely<any>, migrate: SqlDb['migrate']
     all: <R>(query: RawBuilder<R>) => guarded(async () => (await query.execute(q())).rows),
     one: <R>(query: RawBuilder<R>) => guarded(async () => (await query.execute(q())).rows[0]),
     run: (query: RawBuilder<unknown>) => guarded(async () => Number((await query.execute(q())).numAffectedRows ?? 0n)),
-    async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    async transaction<T>(fn: () => Promise<T>, options: TransactionOptions = {}): Promise<T> {
       if (current.getStore()) return fn();
       if (dialect === 'postgres') {
         return guarded(() =>
           root.transaction().execute((trx) =>
             current.run(trx, async () => {
-              await sql`SELECT pg_advisory_xact_lock(${REGISTRY_WRITE_LOCK_KEY}::bigint)`.execute(trx);
+              if (options.exclusive ?? true) await sql`SELECT pg_advisory_xact_lock(${REGISTRY_WRITE_LOCK_KEY}::bigint)`.execute(trx);
               return fn();
             }),
           ),

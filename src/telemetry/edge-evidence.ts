@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { sqlIn, type SqlDb } from '../db/sql-db.js';
 import type { Migration } from '../db/sqlite.js';
-import { chunks, createFlushGate } from './flush-gate.js';
+import { chunks, compareKeys, createFlushGate } from './flush-gate.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDayNumber, shanghaiDayStart } from '../time/shanghai.js';
 
 /**
@@ -78,15 +78,17 @@ interface Pending {
 export function createEdgeEvidence(db: SqlDb): EdgeEvidence {
   const gate = createFlushGate();
   let pending = new Map<string, Pending>();
+  // Commuting upserts in key order: no registry lock, no deadlock between nodes (evidence.ts).
   const write = (rows: readonly Pending[]): Promise<void> =>
     db.transaction(async () => {
-      for (const part of chunks(rows)) {
+      const ordered = [...rows].sort((a, b) => compareKeys([a.subject, a.dayNumber, a.edgeNodeId, a.counter], [b.subject, b.dayNumber, b.edgeNodeId, b.counter]));
+      for (const part of chunks(ordered)) {
         await db.run(sql`INSERT INTO evidence_edge (subject, day_number, edge_node_id, counter, count) VALUES ${sql.join(
           part.map((r) => sql`(${r.subject}, ${r.dayNumber}, ${r.edgeNodeId}, ${r.counter}, ${r.count})`),
         )}
           ON CONFLICT (subject, day_number, edge_node_id, counter) DO UPDATE SET count = evidence_edge.count + excluded.count`);
       }
-    });
+    }, { exclusive: false });
 
   function bump(subject: string, edgeNodeId: string, atMs: number, counter: string, by: number): void {
     const dayNumber = Math.floor((atMs + SHANGHAI_OFFSET_MS) / DAY_MS);

@@ -4,7 +4,7 @@ import { sqlIn, type SqlDb } from '../db/sql-db.js';
 import { sqlList, type Migration } from '../db/sqlite.js';
 import { connectionKindSchema, CONNECTION_KINDS, type ConnectionKind, type CountedReason, type RejectionReason } from './evidence-kinds.js';
 import { edgeEvidenceMigration } from './edge-evidence.js';
-import { chunks, createFlushGate } from './flush-gate.js';
+import { chunks, compareKeys, createFlushGate } from './flush-gate.js';
 import { DAY_MS, SHANGHAI_OFFSET_MS, isDayString, shanghaiDay, shanghaiDayNumber, shanghaiDayStart } from '../time/shanghai.js';
 
 /**
@@ -180,8 +180,14 @@ export async function createEvidenceStore(db: SqlDb, clock: Clock): Promise<Evid
   /** Connection events not yet stored, in arrival order. */
   let pendingConnections: ConnectionEvent[] = [];
 
-  /** Multi-row statements, chunked; `table.count + excluded.count` is accepted by both SQLite and PostgreSQL. */
+  /**
+   * Multi-row statements, chunked; `table.count + excluded.count` is accepted by both SQLite and
+   * PostgreSQL. The upserts commute, so they do not take the registry's write lock; each batch
+   * takes its row locks in key order, so nodes flushing the same device-days never deadlock.
+   */
   async function writePending(counters: readonly PendingRejection[], events: readonly ConnectionEvent[], clocks: readonly ClockSegment[]): Promise<void> {
+    counters = [...counters].sort((a, b) => compareKeys([a.deviceId, a.dayNumber, a.reason], [b.deviceId, b.dayNumber, b.reason]));
+    clocks = [...clocks].sort((a, b) => compareKeys([a.deviceId, a.dayNumber], [b.deviceId, b.dayNumber]));
     await db.transaction(async () => {
       for (const part of chunks(events)) {
         await db.run(sql`INSERT INTO evidence_connection (device_id, at, kind, source) VALUES ${sql.join(
@@ -202,7 +208,7 @@ export async function createEvidenceStore(db: SqlDb, clock: Clock): Promise<Evid
             segments = evidence_clock.segments + excluded.segments, sxx = evidence_clock.sxx + excluded.sxx,
             sxy = evidence_clock.sxy + excluded.sxy, syy = evidence_clock.syy + excluded.syy`);
       }
-    });
+    }, { exclusive: false });
   }
 
   function addClockSegment(into: Map<string, ClockSegment>, c: ClockSegment): void {

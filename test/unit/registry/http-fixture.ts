@@ -58,10 +58,10 @@ export async function startRegistryServer(options: { engine?: VoucherEngine } = 
         ...(rawBody !== undefined ? { body: rawBody } : body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     },
-    close() {
+    async close() {
       server.closeAllConnections();
       server.close();
-      t.close();
+      await t.close();
     },
   };
 }
