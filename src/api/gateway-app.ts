@@ -25,7 +25,7 @@ export function buildGatewayApp(options: {
     before(app) {
       securityHeaders(app);
       // A live key passes a throttled address (rate-limit.ts); checking it costs one digest lookup.
-      const isValidKey = (key: string) => options.authenticate(key) !== undefined;
+      const isValidKey = async (key: string) => (await options.authenticate(key)) !== undefined;
       app.use(authFailureThrottle({ clock: options.clock, limits: options.throttle, isValidKey, onBan: options.onThrottleBan }));
       mountWebPage(app);
     },

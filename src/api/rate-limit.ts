@@ -30,7 +30,7 @@ export function authFailureThrottle(deps: {
   clock: Clock;
   limits: Readonly<AuthThrottleLimits>;
   /** Whether a bearer key is live (the registry's lookup): a live key passes a throttled address. */
-  isValidKey: (key: string) => boolean;
+  isValidKey: (key: string) => Promise<boolean>;
   onBan?: (address: string, until: number) => void;
 }): RequestHandler {
   const { clock, limits } = deps;
@@ -65,13 +65,13 @@ export function authFailureThrottle(deps: {
     }
   }
 
-  return (req, res, next) => {
+  return async (req, res, next) => {
     if (limits.maxFailures <= 0 || req.get('authorization') === undefined) return next();
     const address = addressOf(req.socket.remoteAddress);
     const bannedUntil = table.get(address)?.bannedUntil ?? 0;
     const now = clock.now();
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
-    if (bannedUntil > now && (bearer === undefined || !deps.isValidKey(bearer))) {
+    if (bannedUntil > now && (bearer === undefined || !(await deps.isValidKey(bearer)))) {
       res.set('Retry-After', String(Math.max(1, Math.ceil((bannedUntil - now) / 1000))));
       return sendProblem(
         res,

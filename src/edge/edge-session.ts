@@ -319,7 +319,9 @@ export function createEdgeSession(deps: EdgeSessionDeps, node: EdgeNodeIdentity)
     },
     closed() {
       connected = false;
-      nodeDead();
+      // After the messages still in the queue: the will (NDEATH) aedes hands over just before
+      // the end of the connection must find the node alive, as it was when it was sent.
+      inOrder = inOrder.then(nodeDead);
     },
     status() {
       let devicesAlive = 0;
