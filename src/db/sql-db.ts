@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { Clock } from '../clock.js';
 import { sqliteDdlToPostgres } from './portable-ddl.js';
@@ -66,7 +66,7 @@ export function openSqlDb(location: SqlDbLocation): SqlDb {
     // Its own connection to the gateway's file: kysely holds it for a transaction across
     // awaits, and the telemetry store's synchronous connection must never find itself inside it.
     const db: Database.Database = openDatabase(location.file);
-    return wrap('sqlite', new Kysely<any>({ dialect: new SqliteDialect({ database: db }) }), async (component, migrations) =>
+    return wrap('sqlite', new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(db) }) }), async (component, migrations) =>
       migrate(db, component, migrations),
     );
   }
@@ -169,6 +169,32 @@ function createReachability(root: Kysely<any>) {
     },
     health: (): { status: 'ok' } | { status: 'degraded'; detail: string } => (failing ? { status: 'degraded', ...failing } : { status: 'ok' }),
     stop: () => clearTimeout(timer),
+  };
+}
+
+/** Statements kept prepared per SQL text; kysely's SQLite driver would otherwise prepare every query anew. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * better-sqlite3 with prepared statements reused by SQL text (least recently used beyond 500).
+ * A query's text is the same each time it runs with other parameters, and preparing is most of
+ * a small query's cost.
+ */
+function withStatementCache(db: Database.Database): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = db.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, statement);
+      return statement as unknown as SqliteStatement;
+    },
   };
 }
 

@@ -179,8 +179,11 @@ export function createContracts(ctx: RegistryContext): Contracts {
     const now = clock.now();
     for (const [i, row] of rows.entries()) {
       const result = results[i]!;
+      const evaluation = JSON.stringify(result);
+      // Only what the evaluation changed is written: an enterprise's n-th contract must not rewrite the n − 1 before it.
+      if (evaluation === row.evaluation && row.voucher_fen === result.voucherFen && row.required_devices === result.requiredDevices && row.decision === result.decision) continue;
       await db.run(sql`UPDATE contracts SET voucher_fen = ${result.voucherFen}, required_devices = ${result.requiredDevices},
-        decision = ${result.decision}, evaluation = ${JSON.stringify(result)}, updated_at = ${now} WHERE id = ${row.id}`);
+        decision = ${result.decision}, evaluation = ${evaluation}, updated_at = ${now} WHERE id = ${row.id}`);
       const changed = row.voucher_fen !== result.voucherFen || row.decision !== result.decision;
       if (row.id !== createdId && changed) {
         await audit.append(actor, 'contract.reevaluate', row.id, {
