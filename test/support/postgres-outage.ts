@@ -113,10 +113,13 @@ export function describePostgresOutage(): void {
           expect(before).toBe('ok');
           expect(during.slice(2).every((s) => s === 'degraded')).toBe(true);
           expect(JSON.stringify(lastDetail)).toMatch(/PostgreSQL unreachable since/);
-          // A verification needs the activity: 503 problem+json with Retry-After, not a 500.
+          // The registry noticed too (the verification's contract look-up) and says so.
+          expect(JSON.stringify(lastDetail)).toMatch(/registry database unreachable/);
+          // A verification needs the contract (the registry is in the same PostgreSQL) and the
+          // activity: 503 problem+json with Retry-After, not a 500.
           expect(verificationDuring.status).toBe(503);
           expect(verificationDuring.retryAfter).toBe('5');
-          expect(verificationDuring.body).toMatchObject({ code: 'GW_ERR_TELEMETRY_UNAVAILABLE', status: 503 });
+          expect(verificationDuring.body).toMatchObject({ code: 'GW_ERR_DATABASE_UNAVAILABLE', status: 503 });
           expect(after).toBe('ok');
           // Without raw heartbeats the check is by count: a device's stored heartbeats include
           // every PUBACKed one (a resend of a heartbeat whose PUBACK was lost may add more).

@@ -1,0 +1,17 @@
+import { sql } from 'kysely';
+import { openTestRegistry } from '../test/unit/registry/fixtures.js';
+const t = await openTestRegistry();
+const db = t.sql;
+await db.run(sql`CREATE TABLE x (id TEXT PRIMARY KEY, v TEXT)`);
+for (let i = 0; i < 1000; i++) await db.run(sql`INSERT INTO x VALUES (${'k' + i}, ${'v'})`);
+let start = performance.now();
+for (let i = 0; i < 10000; i++) await db.run(sql`UPDATE x SET v = ${'w' + i} WHERE id = ${'k' + (i % 1000)}`);
+console.log('update outside trx µs', ((performance.now() - start) * 1000 / 10000).toFixed(1));
+start = performance.now();
+await db.transaction(async () => { for (let i = 0; i < 10000; i++) await db.run(sql`UPDATE x SET v = ${'z' + i} WHERE id = ${'k' + (i % 1000)}`); });
+console.log('update inside trx µs', ((performance.now() - start) * 1000 / 10000).toFixed(1));
+const stmt = t.db.prepare('UPDATE x SET v = ? WHERE id = ?');
+start = performance.now();
+t.db.transaction(() => { for (let i = 0; i < 10000; i++) stmt.run('q' + i, 'k' + (i % 1000)); })();
+console.log('sync better-sqlite3 µs', ((performance.now() - start) * 1000 / 10000).toFixed(1));
+await t.close();
