@@ -10,7 +10,7 @@ import type { ApiDeps } from './api/routes/index.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { DATA_FILE, openDataDir } from './db/open-data-dir.js';
-import { openSqlDb } from './db/sql-db.js';
+import { openSqlDb, type SqlDb } from './db/sql-db.js';
 import type { SqliteDb } from './db/sqlite.js';
 import { createHeartbeatRateLimit } from './ingest/heartbeat-rate.js';
 import { createEdgeSession } from './edge/index.js';
@@ -44,6 +44,8 @@ export interface Gateway {
   config: Readonly<Config>;
   clock: Clock;
   db: SqliteDb;
+  /** The registry's database: the data dir's SQLite file or PostgreSQL (GATEWAY_DATABASE_URL). */
+  sql: SqlDb;
   registry: Registry;
   trust: Trust;
   store: TelemetryStore;
@@ -229,6 +231,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     config,
     clock,
     db,
+    sql,
     registry,
     trust,
     store,

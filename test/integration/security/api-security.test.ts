@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
@@ -104,14 +105,24 @@ describe('HTTP hardening', () => {
   });
 
   it('stores API keys and device tokens only as SHA-256 digests', async () => {
-    const db: Database.Database = gw.gateway.db;
-    const keyRow = db.prepare('SELECT * FROM api_keys WHERE key_sha256 = ?').get(createHash('sha256').update(supplierKeyA).digest()) as Record<string, unknown>;
+    const registryDb = gw.gateway.sql;
+    const keyRow = await registryDb.one(sql`SELECT * FROM api_keys WHERE key_sha256 = ${createHash('sha256').update(supplierKeyA).digest()}`);
     expect(keyRow).toBeDefined();
-    const tokenRow = db.prepare('SELECT * FROM devices WHERE id = ?').get(a.devices[0]!.id) as Record<string, unknown>;
-    expect(tokenRow.token_sha256).toEqual(createHash('sha256').update(a.devices[0]!.token).digest());
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    const files = ['gateway.db', 'gateway.db-wal'].map((f) => join(gw.dataDir, f)).filter(existsSync);
-    const bytes = Buffer.concat(files.map((f) => readFileSync(f)));
+    const tokenRow = await registryDb.one<{ token_sha256: Buffer }>(sql`SELECT * FROM devices WHERE id = ${a.devices[0]!.id}`);
+    expect(tokenRow!.token_sha256).toEqual(createHash('sha256').update(a.devices[0]!.token).digest());
+    let bytes: Buffer;
+    if (registryDb.dialect === 'sqlite') {
+      const db: Database.Database = gw.gateway.db;
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      const files = ['gateway.db', 'gateway.db-wal'].map((f) => join(gw.dataDir, f)).filter(existsSync);
+      bytes = Buffer.concat(files.map((f) => readFileSync(f)));
+    } else {
+      // PostgreSQL: every row of every table, as text.
+      const tables = await registryDb.all<{ name: string }>(sql`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`);
+      const texts = await Promise.all(tables.map((t) => registryDb.one<{ text: string | null }>(sql`SELECT string_agg(r::text, '') AS text FROM ${sql.table(t.name)} r`)));
+      bytes = Buffer.from(texts.map((t) => t?.text ?? '').join(''));
+      expect(tables.length).toBeGreaterThan(10);
+    }
     for (const secret of secrets) expect(bytes.includes(Buffer.from(secret)), `plaintext secret in the database`).toBe(false);
   });
 });
