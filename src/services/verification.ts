@@ -1,5 +1,5 @@
 import type { Registry } from '../registry/index.js';
-import type { EdgeEvidence, EvidenceStore, TelemetryStore } from '../telemetry/index.js';
+import { summarizeConnections, type EdgeEvidence, type EvidenceStore, type TelemetryStore } from '../telemetry/index.js';
 import { shanghaiDayStart } from '../time/shanghai.js';
 import {
   resolvePolicy,
@@ -26,7 +26,11 @@ export interface VerificationSources {
   duplicates(contractId: string, serials: string[]): Map<string, DuplicateSerialFacts>;
   /** Reviewer decisions on the contract's evidence (SPEC rule 14). */
   reviews(contractId: string, serials: string[]): ContractReviews;
-  connections(deviceIds: string[], fromMs: number, toMs: number): Map<string, ConnectionFacts>;
+  /**
+   * Connection evidence of the window, from one read of its events: per device its take-overs
+   * and sources, and the events themselves for ONE_LIFE (absent: no lifecycle evidence).
+   */
+  connections(deviceIds: string[], fromMs: number, toMs: number): { facts: Map<string, ConnectionFacts>; lifecycle?: LifecycleEvent[] };
   /** Repeated or backward sequence numbers per device over the days. */
   replays(deviceIds: string[], fromDay: string, toDay: string): Map<string, number>;
   /** Heartbeats per device per edge node, and what those edge nodes did (issue 20). */
@@ -34,8 +38,6 @@ export interface VerificationSources {
   edgeNodes?(edgeNodeIds: string[], fromDay: string, toDay: string): Map<string, Omit<EdgeFacts, 'children'>>;
   /** Clock-drift sums per device and day (SHARED_CLOCK). */
   clockDays?(deviceIds: string[], fromDay: string, toDay: string): Map<string, DriftSums[]>;
-  /** Connection events of the devices (ONE_LIFE). */
-  lifecycle?(deviceIds: string[], fromMs: number, toMs: number): LifecycleEvent[];
 }
 
 /**
@@ -63,6 +65,7 @@ export function createVerificationService(deps: {
     const activity = ids.length ? await store.dailyActivity(ids, fromDay, toDay, { minuteMapsFrom: toDay }) : [];
     const reportsVia = sources.reportsVia?.(ids, fromDay, toDay) ?? new Map<string, Map<string, number>>();
     const edgeNodeIds = [...new Set([...reportsVia.values()].flatMap((byNode) => [...byNode.keys()]))];
+    const connections = sources.connections(ids, shanghaiDayStart(fromDay), at);
     const report = verifyContract({
       reportsVia,
       edgeNodes: sources.edgeNodes?.(edgeNodeIds, fromDay, toDay) ?? new Map(),
@@ -71,10 +74,10 @@ export function createVerificationService(deps: {
       duplicates: sources.duplicates(contractId, serials),
       reviews: sources.reviews(contractId, serials),
       activity,
-      connections: sources.connections(ids, shanghaiDayStart(fromDay), at),
+      connections: connections.facts,
       replaysByDevice: sources.replays(ids, fromDay, toDay),
       ...(sources.clockDays ? { clockDays: sources.clockDays(ids, fromDay, toDay) } : {}),
-      ...(sources.lifecycle ? { lifecycle: sources.lifecycle(ids, shanghaiDayStart(fromDay), at) } : {}),
+      ...(connections.lifecycle ? { lifecycle: connections.lifecycle } : {}),
       policy,
       defaultPolicy,
       at,
@@ -113,14 +116,14 @@ export function registryVerificationSources(registry: Registry, evidence: Eviden
       exclusions: registry.reviews.exclusionsOf(contractId),
       serialAssignments: registry.reviews.assignmentsSeenFrom(contractId, serials),
     }),
-    connections: (ids, fromMs, toMs) =>
-      new Map(
-        evidence
-          .connectionSummary(ids, fromMs, toMs)
-          .map((s) => [s.deviceId, { connects: s.connects, takeovers: s.takeovers, sources: s.distinctSources }]),
-      ),
+    connections(ids, fromMs, toMs) {
+      const events = evidence.connections(ids, fromMs, toMs);
+      const facts = new Map(
+        summarizeConnections(ids, events).map((s) => [s.deviceId, { connects: s.connects, takeovers: s.takeovers, sources: s.distinctSources }]),
+      );
+      return { facts, lifecycle: events };
+    },
     clockDays: (ids, fromDay, toDay) => evidence.clockDays(ids, fromDay, toDay),
-    lifecycle: (ids, fromMs, toMs) => evidence.connections(ids, fromMs, toMs),
     replays(ids, fromDay, toDay) {
       const counts = new Map<string, number>();
       for (const r of evidence.rejections(ids, fromDay, toDay)) {

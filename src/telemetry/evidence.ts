@@ -242,52 +242,7 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
     connections,
 
     connectionSummary(deviceIds, fromMs, toMs) {
-      const ids = [...new Set(deviceIds)].sort(compareStrings);
-      const summaries = new Map<string, ConnectionSummary & { sources: Set<string>; takeoverSourceSet: Set<string> }>();
-      for (const deviceId of ids) {
-        summaries.set(deviceId, {
-          deviceId,
-          connects: 0,
-          disconnects: 0,
-          takeovers: 0,
-          authFailures: 0,
-          distinctSources: [],
-          takeoverSources: [],
-          lastConnectAt: null,
-          sources: new Set(),
-          takeoverSourceSet: new Set(),
-        });
-      }
-      for (const event of connections(ids, fromMs, toMs)) {
-        const s = summaries.get(event.deviceId);
-        if (s === undefined) continue;
-        switch (event.kind) {
-          case 'connect':
-            s.connects++;
-            s.sources.add(event.source);
-            if (s.lastConnectAt === null || event.at > s.lastConnectAt) s.lastConnectAt = event.at;
-            break;
-          case 'takeover':
-            s.takeovers++;
-            s.sources.add(event.source);
-            s.takeoverSourceSet.add(event.source);
-            break;
-          case 'disconnect':
-            s.disconnects++;
-            break;
-          case 'auth-failed':
-            s.authFailures++;
-            break;
-        }
-      }
-      return ids.map((deviceId) => {
-        const { sources, takeoverSourceSet, ...summary } = summaries.get(deviceId)!;
-        return {
-          ...summary,
-          distinctSources: [...sources].sort(compareStrings),
-          takeoverSources: [...takeoverSourceSet].sort(compareStrings),
-        };
-      });
+      return summarizeConnections(deviceIds, connections(deviceIds, fromMs, toMs));
     },
 
     countRejection(deviceId, atMs, reason) {
@@ -364,6 +319,60 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
       if (db.open) flush();
     },
   };
+}
+
+/**
+ * One summary per device of `deviceIds` (zeros when it has no events), ordered by deviceId, from
+ * events already read (`connections`): the verification reads a window's events once for both
+ * the take-over counts and ONE_LIFE.
+ */
+export function summarizeConnections(deviceIds: readonly string[], events: readonly ConnectionEvent[]): ConnectionSummary[] {
+  const ids = [...new Set(deviceIds)].sort(compareStrings);
+  const summaries = new Map<string, ConnectionSummary & { sources: Set<string>; takeoverSourceSet: Set<string> }>();
+  for (const deviceId of ids) {
+    summaries.set(deviceId, {
+      deviceId,
+      connects: 0,
+      disconnects: 0,
+      takeovers: 0,
+      authFailures: 0,
+      distinctSources: [],
+      takeoverSources: [],
+      lastConnectAt: null,
+      sources: new Set(),
+      takeoverSourceSet: new Set(),
+    });
+  }
+  for (const event of events) {
+    const s = summaries.get(event.deviceId);
+    if (s === undefined) continue;
+    switch (event.kind) {
+      case 'connect':
+        s.connects++;
+        s.sources.add(event.source);
+        if (s.lastConnectAt === null || event.at > s.lastConnectAt) s.lastConnectAt = event.at;
+        break;
+      case 'takeover':
+        s.takeovers++;
+        s.sources.add(event.source);
+        s.takeoverSourceSet.add(event.source);
+        break;
+      case 'disconnect':
+        s.disconnects++;
+        break;
+      case 'auth-failed':
+        s.authFailures++;
+        break;
+    }
+  }
+  return ids.map((deviceId) => {
+    const { sources, takeoverSourceSet, ...summary } = summaries.get(deviceId)!;
+    return {
+      ...summary,
+      distinctSources: [...sources].sort(compareStrings),
+      takeoverSources: [...takeoverSourceSet].sort(compareStrings),
+    };
+  });
 }
 
 function addSums(into: ClockSums, c: ClockSums): void {
