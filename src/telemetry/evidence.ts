@@ -328,24 +328,16 @@ export function createEvidenceStore(db: SqliteDb): EvidenceStore {
  */
 export function summarizeConnections(deviceIds: readonly string[], events: readonly ConnectionEvent[]): ConnectionSummary[] {
   const ids = [...new Set(deviceIds)].sort(compareStrings);
+  const wanted = new Set(ids);
+  // Only devices with events get sets: most of a contract's devices have none in a window.
   const summaries = new Map<string, ConnectionSummary & { sources: Set<string>; takeoverSourceSet: Set<string> }>();
-  for (const deviceId of ids) {
-    summaries.set(deviceId, {
-      deviceId,
-      connects: 0,
-      disconnects: 0,
-      takeovers: 0,
-      authFailures: 0,
-      distinctSources: [],
-      takeoverSources: [],
-      lastConnectAt: null,
-      sources: new Set(),
-      takeoverSourceSet: new Set(),
-    });
-  }
   for (const event of events) {
-    const s = summaries.get(event.deviceId);
-    if (s === undefined) continue;
+    if (!wanted.has(event.deviceId)) continue;
+    let s = summaries.get(event.deviceId);
+    if (s === undefined) {
+      s = { ...emptySummary(event.deviceId), sources: new Set(), takeoverSourceSet: new Set() };
+      summaries.set(event.deviceId, s);
+    }
     switch (event.kind) {
       case 'connect':
         s.connects++;
@@ -366,13 +358,19 @@ export function summarizeConnections(deviceIds: readonly string[], events: reado
     }
   }
   return ids.map((deviceId) => {
-    const { sources, takeoverSourceSet, ...summary } = summaries.get(deviceId)!;
+    const found = summaries.get(deviceId);
+    if (found === undefined) return emptySummary(deviceId);
+    const { sources, takeoverSourceSet, ...summary } = found;
     return {
       ...summary,
       distinctSources: [...sources].sort(compareStrings),
       takeoverSources: [...takeoverSourceSet].sort(compareStrings),
     };
   });
+}
+
+function emptySummary(deviceId: string): ConnectionSummary {
+  return { deviceId, connects: 0, disconnects: 0, takeovers: 0, authFailures: 0, distinctSources: [], takeoverSources: [], lastConnectAt: null };
 }
 
 function addSums(into: ClockSums, c: ClockSums): void {
