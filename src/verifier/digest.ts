@@ -30,8 +30,13 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
-/** Key order → sorted order, by first key: a report repeats a few shapes (devices, signals) a thousand times each. */
+/**
+ * Key order → sorted order, by first key: a report repeats a few shapes (devices, signals) a
+ * thousand times each. Bounded in entries and in keys per entry, so that signing arbitrary
+ * payloads cannot grow it without limit.
+ */
 const SHAPES_MAX = 1000;
+const SHAPE_KEYS_MAX = 64;
 const shapes = new Map<string, { keys: string[]; sorted: string[] }>();
 
 function sortedKeys(record: Record<string, unknown>): string[] {
@@ -46,7 +51,7 @@ function sortedKeys(record: Record<string, unknown>): string[] {
       break;
     }
   }
-  if (known !== undefined || shapes.size < SHAPES_MAX) shapes.set(keys[0]!, { keys, sorted });
+  if (keys.length <= SHAPE_KEYS_MAX && (known !== undefined || shapes.size < SHAPES_MAX)) shapes.set(keys[0]!, { keys, sorted });
   return sorted;
 }
 
@@ -56,15 +61,16 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-/** `"key":` per key seen; bounded, since payload keys other than the report's are not a closed set. */
+/** `"key":` per key seen; bounded (count and length), since payload keys other than the report's are not a closed set. */
 const QUOTED_KEYS_MAX = 1000;
+const QUOTED_KEY_LENGTH_MAX = 64;
 const quotedKeys = new Map<string, string>();
 
 function quotedKey(key: string): string {
   let quoted = quotedKeys.get(key);
   if (quoted === undefined) {
     quoted = `${JSON.stringify(key)}:`;
-    if (quotedKeys.size < QUOTED_KEYS_MAX) quotedKeys.set(key, quoted);
+    if (quotedKeys.size < QUOTED_KEYS_MAX && key.length <= QUOTED_KEY_LENGTH_MAX) quotedKeys.set(key, quoted);
   }
   return quoted;
 }
