@@ -1,5 +1,3 @@
-import { GUARD_TRIGGER_SQLSTATE } from './portable-ddl.js';
-
 /**
  * The same constraint failure as SQLite (better-sqlite3 `code`) and PostgreSQL (SQLSTATE) name
  * it, so the registry maps a database refusal to one answer whichever database said it.
@@ -18,10 +16,4 @@ export function isUniqueViolation(err: unknown): boolean {
 export function isCheckViolation(err: unknown): boolean {
   const code = codeOf(err);
   return code === 'SQLITE_CONSTRAINT_CHECK' || code === '23514';
-}
-
-/** A guard trigger's refusal (RAISE(ABORT) in SQLite; SQLSTATE GW001 from portable-ddl.ts on PostgreSQL). */
-export function isGuardTriggerRefusal(err: unknown): boolean {
-  const code = codeOf(err);
-  return code === 'SQLITE_CONSTRAINT_TRIGGER' || code === GUARD_TRIGGER_SQLSTATE;
 }

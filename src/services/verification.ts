@@ -1,5 +1,5 @@
 import type { Registry } from '../registry/index.js';
-import type { EdgeEvidence, EvidenceStore, TelemetryStore } from '../telemetry/index.js';
+import { summarizeConnections, type EdgeEvidence, type EvidenceStore, type TelemetryStore } from '../telemetry/index.js';
 import { shanghaiDayStart } from '../time/shanghai.js';
 import {
   resolvePolicy,
@@ -26,7 +26,11 @@ export interface VerificationSources {
   duplicates(contractId: string, serials: string[]): Promise<Map<string, DuplicateSerialFacts>>;
   /** Reviewer decisions on the contract's evidence (SPEC rule 14). */
   reviews(contractId: string, serials: string[]): Promise<ContractReviews>;
-  connections(deviceIds: string[], fromMs: number, toMs: number): Promise<Map<string, ConnectionFacts>>;
+  /**
+   * Connection evidence of the window, from one read of its events: per device its take-overs
+   * and sources, and the events themselves for ONE_LIFE (absent: no lifecycle evidence).
+   */
+  connections(deviceIds: string[], fromMs: number, toMs: number): Promise<{ facts: Map<string, ConnectionFacts>; lifecycle?: LifecycleEvent[] }>;
   /** Repeated or backward sequence numbers per device over the days. */
   replays(deviceIds: string[], fromDay: string, toDay: string): Promise<Map<string, number>>;
   /** Heartbeats per device per edge node, and what those edge nodes did (issue 20). */
@@ -34,8 +38,6 @@ export interface VerificationSources {
   edgeNodes?(edgeNodeIds: string[], fromDay: string, toDay: string): Promise<Map<string, Omit<EdgeFacts, 'children'>>>;
   /** Clock-drift sums per device and day (SHARED_CLOCK). */
   clockDays?(deviceIds: string[], fromDay: string, toDay: string): Promise<Map<string, DriftSums[]>>;
-  /** Connection events of the devices (ONE_LIFE). */
-  lifecycle?(deviceIds: string[], fromMs: number, toMs: number): Promise<LifecycleEvent[]>;
 }
 
 /**
@@ -63,7 +65,14 @@ export function createVerificationService(deps: {
     const activity = ids.length ? await store.dailyActivity(ids, fromDay, toDay, { minuteMapsFrom: toDay }) : [];
     const reportsVia = (await sources.reportsVia?.(ids, fromDay, toDay)) ?? new Map<string, Map<string, number>>();
     const edgeNodeIds = [...new Set([...reportsVia.values()].flatMap((byNode) => [...byNode.keys()]))];
-    const [duplicates, reviews] = await Promise.all([sources.duplicates(contractId, serials), sources.reviews(contractId, serials)]);
+    // Independent reads, concurrently: on PostgreSQL each is a round trip.
+    const [duplicates, reviews, connections, replaysByDevice, clockDays] = await Promise.all([
+      sources.duplicates(contractId, serials),
+      sources.reviews(contractId, serials),
+      sources.connections(ids, shanghaiDayStart(fromDay), at),
+      sources.replays(ids, fromDay, toDay),
+      sources.clockDays?.(ids, fromDay, toDay),
+    ]);
     const report = verifyContract({
       reportsVia,
       edgeNodes: (await sources.edgeNodes?.(edgeNodeIds, fromDay, toDay)) ?? new Map(),
@@ -72,10 +81,10 @@ export function createVerificationService(deps: {
       duplicates,
       reviews,
       activity,
-      connections: await sources.connections(ids, shanghaiDayStart(fromDay), at),
-      replaysByDevice: await sources.replays(ids, fromDay, toDay),
-      ...(sources.clockDays ? { clockDays: await sources.clockDays(ids, fromDay, toDay) } : {}),
-      ...(sources.lifecycle ? { lifecycle: await sources.lifecycle(ids, shanghaiDayStart(fromDay), at) } : {}),
+      connections: connections.facts,
+      replaysByDevice,
+      ...(clockDays ? { clockDays } : {}),
+      ...(connections.lifecycle ? { lifecycle: connections.lifecycle } : {}),
       policy,
       defaultPolicy,
       at,
@@ -114,13 +123,14 @@ export function registryVerificationSources(registry: Registry, evidence: Eviden
       exclusions: await registry.reviews.exclusionsOf(contractId),
       serialAssignments: await registry.reviews.assignmentsSeenFrom(contractId, serials),
     }),
-    connections: async (ids, fromMs, toMs) =>
-      new Map(
-        (await evidence.connectionSummary(ids, fromMs, toMs))
-          .map((s) => [s.deviceId, { connects: s.connects, takeovers: s.takeovers, sources: s.distinctSources }]),
-      ),
+    async connections(ids, fromMs, toMs) {
+      const events = await evidence.connections(ids, fromMs, toMs);
+      const facts = new Map(
+        summarizeConnections(ids, events).map((s) => [s.deviceId, { connects: s.connects, takeovers: s.takeovers, sources: s.distinctSources }]),
+      );
+      return { facts, lifecycle: events };
+    },
     clockDays: (ids, fromDay, toDay) => evidence.clockDays(ids, fromDay, toDay),
-    lifecycle: (ids, fromMs, toMs) => evidence.connections(ids, fromMs, toMs),
     async replays(ids, fromDay, toDay) {
       const counts = new Map<string, number>();
       for (const r of await evidence.rejections(ids, fromDay, toDay)) {

@@ -276,52 +276,7 @@ export async function createEvidenceStore(db: SqlDb, clock: Clock): Promise<Evid
     connections,
 
     async connectionSummary(deviceIds, fromMs, toMs) {
-      const ids = [...new Set(deviceIds)].sort(compareStrings);
-      const summaries = new Map<string, ConnectionSummary & { sources: Set<string>; takeoverSourceSet: Set<string> }>();
-      for (const deviceId of ids) {
-        summaries.set(deviceId, {
-          deviceId,
-          connects: 0,
-          disconnects: 0,
-          takeovers: 0,
-          authFailures: 0,
-          distinctSources: [],
-          takeoverSources: [],
-          lastConnectAt: null,
-          sources: new Set(),
-          takeoverSourceSet: new Set(),
-        });
-      }
-      for (const event of await connections(ids, fromMs, toMs)) {
-        const s = summaries.get(event.deviceId);
-        if (s === undefined) continue;
-        switch (event.kind) {
-          case 'connect':
-            s.connects++;
-            s.sources.add(event.source);
-            if (s.lastConnectAt === null || event.at > s.lastConnectAt) s.lastConnectAt = event.at;
-            break;
-          case 'takeover':
-            s.takeovers++;
-            s.sources.add(event.source);
-            s.takeoverSourceSet.add(event.source);
-            break;
-          case 'disconnect':
-            s.disconnects++;
-            break;
-          case 'auth-failed':
-            s.authFailures++;
-            break;
-        }
-      }
-      return ids.map((deviceId) => {
-        const { sources, takeoverSourceSet, ...summary } = summaries.get(deviceId)!;
-        return {
-          ...summary,
-          distinctSources: [...sources].sort(compareStrings),
-          takeoverSources: [...takeoverSourceSet].sort(compareStrings),
-        };
-      });
+      return summarizeConnections(deviceIds, await connections(deviceIds, fromMs, toMs));
     },
 
     countRejection(deviceId, atMs, reason) {
@@ -404,6 +359,58 @@ export async function createEvidenceStore(db: SqlDb, clock: Clock): Promise<Evid
       await flush();
     },
   };
+}
+
+/**
+ * One summary per device of `deviceIds` (zeros when it has no events), ordered by deviceId, from
+ * events already read (`connections`): the verification reads a window's events once for both
+ * the take-over counts and ONE_LIFE.
+ */
+export function summarizeConnections(deviceIds: readonly string[], events: readonly ConnectionEvent[]): ConnectionSummary[] {
+  const ids = [...new Set(deviceIds)].sort(compareStrings);
+  const wanted = new Set(ids);
+  // Only devices with events get sets: most of a contract's devices have none in a window.
+  const summaries = new Map<string, ConnectionSummary & { sources: Set<string>; takeoverSourceSet: Set<string> }>();
+  for (const event of events) {
+    if (!wanted.has(event.deviceId)) continue;
+    let s = summaries.get(event.deviceId);
+    if (s === undefined) {
+      s = { ...emptySummary(event.deviceId), sources: new Set(), takeoverSourceSet: new Set() };
+      summaries.set(event.deviceId, s);
+    }
+    switch (event.kind) {
+      case 'connect':
+        s.connects++;
+        s.sources.add(event.source);
+        if (s.lastConnectAt === null || event.at > s.lastConnectAt) s.lastConnectAt = event.at;
+        break;
+      case 'takeover':
+        s.takeovers++;
+        s.sources.add(event.source);
+        s.takeoverSourceSet.add(event.source);
+        break;
+      case 'disconnect':
+        s.disconnects++;
+        break;
+      case 'auth-failed':
+        s.authFailures++;
+        break;
+    }
+  }
+  return ids.map((deviceId) => {
+    const found = summaries.get(deviceId);
+    if (found === undefined) return emptySummary(deviceId);
+    const { sources, takeoverSourceSet, ...summary } = found;
+    return {
+      ...summary,
+      distinctSources: [...sources].sort(compareStrings),
+      takeoverSources: [...takeoverSourceSet].sort(compareStrings),
+    };
+  });
+}
+
+function emptySummary(deviceId: string): ConnectionSummary {
+  return { deviceId, connects: 0, disconnects: 0, takeovers: 0, authFailures: 0, distinctSources: [], takeoverSources: [], lastConnectAt: null };
 }
 
 function addSums(into: ClockSums, c: ClockSums): void {

@@ -6,6 +6,7 @@ export { createSqliteTelemetryStore } from './sqlite/index.js';
 export { createGroupCommitter } from './group-commit.js';
 export {
   createEvidenceStore,
+  summarizeConnections,
   type EvidenceStore,
 } from './evidence.js';
 export { CONNECTION_KINDS, REJECTION_REASONS, type ConnectionKind, type CountedReason, type RejectionReason } from './evidence-kinds.js';

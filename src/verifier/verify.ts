@@ -131,16 +131,22 @@ export interface VerificationReport {
 export function verifyContract(input: VerificationInput): VerificationReport {
   const { policy, at } = input;
   const reviews = input.reviews ?? NO_REVIEWS;
-  const { firstDay, lastDay, days } = verificationWindow(at, policy.windowDays);
+  const { firstDay, days } = verificationWindow(at, policy.windowDays);
   const dayIndex = new Map(days.map((d, i) => [d, i]));
   const minuteOfAt = shanghaiMinuteOfDay(at);
 
   const rowsByDevice = new Map<string, DeviceDayActivity[]>();
+  // Stores return a device's days together: the lookup is skipped while the device stays the same.
+  let list: DeviceDayActivity[] | undefined;
+  let listOf: string | undefined;
   for (const row of input.activity) {
     if (!dayIndex.has(row.day) || row.firstSeen > at) continue;
-    let list = rowsByDevice.get(row.deviceId);
-    if (!list) rowsByDevice.set(row.deviceId, (list = []));
-    list.push(row);
+    if (row.deviceId !== listOf) {
+      listOf = row.deviceId;
+      list = rowsByDevice.get(listOf);
+      if (!list) rowsByDevice.set(listOf, (list = []));
+    }
+    list!.push(row);
   }
 
   const { signals: edgeSignals, reports: edgeNodes } = edgeNodeSignals(input);
@@ -151,7 +157,7 @@ export function verifyContract(input: VerificationInput): VerificationReport {
   };
   const devices = [...input.devices]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((device) => reportDevice(device, rowsByDevice.get(device.id) ?? [], input, fleet, dayIndex, lastDay, minuteOfAt, edgeSignals));
+    .map((device) => reportDevice(device, rowsByDevice.get(device.id) ?? [], input, fleet, dayIndex, minuteOfAt, edgeSignals));
 
   const activeDevices = devices.filter((d) => d.counted).length;
   const required = input.contract.requiredDevices;
@@ -193,8 +199,8 @@ function reportDevice(
   rows: DeviceDayActivity[],
   input: VerificationInput,
   fleet: FleetEvidence,
+  /** Window day → its index; the last is the day containing `at`. */
   dayIndex: Map<string, number>,
-  lastDay: string,
   minuteOfAt: number,
   edgeSignals: ReadonlyMap<string, Signal>,
 ): DeviceReport {
@@ -206,9 +212,10 @@ function reportDevice(
   let skewSamples = 0;
   let skewAbsSumMs = 0;
   let coincident = 0;
+  const lastIndex = dayIndex.size - 1;
   for (const row of rows) {
-    const minutes = row.day === lastDay ? onlineMinutesUpTo(row, minuteOfAt) : row.onlineMinutes;
-    dailyMinutes[dayIndex.get(row.day)!] = minutes;
+    const index = dayIndex.get(row.day)!;
+    dailyMinutes[index] = index === lastIndex ? onlineMinutesUpTo(row, minuteOfAt) : row.onlineMinutes;
     heartbeats += row.heartbeats;
     firstSeen = firstSeen === null ? row.firstSeen : Math.min(firstSeen, row.firstSeen);
     const seen = Math.min(row.lastSeen, at);
@@ -230,7 +237,7 @@ function reportDevice(
     coincidentHeartbeats: coincident,
     replays: input.replaysByDevice.get(device.id) ?? 0,
     takeovers: conn?.takeovers ?? 0,
-    sources: [...(conn?.sources ?? [])].sort(),
+    sources: conn ? [...conn.sources].sort() : [],
   };
   const clock = fleet.clocks.get(device.id);
   if (clock) evidence.sharedClock = clock;
@@ -240,7 +247,7 @@ function reportDevice(
   const via = input.reportsVia?.get(device.id);
   const reportedVia: ReportedVia[] = [];
   let throughEdges = 0;
-  for (const [edgeNode, count] of [...(via ?? [])].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [edgeNode, count] of via ? [...via].sort(([a], [b]) => (a < b ? -1 : 1)) : []) {
     throughEdges += count;
     reportedVia.push({ edgeNode, heartbeats: count });
     const edgeSignal = edgeSignals.get(edgeNode);

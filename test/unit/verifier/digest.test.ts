@@ -18,6 +18,11 @@ describe('canonicalJson', () => {
     expect(canonicalJson([1, undefined, Number.NaN, 'é'])).toBe('[1,null,null,"é"]');
   });
 
+  it('sorts each object by its own keys when objects share a first key but not the rest', () => {
+    const rows = [{ z: 1, b: 2, a: 3 }, { z: 1, c: 2 }, { z: 1, b: 2, a: 3 }, { z: 1, a: 2, b: 3 }, { z: 1, b: 2, a: 3, y: undefined }];
+    expect(canonicalJson(rows)).toBe('[{"a":3,"b":2,"z":1},{"c":2,"z":1},{"a":3,"b":2,"z":1},{"a":2,"b":3,"z":1},{"a":3,"b":2,"z":1}]');
+  });
+
   it('writes exactly what the plain element-by-element definition writes, for any JSON-like value', () => {
     const value = fc.anything({ withNullPrototype: true, withObjectString: false, withBigInt: false, withMap: false, withSet: false, withDate: false, withTypedArray: false, withSparseArray: true });
     fc.assert(
