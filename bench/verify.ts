@@ -81,6 +81,11 @@ async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
 export interface OtherVerifyStore {
   label: string;
   open(): Promise<TelemetryStore>;
+  /**
+   * The registry and evidence in this database too (PostgreSQL, issue 16): the contract is seeded
+   * there and the whole verification — registry, evidence, activity — reads from it.
+   */
+  registryUrl?: string;
   /** Which of `sizes` to write and verify on this store. */
   sizes: number[];
 }
@@ -111,8 +116,8 @@ export async function runVerify(options: { sizes: number[]; fleet: number; runs:
     const [writeMs, written] = await time(() => writeActivity(sqlite, allIds, options.perDay));
     options.log(`  seeded ${contracts.length} contracts, ${allIds.length} devices, ${written.toLocaleString('en')} heartbeats in ${(writeMs / 1000).toFixed(1)} s`);
 
-    const measure = async (store: TelemetryStore, c: { contractId: string; ids: string[] }): Promise<VerifyTiming> => {
-      const service = createVerificationService({ store, defaultPolicy: DEFAULT_ACTIVITY_POLICY, sources: registryVerificationSources(registry, evidence) });
+    const measure = async (store: TelemetryStore, c: { contractId: string; ids: string[] }, sources = registryVerificationSources(registry, evidence)): Promise<VerifyTiming> => {
+      const service = createVerificationService({ store, defaultPolicy: DEFAULT_ACTIVITY_POLICY, sources });
       const times: number[] = [];
       const activity: number[] = [];
       let active = 0;
@@ -145,18 +150,27 @@ export async function runVerify(options: { sizes: number[]; fleet: number; runs:
     const others: Record<string, VerifyTiming[]> = {};
     for (const other of options.otherStores ?? []) {
       const store = await other.open();
+      const otherSql = other.registryUrl === undefined ? undefined : openSqlDb({ kind: 'postgres', url: other.registryUrl });
       try {
         others[other.label] = [];
+        const otherRegistry = otherSql && (await createRegistry({ sql: otherSql, clock, log: silentLogger }));
+        const sources = otherSql && otherRegistry ? registryVerificationSources(otherRegistry, await createEvidenceStore(otherSql, clock)) : undefined;
+        const otherSupplier = otherRegistry && (await seedSupplier(otherRegistry));
         for (const size of other.sizes) {
-          const c = contracts[options.sizes.indexOf(size)]!;
+          let c = contracts[options.sizes.indexOf(size)]!;
+          if (otherRegistry && otherSupplier) {
+            const seeded = await seedContract(otherRegistry, otherSupplier, size);
+            c = { contractId: seeded.contractId, ids: seeded.devices.map((d) => d.id) };
+          }
           const [ms, n] = await time(() => writeActivity(store, c.ids, options.perDay));
           options.log(`  ${other.label}: wrote ${n.toLocaleString('en')} heartbeats in ${(ms / 1000).toFixed(1)} s`);
-          const t = await measure(store, c);
+          const t = await measure(store, c, sources);
           others[other.label]!.push(t);
           options.log(`  ${other.label} ${String(t.devices).padStart(5)} devices × ${DAYS} d: median ${t.medianMs.toFixed(1)} ms (dailyActivity ${t.activityMs.toFixed(1)} ms), cold ${t.coldMs.toFixed(1)} ms`);
         }
       } finally {
         await store.close();
+        await otherSql?.close();
       }
     }
     await sqlite.close();
