@@ -96,7 +96,7 @@ export type { AuditLog } from './audit.js';
 export type { Contract, ContractInput, Contracts } from './contracts.js';
 export type { Actor } from './context.js';
 export { judgeDeviceToken } from './devices.js';
-export type { Device, Devices, IssuedDevice } from './devices.js';
+export type { Device, DeviceAuthInfo, Devices, IssuedDevice } from './devices.js';
 export type { EnterpriseInput, Enterprises } from './enterprises.js';
 export type { Quotas } from './quotas.js';
 export type { Suppliers } from './suppliers.js';

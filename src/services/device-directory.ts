@@ -1,15 +1,16 @@
 import DataLoader from 'dataloader';
 import type { DeviceDirectory } from '../../broker/device-directory.js';
-import { EDGE_NODE_ID_RE, judgeDeviceToken, type Registry } from '../registry/index.js';
+import { EDGE_NODE_ID_RE, judgeDeviceToken, type DeviceAuthInfo, type Registry } from '../registry/index.js';
 
 /** Look-ups per registry query in a connect storm (a chunk of `IN (…)` parameters). */
 const MAX_BATCH = 500;
 
 /**
  * The broker's device directory over the registry. Every CONNECT reads the registry afresh — so a
- * rotated or disabled token is refused at once, on every node — but the look-ups of one event-loop
- * turn go out as one query (DataLoader, without a cache): a storm of 10,000 reconnecting devices
- * is tens of `WHERE id IN (…)` round trips to PostgreSQL, not 20,000.
+ * rotated or disabled token is refused at once, on every node — but the look-ups that arrive
+ * while the event loop polls (one `setImmediate` turn: every CONNECT packet read in that poll)
+ * go out as one query (DataLoader, without a cache): a storm of 10,000 reconnecting devices is
+ * tens of `WHERE id IN (…)` round trips to PostgreSQL, not 10,000.
  */
 export function createDeviceDirectory(registry: Pick<Registry, 'devices' | 'edgeNodes'>): DeviceDirectory {
   const auth = new DataLoader(
@@ -17,15 +18,21 @@ export function createDeviceDirectory(registry: Pick<Registry, 'devices' | 'edge
       const found = await registry.devices.authInfoMany(ids);
       return ids.map((id) => found.get(id));
     },
-    { cache: false, maxBatchSize: MAX_BATCH },
+    { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
   );
+  /** What the CONNECT's token check read, handed to the `facts` call that follows it (same connection). */
+  const checked = new Map<string, DeviceAuthInfo>();
   return {
     async verifyToken(id, token) {
       if (EDGE_NODE_ID_RE.test(id)) return registry.edgeNodes.verifyToken(id, token);
-      return judgeDeviceToken(await auth.load(id), token);
+      const info = await auth.load(id);
+      const verdict = judgeDeviceToken(info, token);
+      if (verdict === 'ok') checked.set(id, info!);
+      return verdict;
     },
     async facts(id) {
-      const info = await auth.load(id);
+      const info = checked.get(id) ?? (await auth.load(id));
+      checked.delete(id);
       return info && { deviceId: info.deviceId, contractId: info.contractId, supplierId: info.supplierId };
     },
   };
