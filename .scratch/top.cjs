@@ -1,0 +1,12 @@
+const profile = JSON.parse(require('fs').readFileSync(process.argv[2]));
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parent = new Map(); for (const n of profile.nodes) for (const c of n.children || []) parent.set(c, n.id);
+const self = new Map(); const incl = new Map();
+const dt = profile.timeDeltas; let total = 0;
+profile.samples.forEach((s, i) => { const t = dt[i] || 0; total += t;
+  const n = byId.get(s); const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber}`;
+  self.set(k, (self.get(k) || 0) + t);
+  const seen = new Set(); for (let id = s; id !== undefined; id = parent.get(id)) { const m = byId.get(id); const kk = `${m.callFrame.functionName || '(anon)'} ${m.callFrame.url.split('/').slice(-2).join('/')}:${m.callFrame.lineNumber}`; if (!seen.has(kk)) { seen.add(kk); incl.set(kk, (incl.get(kk) || 0) + t); } } });
+console.log('total ms', (total/1000).toFixed(0));
+console.log('-- self'); [...self].sort((a,b)=>b[1]-a[1]).slice(0,20).forEach(([k,t])=>console.log((100*t/total).toFixed(1)+'%',k));
+console.log('-- inclusive'); [...incl].sort((a,b)=>b[1]-a[1]).filter(([k])=>!/^\(root|\(program|processTicksAndRejections|runMicrotasks/.test(k)).slice(0,40).forEach(([k,t])=>console.log((100*t/total).toFixed(1)+'%',k));
