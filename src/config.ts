@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -40,6 +41,13 @@ export const configSchema = z
     GATEWAY_COMMIT_MAX_BATCH: z.coerce.number().int().min(1).max(100_000).default(2000),
     /** Raw heartbeats kept in SQLite as evidence for this many days (0 = none kept). */
     GATEWAY_RAW_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
+    /** This node's name among the nodes sharing a registry (issue 17); default host name and pid. */
+    GATEWAY_NODE_ID: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only')
+      .optional(),
     GATEWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Connection events and rejection counters are queued and stored together this often (src/services/flush-evidence.ts). */
     GATEWAY_EVIDENCE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
@@ -98,6 +106,8 @@ export const configSchema = z
 
 export interface Config {
   http: { host: string; port: number };
+  /** GATEWAY_NODE_ID, or `<host name>-<pid>`. */
+  nodeId: string;
   mqtt: { host: string; port: number; tls?: { port: number; certFile: string; keyFile: string } };
   dataDir: string;
   adminKey?: string;
@@ -155,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const c = parsed.data;
   const config: Config = {
     http: { host: c.GATEWAY_HTTP_HOST, port: c.GATEWAY_HTTP_PORT },
+    nodeId: c.GATEWAY_NODE_ID ?? `${hostname()}-${process.pid}`,
     mqtt: {
       host: c.GATEWAY_MQTT_HOST,
       port: c.GATEWAY_MQTT_PORT,

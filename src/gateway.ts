@@ -22,6 +22,8 @@ import { createAuditLog, createRegistry, EDGE_NODE_ID_RE, type Registry } from '
 import {
   createDeviceDirectory,
   createEvidenceFlusher,
+  startNodeAnnouncer,
+  type NodeAnnouncer,
   createHeartbeatAdmission,
   createRawRetention,
   createVerificationService,
@@ -55,6 +57,8 @@ export interface Gateway {
   app: Express;
   /** Set only when an admin key was generated on this start (printed once by main). */
   generatedAdminKey?: string;
+  /** Refreshes this node's row in the registry now (GET /v1/cluster/nodes); no-op before `listen`. */
+  announceNow(): Promise<void>;
   /** Waits until every heartbeat handed to the committer is durable, and stores queued evidence. */
   flush(): Promise<void>;
   /** Opens the MQTT (and TLS) and HTTP listeners; port 0 picks free ports. */
@@ -77,6 +81,9 @@ export interface ListeningGateway extends Gateway {
  * or a gap above gapMs (a silent device's segment closes so the verifier sees it).
  */
 const CLOCK_DRIFT = { stepMs: 50, gapMs: 15 * 60_000 };
+
+/** Each node refreshes its row in the registry (GET /v1/cluster/nodes) this often; three missed refreshes and it is not listed. */
+const NODE_ANNOUNCE_EVERY_MS = 5_000;
 
 /** Raw heartbeats past their retention are pruned this often (and once at start). */
 const RAW_PRUNE_EVERY_MS = 3600_000;
@@ -197,7 +204,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     contractOwner: async (id) => await registry.contracts.get(id),
     edgeStatus: (id) => broker.edgeStatus(id),
+    nodeId: config.nodeId,
+    nodeLiveWithinMs: 3 * NODE_ANNOUNCE_EVERY_MS,
     health: () => ({
+      node: config.nodeId,
       store: store.health(),
       registry: sql.health(),
       mqtt: { connections: broker.aedes.connectedClients },
@@ -227,6 +237,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   let metricsServer: Server | undefined;
   let metricsPort: number | undefined;
   let closing: Promise<void> | undefined;
+  let announcer: NodeAnnouncer | undefined;
   const gateway: Gateway = {
     config,
     clock,
@@ -240,6 +251,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     broker,
     app,
     ...(generatedAdminKey ? { generatedAdminKey } : {}),
+    announceNow: async () => announcer?.announceNow(),
     async flush() {
       await committer.flush();
       await evidenceFlusher.flush();
@@ -254,6 +266,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
           metricsServer.closeAllConnections();
           await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
         }
+        await announcer?.leave();
         await broker.close();
         await committer.close();
         rawRetention?.stop();
@@ -279,7 +292,18 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         metricsServer = createMetricsServer(metrics, config.httpLimits);
         metricsPort = await listenHttp(metricsServer, config.metrics.host, config.metrics.port);
       }
-      log.info({ httpPort, mqttPort: mqttAddress.port, tlsPort: mqttAddress.tlsPort, store: store.kind }, 'gateway listening');
+      announcer = startNodeAnnouncer({
+        nodes: registry.clusterNodes,
+        clock,
+        self: { id: config.nodeId, pid: process.pid, host: config.mqtt.host, mqttPort: mqttAddress.port, httpPort, startedAt: clock.now() },
+        stats: async () => ({
+          connectedDevices: broker.aedes.connectedClients,
+          heartbeatsAccepted: (await metrics.heartbeatsAccepted.get()).values.reduce((sum, v) => sum + v.value, 0),
+        }),
+        everyMs: NODE_ANNOUNCE_EVERY_MS,
+        log,
+      });
+      log.info({ node: config.nodeId, httpPort, mqttPort: mqttAddress.port, tlsPort: mqttAddress.tlsPort, store: store.kind }, 'gateway listening');
       return Object.assign(gateway, {
         httpPort,
         ...(metricsPort === undefined ? {} : { metricsPort }),

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { SqlDb } from '../db/sql-db.js';
 import type { Logger } from '../log.js';
 import { createApiKeys, type ApiKeys } from './api-keys.js';
+import { createClusterNodes, type ClusterNodes } from './cluster-nodes.js';
 import { createAuditLog, type AuditLog } from './audit.js';
 import { createContracts, type Contracts } from './contracts.js';
 import type { RegistryContext } from './context.js';
@@ -37,6 +38,7 @@ export interface Registry {
   settlements: Settlements;
   spotChecks: SpotChecks;
   audit: Pick<AuditLog, 'page'>;
+  clusterNodes: ClusterNodes;
 }
 
 export interface RegistryOptions {
@@ -79,6 +81,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     settlements: createSettlements(ctx),
     spotChecks: createSpotChecks(ctx, suppliers.setQuota),
     audit: { page: audit.page },
+    clusterNodes: createClusterNodes(ctx),
   };
 }
 
@@ -102,6 +105,7 @@ export type { Quotas } from './quotas.js';
 export type { Suppliers } from './suppliers.js';
 export type { VoucherEngine } from './vouchers.js';
 export type { EdgeBoundDevice, EdgeNode, EdgeNodes } from './edge-nodes.js';
+export type { ClusterNodes } from './cluster-nodes.js';
 /** The edge node routes' request and response schemas (zod). */
 export * as edgeSchemas from './edge-schemas.js';
 export { APPLICATION_STATES } from './applications.js';

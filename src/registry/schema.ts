@@ -1,3 +1,4 @@
+import { clusterNodesMigration } from './cluster-nodes.js';
 import { edgeNodesMigration } from './edge-nodes.js';
 import { redemptionApplicationsMigration } from './redemption-schema.js';
 import { apiKeyExpiryMigration } from './api-keys.js';
@@ -118,4 +119,5 @@ export const registryMigrations: readonly Migration[] = [
   apiKeyExpiryMigration, // version 5 (issue 15), listed in version order
   trustMigration,
   edgeNodesMigration,
+  clusterNodesMigration,
 ];

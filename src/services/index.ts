@@ -7,6 +7,7 @@ export { rotateDeviceToken, setDeviceEnabled, type SessionCloser } from './devic
 export { createDeviceDirectory } from './device-directory.js';
 export { setEdgeNodeDevices } from './edge-bindings.js';
 export { createEvidenceFlusher } from './flush-evidence.js';
+export { startNodeAnnouncer, type NodeAnnouncer } from './announce-node.js';
 export { recordBan } from './record-ban.js';
 export { createRawRetention } from './prune-raw-heartbeats.js';
 export { createVerificationService, registryVerificationSources, type VerificationService } from './verification.js';

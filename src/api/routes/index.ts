@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
 import type { RouteSpec } from '../route.js';
+import { clusterRoutes, type ClusterRouteDeps } from './cluster.js';
 import { edgeNodeRoutes, type EdgeRouteDeps } from './edge-nodes.js';
 import { metaRoutes, type MetaRouteDeps } from './meta.js';
 import { overviewRoutes, type OverviewRouteDeps } from './overview.js';
@@ -15,7 +16,8 @@ export type ApiDeps = MetaRouteDeps &
   OverviewRouteDeps &
   RegistryRouteDeps &
   VerificationRouteDeps &
-  TrustRouteDeps & { config: Readonly<Config> };
+  TrustRouteDeps &
+  ClusterRouteDeps & { config: Readonly<Config> };
 
 /** Every route of the v1 API; the OpenAPI document is generated from this list. */
 export const allRoutes: readonly RouteSpec<any, any, any, ApiDeps>[] = [
@@ -27,4 +29,5 @@ export const allRoutes: readonly RouteSpec<any, any, any, ApiDeps>[] = [
   ...registryRoutes,
   ...trustRoutes,
   ...edgeNodeRoutes,
+  ...clusterRoutes,
 ];

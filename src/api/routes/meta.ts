@@ -7,7 +7,7 @@ import { integritySchema } from './trust.js';
 
 export interface MetaRouteDeps {
   metrics: Metrics;
-  health(): { store: StoreHealth; registry: StoreHealth; mqtt: { connections: number }; auditLog: IntegrityState };
+  health(): { node: string; store: StoreHealth; registry: StoreHealth; mqtt: { connections: number }; auditLog: IntegrityState };
   connectionInfo(): { mqtt: { host: string; port: number; tlsPort?: number } };
   openapi(): Record<string, unknown>;
 }
@@ -15,6 +15,7 @@ export interface MetaRouteDeps {
 const healthSchema = z
   .object({
     status: z.enum(['ok', 'degraded']),
+    node: z.string().describe('the node that answered (GATEWAY_NODE_ID)'),
     store: z.object({ status: z.enum(['ok', 'degraded']), detail: z.string().optional() }),
     registry: z
       .object({ status: z.enum(['ok', 'degraded']), detail: z.string().optional() })
