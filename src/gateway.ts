@@ -22,13 +22,13 @@ import { createAuditLog, createRegistry, EDGE_NODE_ID_RE, type Registry } from '
 import {
   createDeviceDirectory,
   createEvidenceFlusher,
-  startNodeAnnouncer,
-  type NodeAnnouncer,
   createHeartbeatAdmission,
   createRawRetention,
   createVerificationService,
   recordBan,
   registryVerificationSources,
+  startNodeAnnouncer,
+  type NodeAnnouncer,
   type VerificationService,
 } from './services/index.js';
 import { createSigner, createTrust, type Trust } from './trust/index.js';
