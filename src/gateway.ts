@@ -303,6 +303,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         everyMs: NODE_ANNOUNCE_EVERY_MS,
         log,
       });
+      // Listed once listening: the first refresh is part of the start, not left to the timer.
+      await announcer.announceNow();
       log.info({ node: config.nodeId, httpPort, mqttPort: mqttAddress.port, tlsPort: mqttAddress.tlsPort, store: store.kind }, 'gateway listening');
       return Object.assign(gateway, {
         httpPort,

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { ClusterNodes } from '../registry/index.js';
 
 export interface NodeAnnouncer {
-  /** Refreshes the node's row now (also done every `everyMs`). */
+  /** Refreshes the node's row now (the caller's first call; then every `everyMs`). */
   announceNow(): Promise<void>;
   /** Stops refreshing and removes the node's row (a clean stop; a killed node's row just ages out). */
   leave(): Promise<void>;
@@ -40,7 +40,6 @@ export function startNodeAnnouncer(deps: {
         running = undefined;
       }
     })());
-  void announceNow();
   const timer = setInterval(() => void announceNow(), deps.everyMs);
   timer.unref();
   return {
