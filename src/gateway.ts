@@ -202,7 +202,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     sessions: broker,
     verification,
     metrics,
-    contractOwner: async (id) => await registry.contracts.get(id),
+    contractOwner: (id) => registry.contracts.get(id),
     edgeStatus: (id) => broker.edgeStatus(id),
     nodeId: config.nodeId,
     nodeLiveWithinMs: 3 * NODE_ANNOUNCE_EVERY_MS,

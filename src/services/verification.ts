@@ -116,9 +116,9 @@ export function registryVerificationSources(registry: Registry, evidence: Eviden
         return facts;
       },
     }),
-    contract: async (id) => await registry.contracts.get(id),
-    devices: async (contractId) => await registry.devices.serialsByContract(contractId),
-    duplicates: async (contractId, serials) => await registry.reviews.serialHolds(contractId, serials),
+    contract: (id) => registry.contracts.get(id),
+    devices: (contractId) => registry.devices.serialsByContract(contractId),
+    duplicates: (contractId, serials) => registry.reviews.serialHolds(contractId, serials),
     reviews: async (contractId, serials) => ({
       exclusions: await registry.reviews.exclusionsOf(contractId),
       serialAssignments: await registry.reviews.assignmentsSeenFrom(contractId, serials),

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 /** An audit_log row as stored: times in epoch ms, details as JSON text. */
 export interface AuditRow {
   id: number;
@@ -28,3 +29,22 @@ export function auditEntryBytes(row: AuditRow): Buffer {
     'utf8',
   );
 }
+
+/** A leaf of the transparency log joined with its audit row; the row's columns are null when the row is gone. */
+export interface LeafRowJoin {
+  leaf_index: number;
+  audit_id: number;
+  hash: Buffer;
+  id: number | null;
+  at: number | null;
+  actor: string | null;
+  action: string | null;
+  subject: string | null;
+  details: string | null;
+}
+
+/** Leaves from `fromIndex` on, each with its audit row (the proofs' entries and the integrity check's pages). */
+export const leavesWithRows = (fromIndex: number, limit: number) => sql<LeafRowJoin>`
+  SELECT l.leaf_index, l.audit_id, l.hash, a.id, a.at, a.actor, a.action, a.subject, a.details
+  FROM audit_leaves l LEFT JOIN audit_log a ON a.id = l.audit_id
+  WHERE l.leaf_index >= ${fromIndex} ORDER BY l.leaf_index LIMIT ${limit}`;

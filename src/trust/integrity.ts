@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { SqlDb } from '../db/sql-db.js';
 import type { Logger } from '../log.js';
 import { toShanghaiIso } from '../time/shanghai.js';
-import { auditEntryBytes, type AuditRow } from './audit-entry.js';
+import { auditEntryBytes, leavesWithRows, type AuditRow } from './audit-entry.js';
 import { leafHash, nodeHash, EMPTY_ROOT, type Hash } from './merkle.js';
 import type { AuditTree } from './tree-store.js';
 
@@ -31,19 +31,6 @@ const PAGE = 10_000;
 /** Rows hashed between turns of the event loop: about 50 ms on a slow core. */
 const YIELD_EVERY = 2000;
 const MAX_PROBLEMS = 20;
-
-/** A leaf and its audit row; the row's columns are null when the row is gone. */
-interface LeafJoin {
-  leaf_index: number;
-  audit_id: number;
-  hash: Buffer;
-  id: number | null;
-  at: number | null;
-  actor: string | null;
-  action: string | null;
-  subject: string | null;
-  details: string | null;
-}
 
 /**
  * RFC 9162 gives auditors consistency proofs against heads they saved; this is the gateway's own
@@ -82,11 +69,7 @@ function createFrontier(completed?: (level: number, index: number, hash: Hash) =
 
 export function createIntegrityChecker(options: { db: SqlDb; clock: Clock; log: Logger; tree: AuditTree }): IntegrityChecker {
   const { db, clock, log, tree } = options;
-  const page = (from: number, limit: number) =>
-    db.all(sql<LeafJoin>`
-      SELECT l.leaf_index, l.audit_id, l.hash, a.id, a.at, a.actor, a.action, a.subject, a.details
-      FROM audit_leaves l LEFT JOIN audit_log a ON a.id = l.audit_id
-      WHERE l.leaf_index >= ${from} ORDER BY l.leaf_index LIMIT ${limit}`);
+  const page = (from: number, limit: number) => db.all(leavesWithRows(from, limit));
   const nodeRange = (level: number, from: number, to: number) =>
     db.all(sql<{ idx: number; hash: Buffer }>`SELECT idx, hash FROM audit_tree_nodes WHERE level = ${level} AND idx BETWEEN ${from} AND ${to} ORDER BY idx`);
   let state: IntegrityState = { status: 'unchecked', problems: [] };

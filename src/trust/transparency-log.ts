@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { SqlDb } from '../db/sql-db.js';
 import { AppError } from '../errors.js';
-import { auditEntryBytes, type AuditRow } from './audit-entry.js';
+import { auditEntryBytes, leavesWithRows, type AuditRow, type LeafRowJoin } from './audit-entry.js';
 import { JWS_TYPES, type Signer } from './signer.js';
 import { createAuditTree, type AuditTree } from './tree-store.js';
 import type { PublicJwk } from './keys.js';
@@ -79,29 +79,11 @@ const fromHeadRow = (r: HeadRow): SignedTreeHead => ({
   jws: r.jws,
 });
 
-/** A leaf joined with its audit row; the row's columns are null when the row is gone. */
-interface LeafRowJoin {
-  leaf_index: number;
-  audit_id: number;
-  hash: Buffer;
-  id: number | null;
-  at: number | null;
-  actor: string | null;
-  action: string | null;
-  subject: string | null;
-  details: string | null;
-}
-
 function entryBytesOf(r: LeafRowJoin): Buffer {
   // The leaf exists but its row does not: the log was tampered with (the integrity check reports it).
   if (r.id === null) throw new AppError('GW_ERR_INTERNAL', `audit row ${r.audit_id} of a leaf is missing`);
   return auditEntryBytes(r as AuditRow);
 }
-
-const leavesWithRows = (fromIndex: number, limit: number) => sql<LeafRowJoin>`
-  SELECT l.leaf_index, l.audit_id, l.hash, a.id, a.at, a.actor, a.action, a.subject, a.details
-  FROM audit_leaves l LEFT JOIN audit_log a ON a.id = l.audit_id
-  WHERE l.leaf_index >= ${fromIndex} ORDER BY l.leaf_index LIMIT ${limit}`;
 
 // "timestamp" is quoted: a type name in PostgreSQL's grammar, a plain column here.
 const headOfSize = (treeSize: number) =>

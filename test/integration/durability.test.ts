@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnGateway } from '../support/child-gateway.js';
-import { countedHeartbeats, publishUntilStopped, stopAfterReady, storedSeqs } from '../support/qos1-load.js';
-import { seedContract } from '../support/seed.js';
+import { ackedAcrossKill, countedHeartbeats, stopAfterReady, storedSeqs } from '../support/qos1-load.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gw-durable-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -14,13 +13,7 @@ describe('durability', () => {
   it('keeps every acknowledged QoS 1 heartbeat across a SIGKILL of the gateway process', async () => {
     // Flood control off: a rate-limited heartbeat is acknowledged but not stored (SECURITY.md).
     const env = { GATEWAY_RAW_RETENTION_DAYS: '30', GATEWAY_DEVICE_MAX_RATE_PER_MIN: '0' };
-    const first = await spawnGateway(dataDir, env);
-    const { devices } = await seedContract(first, { devices: 4 });
-    const acked = new Map(devices.map((d) => [d.id, new Set<number>()]));
-    const stops = devices.map((d) => publishUntilStopped(first.mqttUrl, d, acked.get(d.id)!));
-    await new Promise((r) => setTimeout(r, 2500));
-    await first.kill();
-    stops.forEach((stop) => stop());
+    const { devices, acked } = await ackedAcrossKill(await spawnGateway(dataDir, env), { devices: 4, loadMs: 2500 });
 
     const total = [...acked.values()].reduce((n, s) => n + s.size, 0);
     expect(total).toBeGreaterThan(100);

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import type { SeededDevice } from './seed.js';
+import type { ChildGateway } from './child-gateway.js';
+import { seedContract, type SeededDevice } from './seed.js';
 import { decodeDayCounters, viewOf } from '../../src/telemetry/sqlite/day-counters.js';
 
 /**
@@ -72,4 +73,22 @@ export function ackedButMissing(db: Database.Database, deviceId: string, acked: 
 export async function stopAfterReady(gw: { httpUrl: string; stop(): Promise<number | null> }): Promise<number | null> {
   await fetch(`${gw.httpUrl}/healthz`).then((r) => r.arrayBuffer()).catch(() => undefined);
   return gw.stop();
+}
+
+/**
+ * Seeds a contract of `devices` devices on a child gateway, publishes QoS 1 heartbeats from each
+ * for `loadMs`, then SIGKILLs the gateway mid-load. Returns the contract and, per device, the
+ * seqs whose PUBACK arrived — every one of them must be found stored after a restart.
+ */
+export async function ackedAcrossKill(
+  gateway: ChildGateway,
+  options: { devices: number; loadMs: number },
+): Promise<{ contractId: string; devices: SeededDevice[]; acked: Map<string, Set<number>> }> {
+  const { contractId, devices } = await seedContract(gateway, { devices: options.devices });
+  const acked = new Map(devices.map((d) => [d.id, new Set<number>()]));
+  const stops = devices.map((d) => publishUntilStopped(gateway.mqttUrl, d, acked.get(d.id)!));
+  await new Promise((r) => setTimeout(r, options.loadMs));
+  await gateway.kill();
+  stops.forEach((stop) => stop());
+  return { contractId, devices, acked };
 }

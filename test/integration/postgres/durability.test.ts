@@ -12,8 +12,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { spawnGateway } from '../../support/child-gateway.js';
 import { createDatabase } from '../../support/postgres.js';
-import { publishUntilStopped, stopAfterReady } from '../../support/qos1-load.js';
-import { seedContract } from '../../support/seed.js';
+import { ackedAcrossKill, stopAfterReady } from '../../support/qos1-load.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gw-durable-pg-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -24,13 +23,7 @@ describe('durability on PostgreSQL', () => {
     if (!server) throw new Error('no PostgreSQL (test/integration/global-setup.ts)');
     const url = await createDatabase(server, 'durable');
     const env = { GATEWAY_DATABASE_URL: url, GATEWAY_STORE: 'postgres', GATEWAY_DEVICE_MAX_RATE_PER_MIN: '0' };
-    const first = await spawnGateway(dataDir, env);
-    const { devices, contractId } = await seedContract(first, { devices: 4 });
-    const acked = new Map(devices.map((d) => [d.id, new Set<number>()]));
-    const stops = devices.map((d) => publishUntilStopped(first.mqttUrl, d, acked.get(d.id)!));
-    await new Promise((r) => setTimeout(r, 2500));
-    await first.kill();
-    stops.forEach((stop) => stop());
+    const { devices, contractId, acked } = await ackedAcrossKill(await spawnGateway(dataDir, env), { devices: 4, loadMs: 2500 });
     const total = [...acked.values()].reduce((n, s) => n + s.size, 0);
     expect(total).toBeGreaterThan(100);
 

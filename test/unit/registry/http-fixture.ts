@@ -33,12 +33,12 @@ export async function startRegistryServer(options: { engine?: VoucherEngine } = 
     sessions: { disconnect: () => false },
     clock: t.clock,
     verification,
-    contractOwner: async (id) => await t.registry.contracts.get(id),
+    contractOwner: (id) => t.registry.contracts.get(id),
   };
   const app = buildApp<typeof deps>({
     routes: [...registryRoutes, ...overviewRoutes, ...verificationRoutes, ...redemptionRoutes] as RouteSpec<any, any, any, typeof deps>[],
     deps,
-    authenticate: async (key) => await t.registry.apiKeys.authenticate(key),
+    authenticate: (key) => t.registry.apiKeys.authenticate(key),
     log: silentLogger,
   });
   const server: Server = createServer(app);
