@@ -16,7 +16,7 @@
  *   within ~2 s; until then `option redispatch` retries a refused connection on another node.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { exitedOrKilled, sleep } from './processes.js';
@@ -44,6 +44,9 @@ export interface HaproxyOptions {
   /** Health check period in ms. */
   checkIntervalMs: number;
 }
+
+/** Debian's package installs it in /usr/sbin, which a non-root PATH may lack. */
+export const HAPROXY_BINARY = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
 
 export const HAPROXY_DEFAULTS = { proxyProtocol: true, checkIntervalMs: 1000 } as const;
 
@@ -121,7 +124,7 @@ export interface RunningHaproxy {
 }
 
 /** Writes the config to `dir/haproxy.cfg`, checks it (`haproxy -c`), starts HAProxy and waits until both ports accept. */
-export async function startHaproxy(options: Readonly<HaproxyOptions>, dir: string, binary = 'haproxy'): Promise<RunningHaproxy> {
+export async function startHaproxy(options: Readonly<HaproxyOptions>, dir: string, binary = HAPROXY_BINARY): Promise<RunningHaproxy> {
   const configFile = join(dir, 'haproxy.cfg');
   writeFileSync(configFile, renderHaproxyConfig(options));
   // -db: stay in the foreground, logs to stderr; -W: master-worker (SIGTERM stops the workers too).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`): installs the system packages the tests need when
-# they are missing (real MQTT clients, a real InfluxDB, a real PostgreSQL, a real browser), type-checks, looks for
+# they are missing (real MQTT clients, a real InfluxDB, a real PostgreSQL, HAProxy, a real browser), type-checks, looks for
 # unused files, exports and dependencies (knip), and runs every vitest project. Nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # a CJK font, so the browser tests' screenshots show the Chinese labels
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-zenhei)
