@@ -1,7 +1,7 @@
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../src/clock.js';
 import type { AdmitHeartbeat, IngestContext } from '../src/services/admit-heartbeat.js';
@@ -9,13 +9,15 @@ import { EDGE_MAX_PACKET_BYTES, type EdgeLiveStatus, type EdgeSession } from '..
 import { createSeqSession } from '../src/ingest/session.js';
 import type { Logger } from '../src/log.js';
 import type { Metrics } from '../src/metrics.js';
+import type { TrustedProxies } from '../src/trusted-proxies.js';
 import { createAuthenticate } from './authenticate.js';
 import { createAuthorizePublish } from './authorize-publish.js';
 import { createAuthorizeSubscribe } from './authorize-subscribe.js';
 import type { ConnectionLog, DeviceDirectory } from './device-directory.js';
 import type { FloodControl } from './flood-control.js';
 import { guardConnection } from './packet-guard.js';
-import { remoteAddress } from './remote-address.js';
+import { acceptProxied } from './proxy-protocol.js';
+import { foldAddress, remoteAddress, setProxiedSource } from './remote-address.js';
 import { loggedId, MAX_CLIENT_ID_LENGTH, MAX_TOPIC_LEVELS } from './topics.js';
 
 export interface BrokerDeps {
@@ -36,6 +38,8 @@ export interface BrokerDeps {
   };
   /** Address bans from failed authentications, which a correct token passes (broker/flood-control.ts). */
   authFailures?: Pick<FloodControl, 'addressBanned' | 'recordAuthFailure' | 'admitAuthFailedEvidence'>;
+  /** Peers whose PROXY protocol header names the client (GATEWAY_TRUSTED_PROXIES); default nobody. */
+  trustedProxies?: TrustedProxies;
 }
 
 /** The broker's limits; their defaults live in src/config.ts (GATEWAY_MQTT_*). */
@@ -178,10 +182,13 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
   const servers: Server[] = [];
   const { maxPacketBytes } = options;
 
-  /** TCP accept: address admission, then aedes, then the packet guard on the same socket. */
-  const handleConnection = (socket: Socket) => {
-    const raw = socket.remoteAddress ?? 'unknown';
-    const source = raw.startsWith('::ffff:') ? raw.slice(7) : raw;
+  /**
+   * A connection with its client's address: the TCP peer's, or the one a trusted proxy's
+   * PROXY header declared. Address admission, aedes, then the packet guard on the same socket;
+   * the header is consumed before either reads, so the guard counts MQTT bytes only.
+   */
+  const handleConnection = (socket: Socket, source: string, proxied: boolean) => {
+    if (proxied) setProxiedSource(socket, source);
     if (deps.admitConnection && !deps.admitConnection(source)) {
       // The address's connection bucket is empty: closed before a byte is read, no ban; the
       // device's next attempt finds a token (flood-control.ts).
@@ -197,18 +204,54 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     });
     guards.set(socket, guard);
   };
+  // A trusted proxy that sends no header within the CONNECT deadline, or a broken one, is closed
+  // and counted: nothing it sent reaches aedes.
+  const proxyOptions = {
+    trusted: deps.trustedProxies ?? (() => false),
+    timeoutMs: options.connectTimeoutMs,
+    onRefused: (failure: string, peer: string) => {
+      metrics.mqttConnectionsRefused.inc({ reason: failure });
+      log.warn({ peer, failure }, 'connection from a trusted proxy closed: no valid PROXY header');
+    },
+  };
+
+  /**
+   * TLS behind a TCP proxy: HAProxy's header precedes the TLS handshake, so the listener is a
+   * plain TCP one that reads the header and then hands the socket to the (non-listening) TLS
+   * server. The TLS socket that comes out is matched to its header by the TCP peer's address and
+   * port, unique among open connections to one listener.
+   */
+  function createTlsListener(tls: { certFile: string; keyFile: string }): Server {
+    const secure = createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) });
+    const declared = new Map<string, string>();
+    const peerKey = (socket: Socket) => `${socket.remoteAddress} ${socket.remotePort}`;
+    secure.on('secureConnection', (socket: TLSSocket) => {
+      const source = declared.get(peerKey(socket));
+      handleConnection(socket, source ?? foldAddress(socket.remoteAddress), source !== undefined);
+    });
+    return createServer(
+      acceptProxied(proxyOptions, (raw, source, proxied) => {
+        if (proxied) {
+          const key = peerKey(raw);
+          declared.set(key, source);
+          raw.once('close', () => declared.delete(key));
+        }
+        secure.emit('connection', raw);
+      }),
+    );
+  }
 
   return {
     aedes,
     async listen(host, port, tls) {
-      const plain = createServer(handleConnection);
+      const plain = createServer(acceptProxied(proxyOptions, handleConnection));
       servers.push(plain);
       const boundPort = await listenOn(plain, host, port);
       let tlsPort: number | undefined;
       if (tls) {
-        const secure = createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, handleConnection);
-        servers.push(secure as unknown as Server);
-        tlsPort = await listenOn(secure as unknown as Server, host, tls.port);
+        const secure = createTlsListener(tls);
+        servers.push(secure);
+        tlsPort = await listenOn(secure, host, tls.port);
       }
       return tlsPort === undefined ? { port: boundPort } : { port: boundPort, tlsPort };
     },

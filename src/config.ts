@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { trustedProxyEntryProblem } from './trusted-proxies.js';
 
 /**
  * The gateway's configuration: parsed once from the environment, frozen, passed down.
@@ -48,6 +49,20 @@ export const configSchema = z
       .max(200)
       .regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only')
       .optional(),
+    /**
+     * Load balancers allowed to tell the client's address (issue 17): a PROXY protocol header on
+     * the MQTT listeners, X-Forwarded-For on the API. Comma-separated IPs and CIDRs; empty = none.
+     */
+    GATEWAY_TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((list) => list.split(',').map((e) => e.trim()).filter((e) => e !== ''))
+      .superRefine((entries, ctx) => {
+        for (const entry of entries) {
+          const problem = trustedProxyEntryProblem(entry);
+          if (problem) ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR (${problem})` });
+        }
+      }),
     GATEWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Connection events and rejection counters are queued and stored together this often (src/services/flush-evidence.ts). */
     GATEWAY_EVIDENCE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
@@ -124,6 +139,8 @@ export interface Config {
   evidenceFlushMs: number;
   lockstepWindowMs: number;
   log: { level: string };
+  /** GATEWAY_TRUSTED_PROXIES: the peers whose PROXY header / X-Forwarded-For is believed (src/trusted-proxies.ts). */
+  trustedProxies: string[];
   floodControl: {
     deviceRatePerMin: number;
     deviceBurst: number;
@@ -194,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     evidenceFlushMs: c.GATEWAY_EVIDENCE_FLUSH_MS,
     lockstepWindowMs: c.GATEWAY_LOCKSTEP_WINDOW_MS,
     log: { level: c.GATEWAY_LOG_LEVEL },
+    trustedProxies: c.GATEWAY_TRUSTED_PROXIES,
     floodControl: {
       deviceRatePerMin: c.GATEWAY_DEVICE_MAX_RATE_PER_MIN,
       deviceBurst: c.GATEWAY_DEVICE_BURST,

@@ -33,6 +33,7 @@ import {
 } from './services/index.js';
 import { createSigner, createTrust, type Trust } from './trust/index.js';
 import { createEdgeEvidence, createEvidenceStore, createGroupCommitter, createSqliteTelemetryStore, type TelemetryStore } from './telemetry/index.js';
+import { compileTrustedProxies } from './trusted-proxies.js';
 import { DEFAULT_ACTIVITY_POLICY } from './verifier/index.js';
 
 export interface GatewayOptions {
@@ -151,9 +152,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     onRejected: (reason) => metrics.heartbeatsRejected.inc({ reason }),
   });
 
+  const trustedProxies = compileTrustedProxies(config.trustedProxies);
   const broker = await createGatewayBroker(
     {
       clock,
+      trustedProxies,
       directory: createDeviceDirectory(registry),
       connections: evidence,
       admitHeartbeat,
@@ -231,6 +234,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       recordBan(securityAudit, 'api-auth-failures', address, until);
     },
     log: log.child({ component: 'api' }),
+    trustedProxies,
   });
 
   let server: Server | undefined;
@@ -286,7 +290,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     },
     async listen() {
       Object.assign(mqttAddress, await broker.listen(config.mqtt.host, config.mqtt.port, config.mqtt.tls));
-      server = createHttpServer(app, config.httpLimits, metrics);
+      server = createHttpServer(app, config.httpLimits, metrics, trustedProxies);
       const httpPort = await listenHttp(server, config.http.host, config.http.port);
       if (config.metrics) {
         metricsServer = createMetricsServer(metrics, config.httpLimits);

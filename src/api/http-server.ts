@@ -1,5 +1,6 @@
 import http, { type RequestListener, type Server } from 'node:http';
 import type { Metrics } from '../metrics.js';
+import type { TrustedProxies } from '../trusted-proxies.js';
 
 export interface HttpLimits {
   /** Open connections one address may hold; 0 = no cap. */
@@ -15,9 +16,15 @@ export interface HttpLimits {
  * point 7: 300 slow connections from one address were held open). Node checks the header and
  * request deadlines every `connectionsCheckingInterval` (30 s by default), so the interval is
  * tied to the header timeout; a connection over the per-address cap is closed at accept, before
- * a byte is parsed. Behind a reverse proxy every client shares its address: raise the cap there.
+ * a byte is parsed. A trusted proxy (GATEWAY_TRUSTED_PROXIES) carries every client's connections,
+ * so it is not capped here: its own `maxconn` bounds it, and per-client limits use `req.ip`.
  */
-export function createHttpServer(app: RequestListener, limits: Readonly<HttpLimits>, metrics: Pick<Metrics, 'httpConnectionsRefused'>): Server {
+export function createHttpServer(
+  app: RequestListener,
+  limits: Readonly<HttpLimits>,
+  metrics: Pick<Metrics, 'httpConnectionsRefused'>,
+  trustedProxies: TrustedProxies = () => false,
+): Server {
   const server = http.createServer({
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
@@ -27,6 +34,7 @@ export function createHttpServer(app: RequestListener, limits: Readonly<HttpLimi
     const open = new Map<string, number>();
     server.on('connection', (socket) => {
       const address = socket.remoteAddress ?? 'unknown';
+      if (trustedProxies(address)) return;
       const count = open.get(address) ?? 0;
       if (count >= limits.maxConnectionsPerAddress) {
         metrics.httpConnectionsRefused.inc({ reason: 'per-address-cap' });

@@ -23,8 +23,8 @@ const SWEEP_AT = 10_000;
  * 429 tells a guesser nothing it did not know. Requests without a key (health, the web page)
  * are never counted or blocked. Time is the injected Clock.
  *
- * The address is the TCP peer (`req.socket.remoteAddress`); behind a reverse proxy every
- * client shares the proxy's address, so throttle at the proxy instead (SECURITY.md).
+ * The address is `req.ip`: the TCP peer, or behind a proxy in GATEWAY_TRUSTED_PROXIES the
+ * client its X-Forwarded-For names (gateway-app.ts); an untrusted proxy's clients share its address.
  */
 export function authFailureThrottle(deps: {
   clock: Clock;
@@ -67,7 +67,7 @@ export function authFailureThrottle(deps: {
 
   return async (req, res, next) => {
     if (limits.maxFailures <= 0 || req.get('authorization') === undefined) return next();
-    const address = addressOf(req.socket.remoteAddress);
+    const address = addressOf(req.ip ?? req.socket.remoteAddress);
     const bannedUntil = table.get(address)?.bannedUntil ?? 0;
     const now = clock.now();
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
