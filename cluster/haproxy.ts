@@ -124,9 +124,22 @@ export interface RunningHaproxy {
 }
 
 /** Writes the config to `dir/haproxy.cfg`, checks it (`haproxy -c`), starts HAProxy and waits until both ports accept. */
-export async function startHaproxy(options: Readonly<HaproxyOptions>, dir: string, binary = HAPROXY_BINARY): Promise<RunningHaproxy> {
+export function startHaproxy(options: Readonly<HaproxyOptions>, dir: string, binary = HAPROXY_BINARY): Promise<RunningHaproxy> {
+  return runHaproxy(
+    renderHaproxyConfig(options),
+    [
+      [options.mqttHost, options.mqttPort],
+      [options.httpHost, options.httpPort],
+    ],
+    dir,
+    binary,
+  );
+}
+
+/** Runs HAProxy on a given configuration (tests of one particular shape write their own) until `listens` all accept. */
+export async function runHaproxy(config: string, listens: Array<[string, number]>, dir: string, binary = HAPROXY_BINARY): Promise<RunningHaproxy> {
   const configFile = join(dir, 'haproxy.cfg');
-  writeFileSync(configFile, renderHaproxyConfig(options));
+  writeFileSync(configFile, config);
   // -db: stay in the foreground, logs to stderr; -W: master-worker (SIGTERM stops the workers too).
   const child = spawn(binary, ['-W', '-db', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -136,14 +149,7 @@ export async function startHaproxy(options: Readonly<HaproxyOptions>, dir: strin
   const failed = new Promise<never>((_, reject) =>
     child.once('error', (err) => reject(new Error(`haproxy could not start (${err.message}); is Debian's haproxy installed?`))),
   );
-  await Promise.race([failed, waitForPorts(
-      [
-        [options.mqttHost, options.mqttPort],
-        [options.httpHost, options.httpPort],
-      ],
-      () => child.exitCode !== null,
-      () => out,
-    ),]);
+  await Promise.race([failed, waitForPorts(listens, () => child.exitCode !== null, () => out)]);
   return {
     process: child,
     configFile,

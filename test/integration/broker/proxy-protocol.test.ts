@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,26 +7,28 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runHaproxy, startHaproxy, type RunningHaproxy } from '../../../cluster/haproxy.js';
 import { VirtualClock } from '../../../src/clock.js';
 import { counterValues, encodeConnect, RawMqtt } from '../../support/fuzz.js';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
-import { startTestHaproxy, type TestHaproxy } from '../../support/haproxy.js';
 import { connectDevice, heartbeat } from '../../support/mqtt-devices.js';
 import { freePort } from '../../support/process.js';
 import { seedContract, type SeededContract } from '../../support/seed.js';
 
 /**
- * Issue 17 point 1 with a real HAProxy in front of a real gateway that trusts it (127.0.0.1):
- * devices connect through HAProxy from other loopback addresses, and the gateway's evidence
- * names those addresses, not HAProxy's. A PROXY header from a peer that is not trusted is never
- * read; the address it claims is stored nowhere.
+ * Issue 17 point 1 with real HAProxy processes in front of a real gateway that trusts them
+ * (127.0.0.1): devices connect through HAProxy from other loopback addresses, and the gateway's
+ * evidence names those addresses, not HAProxy's. The first HAProxy runs the cluster's own
+ * configuration (cluster/haproxy.ts); the second adds what that one does not use: MQTT over TLS
+ * passed through, and TCP health checks that carry a PROXY v2 LOCAL header. A PROXY header from
+ * a peer that is not trusted is never read; the address it claims is stored nowhere.
  */
 const HAPROXY_ADDRESS = '127.0.0.1';
 const dir = mkdtempSync(join(tmpdir(), 'gw-proxy-'));
 let gw: TestGateway;
-let haproxy: TestHaproxy;
+const haproxies: RunningHaproxy[] = [];
 let contract: SeededContract;
-const ports = { mqtt: 0, mqtts: 0, http: 0 };
+const ports = { mqtt: 0, http: 0, mqtts: 0, checked: 0 };
 const AT = '2020-10-09T23:00:00+08:00';
 
 beforeAll(async () => {
@@ -46,48 +48,52 @@ beforeAll(async () => {
     },
   });
   contract = await seedContract(gw, { devices: 4 });
-  ports.mqtt = await freePort();
-  ports.mqtts = await freePort();
-  ports.http = await freePort();
-  const httpPort = new URL(gw.httpUrl).port;
-  // The MQTT servers' TCP checks carry a PROXY v2 LOCAL header (HAProxy sends one on checks of
-  // a send-proxy-v2 server): the gateway must take them without counting them as devices.
-  haproxy = await startTestHaproxy(
-    [
-      'defaults',
-      '    timeout connect 2s',
-      '    timeout client 60s',
-      '    timeout server 60s',
-      'frontend mqtt',
-      '    mode tcp',
-      `    bind 127.0.0.1:${ports.mqtt}`,
-      '    default_backend mqtt_nodes',
-      'backend mqtt_nodes',
-      '    mode tcp',
-      `    server n1 127.0.0.1:${gw.mqttPort} send-proxy-v2 check inter 200`,
-      'frontend mqtts',
-      '    mode tcp',
-      `    bind 127.0.0.1:${ports.mqtts}`,
-      '    default_backend mqtts_nodes',
-      'backend mqtts_nodes',
-      '    mode tcp',
-      `    server n1 127.0.0.1:${gw.gateway.mqttTlsPort} send-proxy-v2`,
-      'frontend api',
-      '    mode http',
-      `    bind 127.0.0.1:${ports.http}`,
-      '    option forwardfor',
-      '    default_backend api_nodes',
-      'backend api_nodes',
-      '    mode http',
-      '    option httpchk GET /healthz',
-      `    server n1 127.0.0.1:${httpPort} check inter 200`,
-      '',
-    ].join('\n'),
-    [ports.mqtt, ports.mqtts, ports.http],
+  for (const k of Object.keys(ports) as Array<keyof typeof ports>) ports[k] = await freePort();
+  const httpPort = Number(new URL(gw.httpUrl).port);
+  for (const sub of ['cluster', 'custom']) mkdirSync(join(dir, sub));
+  haproxies.push(
+    await startHaproxy(
+      {
+        mqttHost: '127.0.0.1',
+        mqttPort: ports.mqtt,
+        httpHost: '127.0.0.1',
+        httpPort: ports.http,
+        nodes: [{ id: 'n1', host: '127.0.0.1', mqttPort: gw.mqttPort, httpPort }],
+        proxyProtocol: true,
+        maxConnections: 200,
+        checkIntervalMs: 200,
+      },
+      join(dir, 'cluster'),
+    ),
+  );
+  // Checks of a send-proxy-v2 server without `port` open the MQTT port itself and send a
+  // PROXY v2 LOCAL header: the gateway must take them without counting them as refusals.
+  haproxies.push(
+    await runHaproxy(
+      [
+        'defaults',
+        '    mode tcp',
+        '    timeout connect 2s',
+        '    timeout client 60s',
+        '    timeout server 60s',
+        'listen mqtts',
+        `    bind 127.0.0.1:${ports.mqtts}`,
+        `    server n1 127.0.0.1:${gw.gateway.mqttTlsPort} send-proxy-v2`,
+        'listen checked',
+        `    bind 127.0.0.1:${ports.checked}`,
+        `    server n1 127.0.0.1:${gw.mqttPort} send-proxy-v2 check inter 200`,
+        '',
+      ].join('\n'),
+      [
+        ['127.0.0.1', ports.mqtts],
+        ['127.0.0.1', ports.checked],
+      ],
+      join(dir, 'custom'),
+    ),
   );
 });
 afterAll(async () => {
-  await haproxy?.stop();
+  for (const h of haproxies) await h.stop();
   await gw?.close();
   rmSync(dir, { recursive: true, force: true });
 });
