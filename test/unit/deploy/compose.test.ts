@@ -4,18 +4,23 @@
  * against the gateway's configuration schema (src/config.ts), and the Dockerfile against
  * what the compose file relies on.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { HAPROXY_BINARY } from '../../../cluster/haproxy.js';
 import { configSchema, loadConfig } from '../../../src/config.js';
 
 const root = new URL('../../../', import.meta.url);
 const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8')) as {
   services: Record<string, {
     build?: unknown; image?: string; profiles?: string[]; ports?: string[]; environment?: Record<string, string>; volumes?: string[];
-    depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] };
+    depends_on?: Record<string, { condition: string }> | string[]; healthcheck?: { test: string[] };
+    deploy?: { replicas: string | number }; networks?: string[] | Record<string, { ipv4_address?: string } | null>;
   }>;
   volumes: Record<string, unknown>;
+  networks: Record<string, { ipam: { config: Array<{ subnet: string }> } }>;
 };
 const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
 const gateway = compose.services.gateway!;
@@ -23,18 +28,23 @@ const influxdb = compose.services.influxdb!;
 const gatewayPostgres = compose.services['gateway-postgres']!;
 const postgres = compose.services.postgres!;
 
-/** Compose interpolation `${NAME:-default}` as docker compose does it with NAME unset. */
-function interpolate(value: string): string {
-  return String(value).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+/** Compose interpolation `${NAME:-default}` as docker compose does it with NAME unset; `${NAME:?…}` (required) from `given`. */
+function interpolate(value: string, given: Record<string, string> = {}): string {
+  return String(value)
+    .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')
+    .replace(/\$\{([A-Z_]+):\?[^}]*\}/g, (_, name: string) => {
+      if (given[name] === undefined) throw new Error(`compose would refuse to start without ${name}`);
+      return given[name];
+    });
 }
 
 describe('docker-compose.yml', () => {
   it('has a gateway built from the Dockerfile and an InfluxDB 1.8 service, and PostgreSQL with its gateway behind the postgres profile', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'gateway-postgres', 'influxdb', 'postgres']);
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'gateway-node', 'gateway-postgres', 'haproxy', 'influxdb', 'postgres']);
     expect(gateway.profiles).toBeUndefined();
     expect(influxdb.profiles).toBeUndefined();
     expect(gatewayPostgres.profiles).toEqual(['postgres']);
-    expect(postgres.profiles).toEqual(['postgres']);
+    expect(postgres.profiles).toEqual(['postgres', 'cluster']);
     expect(gatewayPostgres.build).toBe('.');
     expect(postgres.image).toBe('postgres:15-bookworm');
     expect(gateway.build).toBe('.');
@@ -54,7 +64,7 @@ describe('docker-compose.yml', () => {
     expect(influxdb.volumes).toContain('influxdb-data:/var/lib/influxdb');
     expect(gatewayPostgres.volumes).toContain('gateway-postgres-data:/data');
     expect(postgres.volumes).toContain('postgres-data:/var/lib/postgresql/data');
-    expect(Object.keys(compose.volumes).sort()).toEqual(['gateway-data', 'gateway-postgres-data', 'influxdb-data', 'postgres-data']);
+    expect(Object.keys(compose.volumes).sort()).toEqual(['cluster-keys', 'gateway-data', 'gateway-postgres-data', 'influxdb-data', 'postgres-data']);
   });
 
   it('sets only variables the config schema knows, and they parse to an influx-backed gateway', () => {
@@ -99,6 +109,49 @@ describe('docker-compose.yml', () => {
     const test = gateway.healthcheck!.test.join(' ');
     expect(test).toContain('http://127.0.0.1:8080/healthz');
     expect(gateway.ports).toContain(`${loadConfig({ GATEWAY_HTTP_PORT: gateway.environment!.GATEWAY_HTTP_PORT }).http.port}:8080`);
+  });
+});
+
+describe('docker-compose.yml, cluster profile (issue 17)', () => {
+  const node = compose.services['gateway-node']!;
+  const haproxy = compose.services.haproxy!;
+  const haproxyCfg = fileURLToPath(new URL('deploy/haproxy-compose.cfg', root));
+
+  it('runs replicated gateway nodes sharing PostgreSQL and one signing key, published only through HAProxy', () => {
+    expect(node.profiles).toEqual(['cluster']);
+    expect(haproxy.profiles).toEqual(['cluster']);
+    expect(Number(interpolate(String(node.deploy!.replicas)))).toBe(3);
+    expect(node.ports).toBeUndefined();
+    expect(haproxy.ports).toEqual(['1885:1883', '8082:8080']);
+    expect(haproxy.image).toBe('haproxy:2.6');
+    expect(haproxy.volumes).toEqual(['./deploy/haproxy-compose.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro']);
+    expect(node.volumes).toEqual(['cluster-keys:/keys']);
+    expect(node.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+  });
+
+  it('requires an admin key, and its environment parses to a node keeping everything in PostgreSQL that trusts only HAProxy as a proxy', () => {
+    const env = node.environment!;
+    for (const key of Object.keys(env)) expect(Object.keys(configSchema.shape), `${key} is not in configSchema`).toContain(key);
+    expect(() => interpolate(env.GATEWAY_ADMIN_KEY!)).toThrow(/GATEWAY_ADMIN_KEY/);
+    const config = loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v, { GATEWAY_ADMIN_KEY: 'cluster-admin-key-0123456789' })])));
+    expect(config.store).toEqual({ kind: 'postgres', url: 'postgres://gateway:gateway@postgres:5432/gateway' });
+    expect(config.registryDatabase).toEqual({ kind: 'postgres', url: 'postgres://gateway:gateway@postgres:5432/gateway' });
+    expect(config.signingKeyFile).toBe('/keys/signing-key.jwk');
+    const haproxyAddress = (haproxy.networks as Record<string, { ipv4_address: string }>).cluster!.ipv4_address;
+    expect(env.GATEWAY_TRUSTED_PROXIES).toBe(haproxyAddress);
+    expect(compose.networks.cluster!.ipam.config[0]!.subnet).toBe('172.28.0.0/24');
+    expect(haproxyAddress.startsWith('172.28.0.')).toBe(true);
+  });
+
+  it("HAProxy's compose config is valid for HAProxy and balances MQTT by source over the gateway-node replicas with PROXY v2", () => {
+    const result = spawnSync(HAPROXY_BINARY, ['-c', '-f', haproxyCfg], { encoding: 'utf8' });
+    expect(result.stdout + result.stderr).not.toMatch(/ALERT/);
+    expect(result.status).toBe(0);
+    const cfg = readFileSync(haproxyCfg, 'utf8');
+    const mqtt = cfg.slice(cfg.indexOf('backend gateway_mqtt'), cfg.indexOf('frontend http'));
+    expect(mqtt).toMatch(/balance source/);
+    expect(mqtt).toMatch(/server-template node 1-8 gateway-node:1883 .*send-proxy-v2/);
+    expect(cfg).toMatch(/server-template node 1-8 gateway-node:8080 check/);
   });
 });
 
