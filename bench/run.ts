@@ -3,12 +3,13 @@
  * Prints the table (gateway, the reference measured in the same run, ratio, target) and writes
  * bench/results/<name>-<timestamp>.json and bench/results/latest.json. Method: BENCHMARKS.md.
  *
- * Names: ingest, ingest-influx, ingest-postgres, connect-storm, nat-storm, memory, verify, rules, storage, trust, edge.
+ * Names: ingest, ingest-influx, ingest-postgres, connect-storm, nat-storm, memory, verify, rules, storage, trust, edge, cluster.
  * BENCH_TRUST_ENTRIES overrides the audit log size of `trust` (default 1,000,000).
  * BENCH_ROUNDS overrides the rounds per comparison (default 3; 2 for connect-storm, 1 for memory).
  */
 import { influxdAvailable, startInfluxd, type InfluxdServer } from '../test/support/influxd.js';
 import { createDatabase, postgresAvailable, startPostgres, type PostgresServer } from '../test/support/postgres.js';
+import { runClusterBench } from './cluster.js';
 import { runMemory, runStorm } from './connections.js';
 import { runEdge } from './edge.js';
 import { runNatStorm } from './nat-storm.js';
@@ -20,7 +21,7 @@ import { processesCpuMs } from './proc-cpu.js';
 import { runTrust } from './trust.js';
 import { runVerify, type OtherVerifyStore } from './verify.js';
 
-const ALL = ['ingest', 'ingest-influx', 'ingest-postgres', 'connect-storm', 'nat-storm', 'memory', 'verify', 'rules', 'storage', 'trust', 'edge'] as const;
+const ALL = ['ingest', 'ingest-influx', 'ingest-postgres', 'connect-storm', 'nat-storm', 'memory', 'verify', 'rules', 'storage', 'trust', 'edge', 'cluster'] as const;
 type Name = (typeof ALL)[number];
 
 const requested = process.argv.slice(2).filter((a) => a !== '--');
@@ -48,7 +49,7 @@ if (needsInflux) {
 
 let postgres: PostgresServer | undefined;
 let postgresMissing: string | undefined;
-if (selected.has('ingest-postgres') || selected.has('verify') || selected.has('connect-storm')) {
+if (selected.has('ingest-postgres') || selected.has('verify') || selected.has('connect-storm') || selected.has('cluster')) {
   if (postgresAvailable()) postgres = await startPostgres();
   else postgresMissing = 'PostgreSQL 15 not installed (apt-get install postgresql): PostgreSQL rows not run';
 }
@@ -283,6 +284,10 @@ try {
         details: run,
       };
     });
+  }
+  if (selected.has('cluster')) {
+    const server = postgres;
+    await bench('cluster', () => runClusterBench({ postgres: server, postgresMissing, rounds: roundsOverride ?? 2, log }));
   }
 } finally {
   await influx?.stop();

@@ -139,7 +139,7 @@ export async function startPostgres(options: { maxConnections?: number } = {}): 
 }
 
 /** Direct children of a process, from /proc (PostgreSQL's backends are the postmaster's children). */
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
