@@ -42,6 +42,8 @@ export interface ClusterBenchOptions {
   postgres: PostgresServer;
   devices: number;
   durationMs: number;
+  /** Heartbeats/s of the paced phase, for the whole fleet: the same load on every way. */
+  pacedRate: number;
   rounds: number;
   publishers: number;
   window: number;
@@ -53,6 +55,30 @@ export interface ClusterBenchOptions {
   log?: (line: string) => void;
 }
 
+/** One measured window: the fleet paced at a fixed rate, or publishing as fast as acks return. */
+export interface ClusterPhase {
+  /** PUBACKs received inside the window, per second. */
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU µs per acknowledged heartbeat: all nodes together / HAProxy (master + worker) / PostgreSQL (postmaster + backends). */
+  nodeCpuUs: number;
+  haproxyCpuUs: number;
+  postgresCpuUs: number;
+  /** Node CPU per heartbeat above the nodes' idle cost: what one more heartbeat costs. */
+  nodeMarginalCpuUs: number;
+  /** Cores busy over the window (CPU time ÷ wall time). */
+  nodeCores: number;
+  haproxyCores: number;
+  postgresCores: number;
+  walBytesPerHeartbeat: number;
+  /** Group commits per second (all nodes) and heartbeats per commit, from gateway_commit_batch_size. */
+  commitsPerSecond: number;
+  heartbeatsPerCommit: number;
+  /** Paced publishes skipped because the device still had `window` heartbeats unacknowledged. */
+  skipped: number;
+}
+
 export interface ClusterRound {
   way: ClusterWay;
   round: number;
@@ -60,42 +86,21 @@ export interface ClusterRound {
   connected: number;
   /** Connections each node held, from HAProxy's statistics (empty for `direct`). */
   sessionsPerNode: number[];
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** CPU µs per acknowledged heartbeat, all nodes together / HAProxy / PostgreSQL. */
-  nodeCpuUs: number;
-  haproxyCpuUs: number;
-  postgresCpuUs: number;
-  /** Cores busy over the window (CPU time ÷ wall time). */
-  nodeCores: number;
-  haproxyCores: number;
-  postgresCores: number;
-  walBytesPerHeartbeat: number;
+  /** Cores the nodes / HAProxy / PostgreSQL used with the devices connected and silent (timers, health checks, node refreshes). */
+  idle: { node: number; haproxy: number; postgres: number };
+  paced: ClusterPhase;
+  max: ClusterPhase;
   ackedTotal: number;
   /** Heartbeats counted in telemetry_device_day at the end: every acknowledged one must be there. */
   storedTotal: number;
-  /** Cores the nodes / HAProxy / PostgreSQL used while the devices were connected but silent (timers, health checks, node refreshes). */
-  idleNodeCores: number;
-  idleHaproxyCores: number;
-  idlePostgresCores: number;
   disconnects: number;
   errors: string[];
 }
 
-export interface ClusterFigures {
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  nodeCpuUs: number;
-  haproxyCpuUs: number;
-  postgresCpuUs: number;
-  /** Node CPU per heartbeat above the nodes' idle cost (what one more heartbeat costs). */
-  nodeMarginalCpuUs: number;
-  walBytesPerHeartbeat: number;
+export type ClusterFigures = { [K in 'paced' | 'max']: ClusterPhase } & {
   /** Every round: all devices connected, no errors, every acknowledged heartbeat stored. */
   clean: boolean;
-}
+};
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
   const client = new pg.Client(url);
@@ -121,6 +126,20 @@ async function seedDevices(databaseUrl: string, devices: number): Promise<BenchD
   } finally {
     await sql.close();
   }
+}
+
+/** Group commits and the heartbeats in them so far, summed over the nodes (their Prometheus metrics, admin key). */
+async function commitCounts(cluster: Cluster): Promise<{ commits: number; heartbeats: number }> {
+  let commits = 0;
+  let heartbeats = 0;
+  for (const node of cluster.nodes) {
+    const res = await fetch(`http://127.0.0.1:${node.httpPort}/metrics`, { headers: { authorization: `Bearer ${cluster.adminKey}` } });
+    const text = await res.text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    commits += value('gateway_commit_batch_size_count');
+    heartbeats += value('gateway_commit_batch_size_sum');
+  }
+  return { commits, heartbeats };
 }
 
 /** HAProxy's CPU: the `-W` master and its worker (the master's child). */
@@ -163,20 +182,55 @@ async function clusterRound(way: ClusterWay, round: number, o: ClusterBenchOptio
       const idleFrom = cpu();
       await sleep(IDLE_MS);
       const idleTo = cpu();
-      const idle = (k: 'node' | 'haproxy' | 'postgres') => (idleTo[k] - idleFrom[k]) / (idleTo.at - idleFrom.at);
-      const walBefore = await walLsn(o.postgres.url);
-      const before = cpu();
-      for (const l of loads) l.send({ type: 'go', durationMs: o.durationMs });
-      await sleep(o.durationMs);
-      const after = cpu();
-      const walAfter = await walLsn(o.postgres.url);
-      const results = await Promise.all(loads.map((l) => l.next('published', o.durationMs + 60_000)));
-      const acked = results.reduce((s, r) => s + r.ackedInWindow, 0);
-      const histogram = createHistogram();
-      for (const r of results) merge(histogram, r.histogram);
-      const wallMs = after.at - before.at;
-      // CPU over the wall window, per heartbeat acknowledged at the window's rate.
-      const perHeartbeat = (ms: number) => (acked > 0 ? (ms * 1000) / ((acked / o.durationMs) * wallMs) : Number.NaN);
+      const idleOf = (k: 'node' | 'haproxy' | 'postgres') => (idleTo[k] - idleFrom[k]) / (idleTo.at - idleFrom.at);
+      const idle = { node: idleOf('node'), haproxy: idleOf('haproxy'), postgres: idleOf('postgres') };
+      const errors: string[] = [];
+      let ackedTotal = 0;
+      let disconnects = 0;
+      const phase = async (ratePerSecond: number | undefined): Promise<ClusterPhase> => {
+        const walBefore = await walLsn(o.postgres.url);
+        const commitsBefore = await commitCounts(cluster);
+        const before = cpu();
+        const perLoad = ratePerSecond === undefined ? undefined : ratePerSecond / loads.length;
+        for (const l of loads) l.send({ type: 'go', durationMs: o.durationMs, ...(perLoad === undefined ? {} : { ratePerSecond: perLoad }) });
+        await sleep(o.durationMs);
+        const after = cpu();
+        const walAfter = await walLsn(o.postgres.url);
+        const commitsAfter = await commitCounts(cluster);
+        const commits = commitsAfter.commits - commitsBefore.commits;
+        const results = await Promise.all(loads.map((l) => l.next('published', o.durationMs + 60_000)));
+        const acked = results.reduce((s, r) => s + r.ackedInWindow, 0);
+        ackedTotal += results.reduce((s, r) => s + r.ackedTotal, 0);
+        disconnects += results.reduce((s, r) => s + r.disconnects, 0);
+        errors.push(...results.flatMap((r) => r.errors));
+        const histogram = createHistogram();
+        for (const r of results) merge(histogram, r.histogram);
+        const wallMs = after.at - before.at;
+        const perSecond = acked / (o.durationMs / 1000);
+        // CPU over the wall window, per heartbeat acknowledged at the window's rate.
+        const perHeartbeat = (ms: number) => (acked > 0 ? (ms * 1000) / ((perSecond * wallMs) / 1000) : Number.NaN);
+        const cores = (k: 'node' | 'haproxy' | 'postgres') => (after[k] - before[k]) / wallMs;
+        return {
+          perSecond,
+          p50Ms: quantile(histogram, 0.5),
+          p99Ms: quantile(histogram, 0.99),
+          nodeCpuUs: perHeartbeat(after.node - before.node),
+          haproxyCpuUs: perHeartbeat(after.haproxy - before.haproxy),
+          postgresCpuUs: perHeartbeat(after.postgres - before.postgres),
+          nodeMarginalCpuUs: acked > 0 ? ((cores('node') - idle.node) * 1e6) / perSecond : Number.NaN,
+          nodeCores: cores('node'),
+          haproxyCores: cores('haproxy'),
+          postgresCores: cores('postgres'),
+          walBytesPerHeartbeat: acked > 0 ? Number(walAfter - walBefore) / acked : Number.NaN,
+          commitsPerSecond: (commits * 1000) / wallMs,
+          heartbeatsPerCommit: commits > 0 ? (commitsAfter.heartbeats - commitsBefore.heartbeats) / commits : Number.NaN,
+          skipped: results.reduce((s, r) => s + r.skipped, 0),
+        };
+      };
+      // Paced first (the same load for every way: comparable CPU per heartbeat), then flat out.
+      const paced = await phase(o.pacedRate);
+      await sleep(1000);
+      const max = await phase(undefined);
       const stored = await query<{ n: string }>(databaseUrl, 'SELECT coalesce(sum(heartbeats), 0)::text AS n FROM telemetry_device_day');
       return {
         way,
@@ -184,23 +238,13 @@ async function clusterRound(way: ClusterWay, round: number, o: ClusterBenchOptio
         nodes,
         connected,
         sessionsPerNode,
-        perSecond: acked / (o.durationMs / 1000),
-        p50Ms: quantile(histogram, 0.5),
-        p99Ms: quantile(histogram, 0.99),
-        nodeCpuUs: perHeartbeat(after.node - before.node),
-        haproxyCpuUs: perHeartbeat(after.haproxy - before.haproxy),
-        postgresCpuUs: perHeartbeat(after.postgres - before.postgres),
-        nodeCores: (after.node - before.node) / wallMs,
-        haproxyCores: (after.haproxy - before.haproxy) / wallMs,
-        postgresCores: (after.postgres - before.postgres) / wallMs,
-        idleNodeCores: idle('node'),
-        idleHaproxyCores: idle('haproxy'),
-        idlePostgresCores: idle('postgres'),
-        walBytesPerHeartbeat: acked > 0 ? Number(walAfter - walBefore) / acked : Number.NaN,
-        ackedTotal: results.reduce((s, r) => s + r.ackedTotal, 0),
+        idle,
+        paced,
+        max,
+        ackedTotal,
         storedTotal: Number(stored[0]!.n),
-        disconnects: results.reduce((s, r) => s + r.disconnects, 0),
-        errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
+        disconnects,
+        errors: [...new Set(errors)].slice(0, 5),
       };
     } finally {
       await Promise.all(loads.map((l) => l.stop()));
@@ -221,29 +265,43 @@ export async function runCluster(o: ClusterBenchOptions): Promise<{ rounds: Clus
     for (const way of [...ways.slice(shift), ...ways.slice(0, shift)]) {
       const r = await clusterRound(way, round, o);
       rounds.push(r);
+      const line = (name: string, p: ClusterPhase) =>
+        `    ${name} ${Math.round(p.perSecond).toLocaleString('en').padStart(6)} acks/s  p50 ${p.p50Ms.toFixed(1)} ms  p99 ${p.p99Ms.toFixed(1)} ms` +
+        `  µs/hb: nodes ${p.nodeCpuUs.toFixed(1)} (${(p.nodeCores * 100).toFixed(0)}%, above idle ${p.nodeMarginalCpuUs.toFixed(1)})` +
+        `  haproxy ${p.haproxyCpuUs.toFixed(1)} (${(p.haproxyCores * 100).toFixed(0)}%)  postgres ${p.postgresCpuUs.toFixed(1)} (${(p.postgresCores * 100).toFixed(0)}%)` +
+        `  WAL ${p.walBytesPerHeartbeat.toFixed(0)} B/hb  ${Math.round(p.commitsPerSecond)} commits/s of ${p.heartbeatsPerCommit.toFixed(1)}${p.skipped ? `  skipped ${p.skipped}` : ''}`;
       say(
-        `  round ${round} ${way.padEnd(9)} ${Math.round(r.perSecond).toLocaleString('en').padStart(6)} acks/s  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms` +
-          `  µs/hb: nodes ${r.nodeCpuUs.toFixed(0)} (${(r.nodeCores * 100).toFixed(0)}%)  haproxy ${r.haproxyCpuUs.toFixed(0)} (${(r.haproxyCores * 100).toFixed(0)}%)` +
-          `  postgres ${r.postgresCpuUs.toFixed(0)} (${(r.postgresCores * 100).toFixed(0)}%)` +
-          `  idle nodes ${(r.idleNodeCores * 100).toFixed(1)}% haproxy ${(r.idleHaproxyCores * 100).toFixed(1)}% postgres ${(r.idlePostgresCores * 100).toFixed(1)}%  WAL ${r.walBytesPerHeartbeat.toFixed(0)} B/hb` +
-          `  connected ${r.connected}${r.sessionsPerNode.length ? ` [${r.sessionsPerNode.join('/')}]` : ''}  stored ${r.storedTotal}/${r.ackedTotal} acked` +
-          `${r.errors.length ? `  errors: ${r.errors.join('; ')}` : ''}`,
+        `  round ${round} ${way}: connected ${r.connected}${r.sessionsPerNode.length ? ` [${r.sessionsPerNode.join('/')}]` : ''}` +
+          `  idle: nodes ${(r.idle.node * 100).toFixed(1)}% haproxy ${(r.idle.haproxy * 100).toFixed(1)}% postgres ${(r.idle.postgres * 100).toFixed(1)}%` +
+          `  stored ${r.storedTotal}/${r.ackedTotal} acked${r.errors.length ? `  errors: ${r.errors.join('; ')}` : ''}\n${line('paced', r.paced)}\n${line('max  ', r.max)}`,
       );
     }
   }
   const figures: Partial<Record<ClusterWay, ClusterFigures>> = {};
+  const medianPhase = (phases: ClusterPhase[]): ClusterPhase => {
+    const m = (k: keyof ClusterPhase) => median(phases.map((p) => p[k]));
+    return {
+      perSecond: m('perSecond'),
+      p50Ms: m('p50Ms'),
+      p99Ms: m('p99Ms'),
+      nodeCpuUs: m('nodeCpuUs'),
+      haproxyCpuUs: m('haproxyCpuUs'),
+      postgresCpuUs: m('postgresCpuUs'),
+      nodeMarginalCpuUs: m('nodeMarginalCpuUs'),
+      nodeCores: m('nodeCores'),
+      haproxyCores: m('haproxyCores'),
+      postgresCores: m('postgresCores'),
+      walBytesPerHeartbeat: m('walBytesPerHeartbeat'),
+      commitsPerSecond: m('commitsPerSecond'),
+      heartbeatsPerCommit: m('heartbeatsPerCommit'),
+      skipped: m('skipped'),
+    };
+  };
   for (const way of ways) {
     const of = rounds.filter((r) => r.way === way);
-    const m = (f: (r: ClusterRound) => number) => median(of.map(f));
     figures[way] = {
-      perSecond: m((r) => r.perSecond),
-      p50Ms: m((r) => r.p50Ms),
-      p99Ms: m((r) => r.p99Ms),
-      nodeCpuUs: m((r) => r.nodeCpuUs),
-      haproxyCpuUs: m((r) => r.haproxyCpuUs),
-      postgresCpuUs: m((r) => r.postgresCpuUs),
-      nodeMarginalCpuUs: m((r) => ((r.nodeCores - r.idleNodeCores) * 1e6) / r.perSecond),
-      walBytesPerHeartbeat: m((r) => r.walBytesPerHeartbeat),
+      paced: medianPhase(of.map((r) => r.paced)),
+      max: medianPhase(of.map((r) => r.max)),
       clean: of.every((r) => r.connected === o.devices && r.errors.length === 0 && r.storedTotal >= r.ackedTotal),
     };
   }
@@ -267,27 +325,40 @@ export async function runClusterBench(o: {
   // PROXY protocol off: the nodes cannot yet be told to trust HAProxy's address (GATEWAY_TRUSTED_PROXIES).
   const proxyProtocol = false;
   const devices = 3000;
-  const durationMs = 15_000;
+  const durationMs = 12_000;
+  const pacedRate = 2000;
   const sources = 250;
-  const run = await runCluster({ postgres: o.postgres, devices, durationMs, rounds: o.rounds, publishers: 2, window: 2, sources, proxyProtocol, log: o.log });
+  const run = await runCluster({ postgres: o.postgres, devices, durationMs, pacedRate, rounds: o.rounds, publishers: 2, window: 2, sources, proxyProtocol, log: o.log });
   const direct = run.figures.direct!;
   const ratio = (g: number, r: number) => (Number.isFinite(g) && Number.isFinite(r) && r !== 0 ? g / r : null);
-  const rows: ResultRow[] = [];
   const title: Record<ClusterWay, string> = { direct: 'one node direct', 'haproxy-1': 'HAProxy → 1 node', 'haproxy-3': 'HAProxy → 3 nodes' };
+  const rows: ResultRow[] = [];
   for (const way of CLUSTER_WAYS) {
     const f = run.figures[way]!;
-    const against = (g: number, r: number) => (way === 'direct' ? {} : { reference: r, ratio: ratio(g, r) });
+    const row = (metric: string, unit: string, pick: (p: ClusterFigures) => number, target = '(reported)', met: boolean | null = null): ResultRow => ({
+      benchmark,
+      metric: `${title[way]}: ${metric}`,
+      unit,
+      gateway: pick(f),
+      ...(way === 'direct' ? {} : { reference: pick(direct), ratio: ratio(pick(f), pick(direct)) }),
+      target,
+      met,
+    });
+    const paced = `at ${pacedRate.toLocaleString('en')}/s`;
     rows.push(
-      { benchmark, metric: `${title[way]}: heartbeats/s (QoS 1 acked, ${durationMs / 1000} s)`, unit: '/s', gateway: f.perSecond, ...against(f.perSecond, direct.perSecond), target: 'every ack stored', met: f.clean },
-      { benchmark, metric: `${title[way]}: node CPU per heartbeat (all nodes)`, unit: 'µs', gateway: f.nodeCpuUs, ...against(f.nodeCpuUs, direct.nodeCpuUs), target: '(reported)', met: null },
-      { benchmark, metric: `${title[way]}: node CPU per heartbeat above idle`, unit: 'µs', gateway: f.nodeMarginalCpuUs, ...against(f.nodeMarginalCpuUs, direct.nodeMarginalCpuUs), target: '(reported)', met: null },
-      ...(way === 'direct' ? [] : [{ benchmark, metric: `${title[way]}: HAProxy CPU per heartbeat`, unit: 'µs', gateway: f.haproxyCpuUs, target: '(reported)', met: null } satisfies ResultRow]),
-      { benchmark, metric: `${title[way]}: PostgreSQL CPU per heartbeat`, unit: 'µs', gateway: f.postgresCpuUs, ...against(f.postgresCpuUs, direct.postgresCpuUs), target: '(reported)', met: null },
-      { benchmark, metric: `${title[way]}: PostgreSQL WAL per heartbeat`, unit: 'B', gateway: f.walBytesPerHeartbeat, target: '(reported)', met: null },
-      { benchmark, metric: `${title[way]}: ack latency p99`, unit: 'ms', gateway: f.p99Ms, ...against(f.p99Ms, direct.p99Ms), target: '(reported)', met: null },
+      row(`heartbeats/s flat out (QoS 1 acked, ${durationMs / 1000} s)`, '/s', (x) => x.max.perSecond, 'every ack stored', f.clean),
+      row('ack latency p99 flat out', 'ms', (x) => x.max.p99Ms),
+      row('node CPU per heartbeat flat out (all nodes)', 'µs', (x) => x.max.nodeCpuUs),
+      row(`heartbeats/s paced ${paced}`, '/s', (x) => x.paced.perSecond),
+      row(`node CPU per heartbeat ${paced} (all nodes)`, 'µs', (x) => x.paced.nodeCpuUs),
+      row(`node CPU per heartbeat ${paced}, above idle`, 'µs', (x) => x.paced.nodeMarginalCpuUs),
+      ...(way === 'direct' ? [] : [row(`HAProxy CPU per heartbeat ${paced}`, 'µs', (x) => x.paced.haproxyCpuUs)]),
+      row(`PostgreSQL CPU per heartbeat ${paced}`, 'µs', (x) => x.paced.postgresCpuUs),
+      row(`PostgreSQL WAL per heartbeat ${paced}`, 'B', (x) => x.paced.walBytesPerHeartbeat),
+      row(`heartbeats per group commit ${paced} (flat out: ${f.max.heartbeatsPerCommit.toFixed(1)})`, '', (x) => x.paced.heartbeatsPerCommit),
+      row(`ack latency p99 ${paced}`, 'ms', (x) => x.paced.p99Ms),
     );
   }
-  const last = rows.at(-1)!;
-  last.note = `${devices.toLocaleString('en')} devices from ${sources} addresses, PROXY protocol ${proxyProtocol ? 'on' : 'off'}; all processes share this machine's cores`;
-  return { rows, details: { devices, durationMs, proxyProtocol, ...run } };
+  rows.at(-1)!.note = `${devices.toLocaleString('en')} devices from ${sources} addresses, PROXY protocol ${proxyProtocol ? 'on' : 'off'}; nodes, HAProxy, PostgreSQL and the load share this machine's cores`;
+  return { rows, details: { devices, durationMs, pacedRate, sources, proxyProtocol, ...run } };
 }

@@ -14,7 +14,12 @@ export interface LoadSpec {
 }
 
 export type LoadRequest =
-  | { type: 'go'; durationMs: number }
+  /**
+   * Publish for `durationMs`: as fast as the acks come back (`window` in flight per client), or,
+   * with `ratePerSecond`, paced at that rate for this process, round robin over its clients (a
+   * client with `window` unacknowledged heartbeats is skipped and counted).
+   */
+  | { type: 'go'; durationMs: number; ratePerSecond?: number }
   /** connector: connect clients [from, from + count) of this process's slice, then report. */
   | { type: 'connect'; count: number }
   | { type: 'stop' };
@@ -30,6 +35,8 @@ export type LoadMessage =
       durationMs: number;
       histogram: number[];
       disconnects: number;
+      /** Paced publishes skipped because the client had `window` heartbeats unacknowledged. */
+      skipped: number;
       errors: string[];
     }
   | {

@@ -27,6 +27,7 @@ interface Device {
   topic: string;
   client: MqttClient;
   seq: number;
+  inFlight: number;
 }
 
 function connect(device: { id: string; token: string; index: number }): Promise<Device | undefined> {
@@ -40,7 +41,7 @@ function connect(device: { id: string; token: string; index: number }): Promise<
     client.once('connect', () => {
       client.off('error', fail);
       client.on('error', noteError);
-      resolve({ id: device.id, topic: `v1/devices/${device.id}/heartbeat`, client, seq: 0 });
+      resolve({ id: device.id, topic: `v1/devices/${device.id}/heartbeat`, client, seq: 0, inFlight: 0 });
     });
     client.once('error', fail);
     client.once('close', () => resolve(undefined));
@@ -57,7 +58,7 @@ let disconnects = 0;
 for (const d of connected) d.client.on('close', () => disconnects++);
 send({ type: 'connected', clients: connected.length, failed: devices.length - connected.length, errors });
 
-async function run(durationMs: number): Promise<void> {
+async function run(durationMs: number, ratePerSecond: number | undefined): Promise<void> {
   const histogram = createHistogram();
   let sent = 0;
   let ackedInWindow = 0;
@@ -75,8 +76,10 @@ async function run(durationMs: number): Promise<void> {
     const t0 = performance.now();
     sent++;
     outstanding++;
+    d.inFlight++;
     d.client.publish(d.topic, payload, { qos: 1 }, (err) => {
       outstanding--;
+      d.inFlight--;
       const t1 = performance.now();
       if (err) noteError(err);
       else {
@@ -86,12 +89,29 @@ async function run(durationMs: number): Promise<void> {
           record(histogram, t1 - t0);
         }
       }
-      if (running && !err && t1 < endsAt) publish(d);
+      if (running && !err && t1 < endsAt && ratePerSecond === undefined) publish(d);
       else if (!running && outstanding === 0) drained();
     });
   };
-  for (let k = 0; k < window; k++) for (const d of connected) publish(d);
+  let skipped = 0;
+  let pacer: NodeJS.Timeout | undefined;
+  if (ratePerSecond === undefined) {
+    for (let k = 0; k < window; k++) for (const d of connected) publish(d);
+  } else if (connected.length > 0) {
+    // Every 5 ms, the publishes due by now: a steady rate, whatever the acks do.
+    let due = 0;
+    let next = 0;
+    pacer = setInterval(() => {
+      const target = Math.floor(((performance.now() - started) / 1000) * ratePerSecond);
+      for (; due < target; due++) {
+        const d = connected[next++ % connected.length]!;
+        if (d.inFlight < window) publish(d);
+        else skipped++;
+      }
+    }, 5);
+  }
   await new Promise((r) => setTimeout(r, durationMs));
+  clearInterval(pacer);
   running = false;
   // Let what is in flight finish (not counted in the window) so the broker is idle for the next round.
   await new Promise<void>((resolve) => {
@@ -107,12 +127,13 @@ async function run(durationMs: number): Promise<void> {
     durationMs,
     histogram: Array.from(histogram),
     disconnects,
+    skipped,
     errors,
   });
 }
 
 process.on('message', (m: LoadRequest) => {
-  if (m.type === 'go') void run(m.durationMs);
+  if (m.type === 'go') void run(m.durationMs, m.ratePerSecond);
   else if (m.type === 'stop') {
     for (const d of connected) d.client.end(true);
     process.disconnect?.();
