@@ -29,7 +29,7 @@ import { createRegistry } from '../src/registry/index.js';
 import { createDatabase } from '../test/support/postgres.js';
 import { BENCH_GATEWAY_ENV, median, sleep, startLoad } from './harness.js';
 import { createHistogram, merge, quantile } from './load/histogram.js';
-import { processesCpuMs } from './proc-cpu.js';
+import { processesCpuMs, processesRssKiB } from './proc-cpu.js';
 import type { ResultRow } from './report.js';
 import { seedContract, seedSupplier, type BenchDevice } from './servers/seed-registry.js';
 
@@ -86,6 +86,8 @@ export interface ClusterRound {
   connected: number;
   /** Connections each node held, from HAProxy's statistics (empty for `direct`). */
   sessionsPerNode: number[];
+  /** HAProxy's RSS (master + worker) with the devices connected, minus before they connected, per device; NaN for `direct`. */
+  haproxyRssPerDeviceKiB: number;
   /** Cores the nodes / HAProxy / PostgreSQL used with the devices connected and silent (timers, health checks, node refreshes). */
   idle: { node: number; haproxy: number; postgres: number };
   paced: ClusterPhase;
@@ -98,6 +100,7 @@ export interface ClusterRound {
 }
 
 export type ClusterFigures = { [K in 'paced' | 'max']: ClusterPhase } & {
+  haproxyRssPerDeviceKiB: number;
   /** Every round: all devices connected, no errors, every acknowledged heartbeat stored. */
   clean: boolean;
 };
@@ -166,6 +169,7 @@ async function clusterRound(way: ClusterWay, round: number, o: ClusterBenchOptio
     const credentialsFile = join(dir, 'credentials.json');
     writeFileSync(credentialsFile, JSON.stringify(await seedDevices(databaseUrl, o.devices)));
     const url = way === 'direct' ? `mqtt://127.0.0.1:${cluster.nodes[0]!.mqttPort}` : `mqtt://127.0.0.1:${cluster.mqttPort}`;
+    const haproxyRssBefore = processesRssKiB(haproxyPids(cluster));
     const per = Math.ceil(o.devices / o.publishers);
     const loads = Array.from({ length: o.publishers }, (_, i) =>
       startLoad('publisher', { url, credentialsFile, window: o.window, sources: o.sources, from: i * per, to: Math.min(o.devices, (i + 1) * per) }),
@@ -174,6 +178,7 @@ async function clusterRound(way: ClusterWay, round: number, o: ClusterBenchOptio
       const ready = await Promise.all(loads.map((l) => l.next('connected')));
       const connected = ready.reduce((s, r) => s + r.clients, 0);
       const sessionsPerNode = way === 'direct' ? [] : (await haproxyServers(cluster.statsPort)).filter((s) => s.backend === 'gateway_mqtt').map((s) => s.sessions);
+      const haproxyRssPerDeviceKiB = way === 'direct' ? Number.NaN : (processesRssKiB(haproxyPids(cluster)) - haproxyRssBefore) / connected;
       await sleep(500);
       const nodePids = cluster.nodes.map((n) => n.process!.process.pid!);
       const cpu = () => ({ at: performance.now(), node: processesCpuMs(nodePids), haproxy: processesCpuMs(haproxyPids(cluster)), postgres: processesCpuMs(o.postgres.pids()) });
@@ -238,6 +243,7 @@ async function clusterRound(way: ClusterWay, round: number, o: ClusterBenchOptio
         nodes,
         connected,
         sessionsPerNode,
+        haproxyRssPerDeviceKiB,
         idle,
         paced,
         max,
@@ -271,7 +277,7 @@ export async function runCluster(o: ClusterBenchOptions): Promise<{ rounds: Clus
         `  haproxy ${p.haproxyCpuUs.toFixed(1)} (${(p.haproxyCores * 100).toFixed(0)}%)  postgres ${p.postgresCpuUs.toFixed(1)} (${(p.postgresCores * 100).toFixed(0)}%)` +
         `  WAL ${p.walBytesPerHeartbeat.toFixed(0)} B/hb  ${Math.round(p.commitsPerSecond)} commits/s of ${p.heartbeatsPerCommit.toFixed(1)}${p.skipped ? `  skipped ${p.skipped}` : ''}`;
       say(
-        `  round ${round} ${way}: connected ${r.connected}${r.sessionsPerNode.length ? ` [${r.sessionsPerNode.join('/')}]` : ''}` +
+        `  round ${round} ${way}: connected ${r.connected}${r.sessionsPerNode.length ? ` [${r.sessionsPerNode.join('/')}], HAProxy RSS ${r.haproxyRssPerDeviceKiB.toFixed(1)} KiB/device` : ''}` +
           `  idle: nodes ${(r.idle.node * 100).toFixed(1)}% haproxy ${(r.idle.haproxy * 100).toFixed(1)}% postgres ${(r.idle.postgres * 100).toFixed(1)}%` +
           `  stored ${r.storedTotal}/${r.ackedTotal} acked${r.errors.length ? `  errors: ${r.errors.join('; ')}` : ''}\n${line('paced', r.paced)}\n${line('max  ', r.max)}`,
       );
@@ -302,6 +308,7 @@ export async function runCluster(o: ClusterBenchOptions): Promise<{ rounds: Clus
     figures[way] = {
       paced: medianPhase(of.map((r) => r.paced)),
       max: medianPhase(of.map((r) => r.max)),
+      haproxyRssPerDeviceKiB: median(of.map((r) => r.haproxyRssPerDeviceKiB)),
       clean: of.every((r) => r.connected === o.devices && r.errors.length === 0 && r.storedTotal >= r.ackedTotal),
     };
   }
@@ -353,6 +360,7 @@ export async function runClusterBench(o: {
       row(`node CPU per heartbeat ${paced} (all nodes)`, 'µs', (x) => x.paced.nodeCpuUs),
       row(`node CPU per heartbeat ${paced}, above idle`, 'µs', (x) => x.paced.nodeMarginalCpuUs),
       ...(way === 'direct' ? [] : [row(`HAProxy CPU per heartbeat ${paced}`, 'µs', (x) => x.paced.haproxyCpuUs)]),
+      ...(way === 'direct' ? [] : [row('HAProxy RSS per connected device', 'KiB', (x) => x.haproxyRssPerDeviceKiB)]),
       row(`PostgreSQL CPU per heartbeat ${paced}`, 'µs', (x) => x.paced.postgresCpuUs),
       row(`PostgreSQL WAL per heartbeat ${paced}`, 'B', (x) => x.paced.walBytesPerHeartbeat),
       row(`heartbeats per group commit ${paced} (flat out: ${f.max.heartbeatsPerCommit.toFixed(1)})`, '', (x) => x.paced.heartbeatsPerCommit),

@@ -25,3 +25,16 @@ export function processesCpuMs(pids: readonly number[]): number {
   }
   return (ticks * 1000) / ticksPerSecond;
 }
+
+/** Resident memory (KiB, VmRSS in /proc/<pid>/status) of a set of processes; a process gone counts 0. */
+export function processesRssKiB(pids: readonly number[]): number {
+  let kib = 0;
+  for (const pid of pids) {
+    try {
+      kib += Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      continue;
+    }
+  }
+  return kib;
+}
