@@ -315,6 +315,33 @@ export async function runCluster(o: ClusterBenchOptions): Promise<{ rounds: Clus
   return { rounds, figures };
 }
 
+/**
+ * Least squares, no intercept: y ≈ perCommit × commits/s + perHeartbeat × heartbeats/s over the
+ * measured phases. A group commit has a fixed cost (a statement, a transaction, a WAL flush) and
+ * each heartbeat its own, so the cost per heartbeat depends on how many share a commit; the two
+ * coefficients let the capacity model (BENCHMARKS.md) price a node at another rate.
+ */
+export function commitAndHeartbeatCost(points: ReadonlyArray<{ commits: number; heartbeats: number; y: number }>): { perCommit: number; perHeartbeat: number; r2: number } {
+  let cc = 0, ch = 0, hh = 0, cy = 0, hy = 0;
+  for (const p of points) {
+    cc += p.commits * p.commits;
+    ch += p.commits * p.heartbeats;
+    hh += p.heartbeats * p.heartbeats;
+    cy += p.commits * p.y;
+    hy += p.heartbeats * p.y;
+  }
+  const det = cc * hh - ch * ch;
+  const perCommit = (cy * hh - hy * ch) / det;
+  const perHeartbeat = (cc * hy - ch * cy) / det;
+  const mean = points.reduce((s, p) => s + p.y, 0) / points.length;
+  let residual = 0, total = 0;
+  for (const p of points) {
+    residual += (p.y - perCommit * p.commits - perHeartbeat * p.heartbeats) ** 2;
+    total += (p.y - mean) ** 2;
+  }
+  return { perCommit, perHeartbeat, r2: 1 - residual / total };
+}
+
 export function haproxyAvailable(): boolean {
   return !spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).error;
 }
@@ -367,6 +394,19 @@ export async function runClusterBench(o: {
       row(`ack latency p99 ${paced}`, 'ms', (x) => x.paced.p99Ms),
     );
   }
+  // Every phase through HAProxy (paced and flat out, 1 and 3 nodes): the deployed path.
+  const phases = run.rounds.filter((r) => r.way !== 'direct').flatMap((r) => [r.paced, r.max].map((p) => ({ p, idle: r.idle })));
+  const model = (y: (x: (typeof phases)[number]) => number) => commitAndHeartbeatCost(phases.map((x) => ({ commits: x.p.commitsPerSecond, heartbeats: x.p.perSecond, y: y(x) })));
+  const costs = {
+    node: model((x) => (x.p.nodeCores - x.idle.node) * 1e6),
+    postgres: model((x) => (x.p.postgresCores - x.idle.postgres) * 1e6),
+    wal: model((x) => x.p.walBytesPerHeartbeat * x.p.perSecond),
+  };
+  const costRow = (what: string, unit: string, c: { perCommit: number; perHeartbeat: number; r2: number }): ResultRow[] => [
+    { benchmark, metric: `${what} per group commit (fit over the ${phases.length} HAProxy phases)`, unit, gateway: c.perCommit, target: '(reported)', met: null, note: `R² ${c.r2.toFixed(2)}` },
+    { benchmark, metric: `${what} per heartbeat (same fit)`, unit, gateway: c.perHeartbeat, target: '(reported)', met: null },
+  ];
+  rows.push(...costRow('node CPU above idle', 'µs', costs.node), ...costRow('PostgreSQL CPU above idle', 'µs', costs.postgres), ...costRow('PostgreSQL WAL', 'B', costs.wal));
   rows.at(-1)!.note = `${devices.toLocaleString('en')} devices from ${sources} addresses, PROXY protocol ${proxyProtocol ? 'on' : 'off'}; nodes, HAProxy, PostgreSQL and the load share this machine's cores`;
-  return { rows, details: { devices, durationMs, pacedRate, sources, proxyProtocol, ...run } };
+  return { rows, details: { devices, durationMs, pacedRate, sources, proxyProtocol, costs, ...run } };
 }
