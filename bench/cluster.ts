@@ -356,8 +356,8 @@ export async function runClusterBench(o: {
   const benchmark = 'cluster';
   const missing = !o.postgres ? o.postgresMissing : !haproxyAvailable() ? "haproxy not installed (apt-get install haproxy): cluster rows not run" : undefined;
   if (missing || !o.postgres) return { rows: [{ benchmark, metric: 'heartbeats/s through HAProxy', unit: '/s', gateway: null, target: '(reported)', met: null, note: missing }], details: { missing } };
-  // PROXY protocol off: the nodes cannot yet be told to trust HAProxy's address (GATEWAY_TRUSTED_PROXIES).
-  const proxyProtocol = false;
+  // As deployed: PROXY protocol v2 from HAProxy, the nodes trusting its address (GATEWAY_TRUSTED_PROXIES).
+  const proxyProtocol = true;
   const devices = 3000;
   const durationMs = 12_000;
   const pacedRate = 2000;

@@ -44,7 +44,7 @@ describe('cluster benchmark (smoke)', () => {
   });
 
   it('spreads the devices over three nodes, stores every acknowledged heartbeat and charges nodes, HAProxy and PostgreSQL', async () => {
-    const run = await runCluster({ postgres, devices: 90, durationMs: 2000, pacedRate: 100, rounds: 1, publishers: 1, window: 2, sources: 30, proxyProtocol: false, ways: ['haproxy-3'] });
+    const run = await runCluster({ postgres, devices: 90, durationMs: 2000, pacedRate: 100, rounds: 1, publishers: 1, window: 2, sources: 30, proxyProtocol: true, ways: ['haproxy-3'] });
     const [round] = run.rounds;
     expect(round!.connected).toBe(90);
     expect(round!.errors).toEqual([]);
