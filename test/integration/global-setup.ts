@@ -8,6 +8,9 @@
  * - a real PostgreSQL 15 (Debian's initdb/pg_ctl) in a temporary cluster on a free port; its
  *   URL goes to tests as `inject('postgresUrl')`, each test creating its own database.
  *
+ * - Debian's `haproxy` on PATH: the cluster tests (test/integration/cluster) start their own,
+ *   in front of gateway nodes (cluster/haproxy.ts).
+ *
  * `npm test` (scripts/test.sh) installs them when missing. Anything still missing fails the
  * run in CI and under `npm test`; a bare `npx vitest` on a machine without influxd leaves the
  * InfluxDB suites out and says so loudly (issue: "when influxd is absent outside CI the suite
@@ -34,6 +37,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const missingClients = ['mosquitto_pub', 'mosquitto_sub'].filter((c) => !onPath(c));
   if (missingClients.length > 0) {
     throw new Error(`${missingClients.join(' and ')} not on PATH (apt-get install mosquitto-clients, or run \`npm test\`, which installs them)`);
+  }
+
+  if (!onPath('haproxy')) {
+    const message = 'haproxy is absent (apt-get install haproxy, or run `npm test`, which installs it)';
+    if (strict) throw new Error(`${message}: the cluster fail-over tests must run here`);
+    // Not skipped: the cluster tests fail, saying the same; the rest runs.
+    loud(`cluster tests will FAIL: ${message}`);
   }
 
   const stops: Array<() => Promise<void>> = [];
