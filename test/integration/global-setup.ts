@@ -8,7 +8,7 @@
  * - a real PostgreSQL 15 (Debian's initdb/pg_ctl) in a temporary cluster on a free port; its
  *   URL goes to tests as `inject('postgresUrl')`, each test creating its own database.
  *
- * - Debian's `haproxy` on PATH: the cluster tests (test/integration/cluster) start their own,
+ * - Debian's `haproxy` (/usr/sbin or PATH): the cluster tests (test/integration/cluster) start their own,
  *   in front of gateway nodes (cluster/haproxy.ts).
  *
  * `npm test` (scripts/test.sh) installs them when missing. Anything still missing fails the
@@ -18,6 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
+import { HAPROXY_BINARY } from '../../cluster/haproxy.js';
 import { INFLUXD_BIN, influxdAvailable, startInfluxd } from '../support/influxd.js';
 import { POSTGRES_BIN_DIR, postgresAvailable, startPostgres } from '../support/postgres.js';
 
@@ -39,7 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw new Error(`${missingClients.join(' and ')} not on PATH (apt-get install mosquitto-clients, or run \`npm test\`, which installs them)`);
   }
 
-  if (!onPath('haproxy')) {
+  if (HAPROXY_BINARY === 'haproxy' && !onPath('haproxy')) {
     const message = 'haproxy is absent (apt-get install haproxy, or run `npm test`, which installs it)';
     if (strict) throw new Error(`${message}: the cluster fail-over tests must run here`);
     // Not skipped: the cluster tests fail, saying the same; the rest runs.
