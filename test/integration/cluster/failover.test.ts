@@ -57,6 +57,8 @@ describe('a cluster of gateway nodes behind HAProxy, under QoS 1 load', () => {
       httpPort: 0,
       adminKey: 'cluster-failover-admin-key-0123456789',
       nodeEnv: NODE_ENV,
+      // The nodes do not read a PROXY header yet (issue 17 point 1 is under way); HAProxy's
+      // balancing by source address, which these tests depend on, does not need it.
       proxyProtocol: false,
     });
     api = createApiClient(cluster.httpUrl, cluster.adminKey);
@@ -100,7 +102,7 @@ describe('a cluster of gateway nodes behind HAProxy, under QoS 1 load', () => {
       expect(republish.affected).toBe(before[victim]);
       const p95 = percentile(republish.delays, 0.95);
       console.info(
-        `cluster SIGKILL: ${republish.affected} devices of node-${victim + 1} published again through HAProxy; ` +
+        `cluster SIGKILL: devices per node ${before.join('/')}; the ${republish.affected} of node-${victim + 1} published again through HAProxy; ` +
           `95% within ${Math.round(p95)} ms, all within ${Math.round(percentile(republish.delays, 1))} ms ` +
           `(target ≤ 10000 ms; mqtt.js reconnect period 1000 ms, heartbeat every ${PERIOD_MS} ms)`,
       );
@@ -195,8 +197,10 @@ describe('a cluster of gateway nodes behind HAProxy, under QoS 1 load', () => {
     try {
       await sleep(2_000);
       fleet.resetMinimum();
+      const held: number[] = [];
       for (let i = 0; i < NODES; i++) {
         const sessions = await mqttSessions();
+        held.push(sessions[i]!);
         expect(sessions[i], `node-${i + 1} holds devices when it is stopped`).toBeGreaterThan(0);
         expect(await cluster.stopNode(i), `node-${i + 1} exits cleanly on SIGTERM`).toBe(0);
         await cluster.startNode(i);
@@ -210,7 +214,8 @@ describe('a cluster of gateway nodes behind HAProxy, under QoS 1 load', () => {
 
       const missing = await ackedButNotStored(cluster.databaseUrl, fleet.devices);
       console.info(
-        `cluster rolling restart of ${NODES} nodes: at least ${minimum} of ${DEVICES} devices connected at every moment (sampled every 10 ms); ` +
+        `cluster rolling restart of ${NODES} nodes (devices on each as it was stopped: ${held.join('/')}): ` +
+          `at least ${minimum} of ${DEVICES} devices connected at every moment (sampled every 10 ms); ` +
           `${fleet.ackedCount()} heartbeats PUBACKed, ${missing.length} of them not stored`,
       );
       expect(minimum).toBeGreaterThan(0);
