@@ -2,10 +2,12 @@
  * Fail-over of the cluster with real processes (issue 17, point 6): three gateway nodes
  * (`tsx src/main.ts`) sharing one PostgreSQL 15, Debian's HAProxy in front (cluster/), and a
  * fleet of mqtt.js devices publishing QoS 1 heartbeats through HAProxy, each from its own
- * loopback address so that `balance source` spreads them over the nodes.
+ * loopback address so that `balance source` spreads them over the nodes, PROXY v2 telling each
+ * node that address.
  *
  * - SIGKILL of one node: its devices reconnect through HAProxy to the others, every PUBACKed
- *   heartbeat is stored, the verification is the same through every node and through HAProxy.
+ *   heartbeat is stored, the verification is the same through every node and through HAProxy
+ *   (and names each device's own address).
  *   The time until 95% of the killed node's devices publish again is printed; the ≤ 10 s target
  *   (with mqtt.js' default 1 s reconnect period) is the benchmark's to hold, the bound here only
  *   catches a fail-over that broke.
@@ -37,12 +39,9 @@ const NODE_ENV = {
   // Flood control acknowledges and drops heartbeats above a device's rate by design; the
   // resends after a reconnect come in a burst.
   GATEWAY_DEVICE_MAX_RATE_PER_MIN: '0',
-  // Without the PROXY protocol every device is 127.0.0.1 to the nodes: one address's connect
-  // bucket would be the whole fleet's reconnect storm.
-  GATEWAY_CONN_RATE_PER_ADDR: '0',
 };
 
-type Report = { contractId: string; registeredDevices: number; activeDevices: number; digest: string; devices: Array<{ id: string; heartbeats: number }> };
+type Report = { contractId: string; registeredDevices: number; activeDevices: number; digest: string; devices: Array<{ id: string; heartbeats: number; sources: string[] }> };
 
 describe('a cluster of gateway nodes behind HAProxy, under QoS 1 load', () => {
   let cluster: Cluster;
@@ -57,9 +56,8 @@ describe('a cluster of gateway nodes behind HAProxy, under QoS 1 load', () => {
       httpPort: 0,
       adminKey: 'cluster-failover-admin-key-0123456789',
       nodeEnv: NODE_ENV,
-      // The nodes do not read a PROXY header yet (issue 17 point 1 is under way); HAProxy's
-      // balancing by source address, which these tests depend on, does not need it.
-      proxyProtocol: false,
+      // PROXY protocol v2 (the launcher's default): each node sees each device's own address.
+      proxyProtocol: true,
     });
     api = createApiClient(cluster.httpUrl, cluster.adminKey);
   });
@@ -134,6 +132,9 @@ describe('a cluster of gateway nodes behind HAProxy, under QoS 1 load', () => {
       // The report counts every acknowledged heartbeat (resends whose PUBACK was lost may add).
       const acked = new Map(fleet.devices.map((d) => [d.id, d.acked.size]));
       for (const d of reports[0]!.devices) expect(d.heartbeats, d.id).toBeGreaterThanOrEqual(acked.get(d.id)!);
+      // Through HAProxy (PROXY v2), on whichever node: each device's own address, never HAProxy's.
+      const addresses = new Map(fleet.devices.map((d) => [d.id, [d.address]]));
+      expect(new Map(reports[0]!.devices.map((d) => [d.id, d.sources]))).toEqual(addresses);
     } finally {
       await fleet.stop();
     }
