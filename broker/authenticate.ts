@@ -2,6 +2,7 @@ import type { AuthenticateError, Client } from 'aedes';
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/log.js';
 import type { Metrics } from '../src/metrics.js';
+import { SessionSupersededError } from '../src/services/device-sessions.js';
 import type { ConnectionLog, DeviceDirectory, TokenVerdict } from './device-directory.js';
 import type { FloodControl } from './flood-control.js';
 import { remoteAddress } from './remote-address.js';
@@ -66,6 +67,13 @@ export function createAuthenticate(deps: {
         verdict = await directory.verifyToken(clientId, token);
         if (verdict === 'ok') await deps.onAuthenticated(client, clientId);
       } catch (err) {
+        if (err instanceof SessionSupersededError) {
+          // A later CONNECT of the device, on another node, claimed its session while this one's
+          // claim was in flight: the later one keeps it, as aedes keeps the later one on one node.
+          metrics.mqttConnectionsRefused.inc({ reason: 'session-superseded' });
+          log.info({ clientId: loggedId(clientId) }, 'MQTT CONNECT refused: a later CONNECT of the device took the session');
+          return done(refuse(SERVER_UNAVAILABLE, 'session taken over by a later connection'), null);
+        }
         // The registry's database is unreachable: "server unavailable" [MQTT-3.2.2.3], so the
         // device retries later; neither the device nor its address is blamed.
         metrics.mqttConnectionsRefused.inc({ reason: 'registry-unavailable' });

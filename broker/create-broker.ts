@@ -5,6 +5,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../src/clock.js';
 import type { AdmitHeartbeat, IngestContext } from '../src/services/admit-heartbeat.js';
+import type { SessionCoordinator } from '../src/services/device-sessions.js';
 import { EDGE_MAX_PACKET_BYTES, type EdgeLiveStatus, type EdgeSession } from '../src/edge/index.js';
 import { createSeqSession } from '../src/ingest/session.js';
 import type { Logger } from '../src/log.js';
@@ -40,6 +41,8 @@ export interface BrokerDeps {
   authFailures?: Pick<FloodControl, 'addressBanned' | 'recordAuthFailure' | 'admitAuthFailedEvidence'>;
   /** Peers whose PROXY protocol header names the client (GATEWAY_TRUSTED_PROXIES); default nobody. */
   trustedProxies?: TrustedProxies;
+  /** One session per device across nodes (PostgreSQL registry; src/services/device-sessions.ts); unset on one node. */
+  sessions?: Pick<SessionCoordinator, 'open' | 'closed'>;
 }
 
 /** The broker's limits; their defaults live in src/config.ts (GATEWAY_MQTT_*). */
@@ -98,7 +101,10 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
       if (previous && previous !== client) {
         connections.recordConnection({ deviceId, at: clock.now(), kind: 'takeover', source });
       }
-      contexts.set(client, { ...facts, source, session: createSeqSession() });
+      // Across nodes, another node's session of this device is closed by that node (its notice).
+      const sessionEpoch = deps.sessions && (await deps.sessions.open(deviceId, source, () => closeIfOpen(client)));
+      if (sessionEpoch !== undefined && client.closed) deps.sessions!.closed(deviceId, sessionEpoch); // aedes will not register it
+      contexts.set(client, { ...facts, source, session: createSeqSession(), ...(sessionEpoch === undefined ? {} : { sessionEpoch }) });
       deps.flapping?.recordDeviceConnect(deviceId);
     },
   });
@@ -169,8 +175,10 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
     metrics.mqttConnections.dec();
     const edge = edgeSessions.get(client);
     edge?.session.closed();
-    const ctx = contexts.get(client) ?? edge;
+    const device = contexts.get(client);
+    const ctx = device ?? edge;
     if (ctx) connections.recordConnection({ deviceId: client.id, at: clock.now(), kind: 'disconnect', source: ctx.source });
+    if (device?.sessionEpoch !== undefined) deps.sessions?.closed(client.id, device.sessionEpoch);
   });
   aedes.on('clientError', (client, err) => {
     log.debug({ clientId: loggedId(client?.id), err: err.message.slice(0, 200) }, 'client error');
@@ -275,6 +283,13 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
       await Promise.all(stopped);
     },
   };
+}
+
+/** Closes a client's connection; false when it was already closed. */
+function closeIfOpen(client: Client): boolean {
+  if (client.closed) return false;
+  client.close();
+  return true;
 }
 
 /**

@@ -63,6 +63,8 @@ export const configSchema = z
           if (problem) ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR (${problem})` });
         }
       }),
+    /** With GATEWAY_DATABASE_URL: each node looks for its sessions taken over elsewhere this often, besides LISTEN/NOTIFY (src/services/device-sessions.ts). */
+    GATEWAY_SESSION_RECONCILE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
     GATEWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Connection events and rejection counters are queued and stored together this often (src/services/flush-evidence.ts). */
     GATEWAY_EVIDENCE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
@@ -130,6 +132,8 @@ export interface Config {
   auditCheckIntervalMs: number;
   /** Where the registry lives: the data dir's SQLite file, or PostgreSQL (GATEWAY_DATABASE_URL). */
   registryDatabase: { kind: 'sqlite' } | { kind: 'postgres'; url: string };
+  /** Sessions across nodes (PostgreSQL only): the period of the reconcile behind LISTEN/NOTIFY. */
+  sessionReconcileMs: number;
   store:
     | { kind: 'sqlite' }
     | { kind: 'influx'; url: string; retentionDays: number; bufferMax: number }
@@ -195,6 +199,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditCheckIntervalMs: c.GATEWAY_AUDIT_CHECK_INTERVAL_S * 1000,
     ...(c.GATEWAY_ADMIN_KEY ? { adminKey: c.GATEWAY_ADMIN_KEY } : {}),
     registryDatabase: c.GATEWAY_DATABASE_URL ? { kind: 'postgres', url: c.GATEWAY_DATABASE_URL } : { kind: 'sqlite' },
+    sessionReconcileMs: c.GATEWAY_SESSION_RECONCILE_MS,
     store:
       c.GATEWAY_STORE === 'influx'
         ? {

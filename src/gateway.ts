@@ -10,6 +10,7 @@ import type { ApiDeps } from './api/routes/index.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { DATA_FILE, openDataDir } from './db/open-data-dir.js';
+import { startPgListener } from './db/pg-listener.js';
 import { openSqlDb, type SqlDb } from './db/sql-db.js';
 import type { SqliteDb } from './db/sqlite.js';
 import { createHeartbeatRateLimit } from './ingest/heartbeat-rate.js';
@@ -18,17 +19,20 @@ import { createClockDriftTracker } from './ingest/clock-drift.js';
 import { createLockstepTracker } from './ingest/lockstep.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { createAuditLog, createRegistry, EDGE_NODE_ID_RE, type Registry } from './registry/index.js';
+import { createAuditLog, createRegistry, EDGE_NODE_ID_RE, SESSION_TAKEOVER_CHANNEL, type Registry } from './registry/index.js';
 import {
   createDeviceDirectory,
   createEvidenceFlusher,
   createHeartbeatAdmission,
   createRawRetention,
+  createSessionCoordinator,
   createVerificationService,
   recordBan,
   registryVerificationSources,
   startNodeAnnouncer,
+  startSessionWatch,
   type NodeAnnouncer,
+  type SessionWatch,
   type VerificationService,
 } from './services/index.js';
 import { createSigner, createTrust, type Trust } from './trust/index.js';
@@ -60,6 +64,8 @@ export interface Gateway {
   generatedAdminKey?: string;
   /** Refreshes this node's row in the registry now (GET /v1/cluster/nodes); no-op before `listen`. */
   announceNow(): Promise<void>;
+  /** Closes this node's sessions taken over on other nodes now (PostgreSQL; otherwise 0); how many. */
+  reconcileSessions(): Promise<number>;
   /** Waits until every heartbeat handed to the committer is durable, and stores queued evidence. */
   flush(): Promise<void>;
   /** Opens the MQTT (and TLS) and HTTP listeners; port 0 picks free ports. */
@@ -129,6 +135,20 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     onBan: (reason, subject, until) => recordBan(securityAudit, reason, subject, until),
   });
 
+  // One session per device across nodes needs what only PostgreSQL has here (LISTEN/NOTIFY, other
+  // nodes): on SQLite there is one node, and aedes alone keeps one session per client id.
+  const sessions =
+    config.registryDatabase.kind === 'postgres'
+      ? createSessionCoordinator({
+          sessions: registry.deviceSessions,
+          nodeId: config.nodeId,
+          clock,
+          connections: evidence,
+          log: log.child({ component: 'sessions' }),
+          onSuperseded: (by) => metrics.sessionsTakenOver.inc({ by }),
+        })
+      : undefined;
+
   const committer = createGroupCommitter({
     store,
     intervalMs: config.commit.intervalMs,
@@ -150,6 +170,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     rejections: evidence,
     log: log.child({ component: 'ingest' }),
     onRejected: (reason) => metrics.heartbeatsRejected.inc({ reason }),
+    ...(sessions ? { sessions } : {}),
   });
 
   const trustedProxies = compileTrustedProxies(config.trustedProxies);
@@ -185,6 +206,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         },
       },
       authFailures: flood,
+      ...(sessions ? { sessions } : {}),
     },
     config.mqttLimits,
   );
@@ -242,6 +264,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   let metricsPort: number | undefined;
   let closing: Promise<void> | undefined;
   let announcer: NodeAnnouncer | undefined;
+  let sessionWatch: SessionWatch | undefined;
   const gateway: Gateway = {
     config,
     clock,
@@ -256,6 +279,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     app,
     ...(generatedAdminKey ? { generatedAdminKey } : {}),
     announceNow: async () => announcer?.announceNow(),
+    reconcileSessions: async () => (await sessionWatch?.reconcileNow()) ?? 0,
     async flush() {
       await committer.flush();
       await evidenceFlusher.flush();
@@ -271,6 +295,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
           await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
         }
         await announcer?.leave();
+        await sessionWatch?.stop();
+        // Before the broker closes its clients: the node's rows go in one statement, not one per device.
+        await sessions?.stop();
         await broker.close();
         await committer.close();
         rawRetention?.stop();
@@ -289,6 +316,25 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       return closing;
     },
     async listen() {
+      if (sessions && config.registryDatabase.kind === 'postgres') {
+        const { url } = config.registryDatabase;
+        const sessionLog = log.child({ component: 'sessions' });
+        sessionWatch = startSessionWatch({
+          coordinator: sessions,
+          listen: (handlers) =>
+            startPgListener({
+              url,
+              channel: SESSION_TAKEOVER_CHANNEL,
+              applicationName: `gateway-sessions:${config.nodeId}`.slice(0, 63),
+              ...handlers,
+              onError: (err, retryInMs) => sessionLog.warn({ err: err.message, retryInMs }, 'session notices not received; reconnecting'),
+            }),
+          everyMs: config.sessionReconcileMs,
+          log: sessionLog,
+        });
+        // Take-over notices reach this node from its first CONNECT on.
+        await sessionWatch.ready;
+      }
       Object.assign(mqttAddress, await broker.listen(config.mqtt.host, config.mqtt.port, config.mqtt.tls));
       server = createHttpServer(app, config.httpLimits, metrics, trustedProxies);
       const httpPort = await listenHttp(server, config.http.host, config.http.port);

@@ -70,6 +70,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       ...opts,
     }),
+    sessionsTakenOver: new Counter({
+      name: 'gateway_sessions_taken_over_total',
+      help: 'connections this node closed because the device connected on another node, by how it learnt it (notice, reconcile)',
+      labelNames: ['by'] as const,
+      ...opts,
+    }),
     bans: new Counter({
       name: 'gateway_bans_total',
       help: 'temporary bans of remote addresses or devices, by reason',

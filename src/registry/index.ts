@@ -10,6 +10,7 @@ import { createApiKeys, type ApiKeys } from './api-keys.js';
 import { createClusterNodes, type ClusterNodes } from './cluster-nodes.js';
 import { createAuditLog, type AuditLog } from './audit.js';
 import { createContracts, type Contracts } from './contracts.js';
+import { createDeviceSessions, type DeviceSessions } from './device-sessions.js';
 import type { RegistryContext } from './context.js';
 import { createDevices, type Devices } from './devices.js';
 import { createEdgeNodes, type EdgeNodes } from './edge-nodes.js';
@@ -39,6 +40,8 @@ export interface Registry {
   spotChecks: SpotChecks;
   audit: Pick<AuditLog, 'page'>;
   clusterNodes: ClusterNodes;
+  /** Which node holds each device's MQTT session (issue 17; used with PostgreSQL only). */
+  deviceSessions: DeviceSessions;
 }
 
 export interface RegistryOptions {
@@ -82,6 +85,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     spotChecks: createSpotChecks(ctx, suppliers.setQuota),
     audit: { page: audit.page },
     clusterNodes: createClusterNodes(ctx),
+    deviceSessions: createDeviceSessions(ctx),
   };
 }
 
@@ -98,6 +102,7 @@ export { createAuditLog } from './audit.js';
 export type { AuditLog } from './audit.js';
 export type { Contract, ContractInput, Contracts } from './contracts.js';
 export type { Actor } from './context.js';
+export { SESSION_TAKEOVER_CHANNEL, type ClaimRequest, type DeviceSessions, type SessionClaim, type SessionHolder, type TakeoverNotice } from './device-sessions.js';
 export { judgeDeviceToken } from './devices.js';
 export type { Device, DeviceAuthInfo, Devices, IssuedDevice } from './devices.js';
 export type { EnterpriseInput, Enterprises } from './enterprises.js';

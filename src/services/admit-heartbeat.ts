@@ -17,6 +17,8 @@ export interface IngestContext {
   session: SeqSession;
   /** Set when the heartbeat came through an edge node's connection (src/edge): that node's id. */
   edgeNodeId?: string;
+  /** The connection's session epoch across nodes (src/services/device-sessions.ts); unset on one node (SQLite). */
+  sessionEpoch?: number;
 }
 
 /** A payload that passed parsing and validation, with the device's own timestamp if it sent one. */
@@ -45,12 +47,14 @@ export interface AdmitHeartbeatDeps {
   log: Logger;
   /** Told of every rejection after it is counted (metrics). */
   onRejected?(reason: RejectionReason): void;
+  /** Sessions across nodes: a heartbeat from an epoch a later CONNECT of the device replaced is refused. */
+  sessions?: { isStale(deviceId: string, epoch: number): boolean };
 }
 
 /**
  * The one place a heartbeat is admitted, as named steps (after aedes' CONNECT handler array):
  *
- *   stamp receive time → parse → flood control → sequence → lock-step → commit
+ *   stamp receive time → session fence → parse → flood control → sequence → lock-step → commit
  *
  * `done(null)` tells the broker it may acknowledge: at once for rejected input (MQTT 3.1.1 has
  * no negative PUBACK; the rejection is counted per device instead), and only after the durable
@@ -112,6 +116,13 @@ export function createHeartbeatAdmission(deps: AdmitHeartbeatDeps) {
   function admitHeartbeat(ctx: IngestContext, payloadBytes: Uint8Array, done: (err?: Error | null) => void): void {
     // Receive time is the truth (ARCHITECTURE.md).
     const receivedAt = clock.now();
+
+    // The device's session now lives on a later CONNECT (on another node): this connection is
+    // being closed, and what it still sends is not the device's (memory only, no round trip).
+    if (ctx.sessionEpoch !== undefined && deps.sessions?.isStale(ctx.deviceId, ctx.sessionEpoch)) {
+      reject(ctx, receivedAt, 'stale-session', `session epoch ${ctx.sessionEpoch} was replaced`);
+      return done(null);
+    }
 
     const parsed = parseHeartbeat(payloadBytes);
     if (!parsed.ok) {

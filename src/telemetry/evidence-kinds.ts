@@ -22,6 +22,8 @@ export const REJECTION_REASONS = [
   'sparkplug-stale-ndeath',
   'unbound-device',
   'device-disabled',
+  // Sent on a connection whose session a later CONNECT of the device replaced, on another node (issue 17).
+  'stale-session',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
