@@ -302,3 +302,26 @@ describe('fencing by epoch', () => {
     ]);
   });
 });
+
+describe('one node on SQLite', () => {
+  it('keeps aedes’ own take-over and writes no session row', async () => {
+    const gw = await startTestGateway({ database: 'sqlite' });
+    try {
+      const { devices } = await seedContract(gw, { devices: 1 });
+      const device = devices[0]!;
+      const first = await connectDevice(gw.mqttPort, device, { localAddress: '127.0.0.2' });
+      const closing = closedWithin(first, 3000);
+      const second = await connectDevice(gw.mqttPort, device, { localAddress: '127.0.0.3' });
+      await closing;
+      await heartbeat(second, device.id, { seq: 1 });
+      await second.endAsync();
+      await gw.gateway.flush();
+      expect(gw.gateway.db.prepare('SELECT count(*) AS n FROM device_sessions').get()).toEqual({ n: 0 });
+      const takeovers = gw.gateway.db.prepare(`SELECT source FROM evidence_connection WHERE device_id = ? AND kind = 'takeover'`).all(device.id);
+      expect(takeovers).toEqual([{ source: '127.0.0.3' }]);
+      expect(await gw.gateway.reconcileSessions()).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  });
+});
