@@ -3,7 +3,7 @@
  * Prints the table (gateway, the reference measured in the same run, ratio, target) and writes
  * bench/results/<name>-<timestamp>.json and bench/results/latest.json. Method: BENCHMARKS.md.
  *
- * Names: ingest, ingest-influx, ingest-postgres, connect-storm, nat-storm, memory, verify, rules, storage, trust, edge, cluster.
+ * Names: ingest, ingest-influx, ingest-postgres, connect-storm, nat-storm, memory, verify, rules, storage, trust, edge, cluster, sessions.
  * BENCH_TRUST_ENTRIES overrides the audit log size of `trust` (default 1,000,000).
  * BENCH_ROUNDS overrides the rounds per comparison (default 3; 2 for connect-storm, 1 for memory).
  */
@@ -16,12 +16,13 @@ import { runNatStorm } from './nat-storm.js';
 import { runIngest, type IngestVariant } from './ingest.js';
 import { formatTable, machine, writeResults, type BenchResult, type ResultRow } from './report.js';
 import { runRules } from './rules.js';
+import { runSessionClaims } from './sessions.js';
 import { influxBytesPerHeartbeat, sqliteBytesPerDeviceDay } from './storage.js';
 import { processesCpuMs } from './proc-cpu.js';
 import { runTrust } from './trust.js';
 import { runVerify, type OtherVerifyStore } from './verify.js';
 
-const ALL = ['ingest', 'ingest-influx', 'ingest-postgres', 'connect-storm', 'nat-storm', 'memory', 'verify', 'rules', 'storage', 'trust', 'edge', 'cluster'] as const;
+const ALL = ['ingest', 'ingest-influx', 'ingest-postgres', 'connect-storm', 'nat-storm', 'memory', 'verify', 'rules', 'storage', 'trust', 'edge', 'cluster', 'sessions'] as const;
 type Name = (typeof ALL)[number];
 
 const requested = process.argv.slice(2).filter((a) => a !== '--');
@@ -49,7 +50,7 @@ if (needsInflux) {
 
 let postgres: PostgresServer | undefined;
 let postgresMissing: string | undefined;
-if (selected.has('ingest-postgres') || selected.has('verify') || selected.has('connect-storm') || selected.has('cluster')) {
+if (selected.has('ingest-postgres') || selected.has('verify') || selected.has('connect-storm') || selected.has('cluster') || selected.has('sessions')) {
   if (postgresAvailable()) postgres = await startPostgres();
   else postgresMissing = 'PostgreSQL 15 not installed (apt-get install postgresql): PostgreSQL rows not run';
 }
@@ -266,6 +267,22 @@ try {
           { benchmark: 'trust', metric: `append @ ${n} entries, committed alone`, unit: 'ms', gateway: run.log.aloneAppendMs, target: '(reported)', met: null, note: 'one fsync (synchronous=FULL)' },
           { benchmark: 'trust', metric: `new signed tree head @ ${n} entries`, unit: 'ms', gateway: run.log.treeHeadMs, target: '(reported)', met: null },
           { benchmark: 'trust', metric: `full integrity check @ ${n} entries`, unit: 's', gateway: run.log.checkSeconds, target: '(reported)', met: null, note: run.log.treeBytesPerEntry === null ? undefined : `tree ${run.log.treeBytesPerEntry.toFixed(0)} B/entry` },
+        ],
+        details: run,
+      };
+    });
+  }
+  if (selected.has('sessions')) {
+    await bench('sessions', async () => {
+      if (!postgres) return { rows: [{ benchmark: 'sessions', metric: 'session claims/s', unit: '/s', gateway: null, target: '(reported)', met: null, note: postgresMissing }], details: {} };
+      const run = await runSessionClaims({ url: await createDatabase(postgres.url, 'bench_sessions'), devices: 10_000, batch: 500, log });
+      // A claim per CONNECT must not be what limits a storm: a node takes a few thousand CONNECTs a second (connect-storm).
+      const row = (metric: string, perSecond: number): ResultRow => ({ benchmark: 'sessions', metric, unit: '/s', gateway: perSecond, target: '≥ 10,000 /s', met: perSecond >= 10_000 });
+      return {
+        rows: [
+          row('10,000 session claims in upserts of 500: first connects', run.insert),
+          row('… reconnects to the same node', run.sameNode),
+          { ...row('… reconnects to another node (+ NOTIFY)', run.otherNode), note: `${run.noticesDelivered.toLocaleString('en')} notices delivered` },
         ],
         details: run,
       };
