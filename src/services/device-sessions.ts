@@ -90,7 +90,14 @@ export function createSessionCoordinator(deps: SessionCoordinatorDeps): SessionC
     held.delete(deviceId);
     // A connection already gone (it dropped while its claim was in flight) was no session to take over.
     if (!session.close()) return;
-    if (taker) deps.connections.recordConnection({ deviceId, at: taker.at, kind: 'takeover', source: taker.source });
+    if (taker) {
+      // Called from the LISTEN connection's events: a failing evidence store costs the row, never the process.
+      try {
+        deps.connections.recordConnection({ deviceId, at: taker.at, kind: 'takeover', source: taker.source });
+      } catch (err) {
+        log.error({ err, deviceId }, 'take-over not recorded');
+      }
+    }
     deps.onSuperseded?.(by);
     log.info({ deviceId, epoch: session.epoch, by, takenBy: taker?.node ?? null, takenEpoch: taker?.epoch ?? null }, 'session closed: device taken over on another node');
   }
