@@ -32,6 +32,7 @@ import {
   startNodeAnnouncer,
   startSessionWatch,
   type NodeAnnouncer,
+  type SessionCoordinator,
   type SessionWatch,
   type VerificationService,
 } from './services/index.js';
@@ -317,21 +318,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     },
     async listen() {
       if (sessions && config.registryDatabase.kind === 'postgres') {
-        const { url } = config.registryDatabase;
-        const sessionLog = log.child({ component: 'sessions' });
-        sessionWatch = startSessionWatch({
-          coordinator: sessions,
-          listen: (handlers) =>
-            startPgListener({
-              url,
-              channel: SESSION_TAKEOVER_CHANNEL,
-              applicationName: `gateway-sessions:${config.nodeId}`.slice(0, 63),
-              ...handlers,
-              onError: (err, retryInMs) => sessionLog.warn({ err: err.message, retryInMs }, 'session notices not received; reconnecting'),
-            }),
-          everyMs: config.sessionReconcileMs,
-          log: sessionLog,
-        });
+        sessionWatch = watchSessions(sessions, config.registryDatabase.url, config, log.child({ component: 'sessions' }));
         // Take-over notices reach this node from its first CONNECT on.
         await sessionWatch.ready;
       }
@@ -376,6 +363,23 @@ export async function startGateway(options: GatewayOptions): Promise<ListeningGa
     await gateway.close();
     throw err;
   }
+}
+
+/** LISTEN for take-over notices on a connection of its own, and reconcile every GATEWAY_SESSION_RECONCILE_MS. */
+function watchSessions(coordinator: SessionCoordinator, url: string, config: Readonly<Config>, log: Logger): SessionWatch {
+  return startSessionWatch({
+    coordinator,
+    listen: (handlers) =>
+      startPgListener({
+        url,
+        channel: SESSION_TAKEOVER_CHANNEL,
+        applicationName: `gateway-sessions:${config.nodeId}`.slice(0, 63),
+        ...handlers,
+        onError: (err, retryInMs) => log.warn({ err: err.message, retryInMs }, 'session notices not received; reconnecting'),
+      }),
+    everyMs: config.sessionReconcileMs,
+    log,
+  });
 }
 
 /** The telemetry store of the configuration; the InfluxDB and PostgreSQL clients are loaded only when configured. */

@@ -5,7 +5,7 @@
 export { createHeartbeatAdmission } from './admit-heartbeat.js';
 export { rotateDeviceToken, setDeviceEnabled, type SessionCloser } from './device-credentials.js';
 export { createDeviceDirectory } from './device-directory.js';
-export { createSessionCoordinator, SessionSupersededError, startSessionWatch, type SessionWatch } from './device-sessions.js';
+export { createSessionCoordinator, SessionSupersededError, startSessionWatch, type SessionCoordinator, type SessionWatch } from './device-sessions.js';
 export { setEdgeNodeDevices } from './edge-bindings.js';
 export { createEvidenceFlusher } from './flush-evidence.js';
 export { startNodeAnnouncer, type NodeAnnouncer } from './announce-node.js';
