@@ -32,6 +32,7 @@ import {
   startNodeAnnouncer,
   startSessionWatch,
   type NodeAnnouncer,
+  type SessionCloser,
   type SessionCoordinator,
   type SessionWatch,
   type VerificationService,
@@ -225,7 +226,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     config,
     clock,
     registry,
-    sessions: broker,
+    sessions: closeSessionsEverywhere(broker, sessions),
     verification,
     metrics,
     contractOwner: (id) => registry.contracts.get(id),
@@ -366,6 +367,20 @@ export async function startGateway(options: GatewayOptions): Promise<ListeningGa
 }
 
 /** LISTEN for take-over notices on a connection of its own, and reconcile every GATEWAY_SESSION_RECONCILE_MS. */
+/**
+ * A rotated token or a disabled device ends the device's session at once on this node, and on
+ * whichever other node holds it through the session row's revocation (notice, or that node's
+ * next reconcile). Edge nodes hold no session row: only this node's connection is closed.
+ */
+function closeSessionsEverywhere(broker: GatewayBroker, sessions: SessionCoordinator | undefined): SessionCloser {
+  return {
+    async disconnect(deviceId) {
+      broker.disconnect(deviceId);
+      await sessions?.revoke(deviceId);
+    },
+  };
+}
+
 function watchSessions(coordinator: SessionCoordinator, url: string, config: Readonly<Config>, log: Logger): SessionWatch {
   return startSessionWatch({
     coordinator,

@@ -32,6 +32,13 @@ export const deviceSessionsMigration: Migration = {
 /** PostgreSQL channel on which a claim that took a device from another node tells that node. */
 export const SESSION_TAKEOVER_CHANNEL = 'gateway_session_takeover';
 
+/**
+ * The holder a revocation leaves in a device's row (its token rotated, or the device disabled):
+ * no node — GATEWAY_NODE_ID cannot contain parentheses — so whichever node holds the session
+ * closes it, from the notice or at its next reconcile, and records no take-over.
+ */
+export const REVOKED_HOLDER = '(revoked)';
+
 export interface ClaimRequest {
   deviceId: string;
   nodeId: string;
@@ -71,6 +78,11 @@ export interface DeviceSessions {
    * commit). Answers in the order of `claims`.
    */
   claimMany(claims: readonly ClaimRequest[]): Promise<SessionClaim[]>;
+  /**
+   * Ends the device's session wherever it is held (a rotated token, a disabled device): the row's
+   * epoch is raised with no node as holder, and on PostgreSQL its holder is told at commit.
+   */
+  revoke(deviceId: string, at: number): Promise<void>;
   /** A session that ended cleanly: its row goes, unless a later claim already replaced it. */
   release(deviceId: string, epoch: number): Promise<void>;
   /** A node stopping cleanly gives up every session it still holds. */
@@ -114,6 +126,13 @@ export function createDeviceSessions(ctx: Pick<RegistryContext, 'sql'>): DeviceS
         }
       }
       return out;
+    },
+    async revoke(deviceId, at) {
+      const revoked = sql`UPDATE device_sessions SET epoch = epoch + 1, previous_node_id = node_id, node_id = ${REVOKED_HOLDER}, connected_at = ${at}, source = ''
+        WHERE device_id = ${deviceId} RETURNING device_id, epoch`;
+      if (db.dialect !== 'postgres') return void (await db.run(revoked));
+      await db.all(sql`WITH revoked AS (${revoked})
+        SELECT pg_notify(${SESSION_TAKEOVER_CHANNEL}, json_build_object('deviceId', device_id, 'epoch', epoch, 'node', ${REVOKED_HOLDER}::text, 'source', '', 'at', ${at}::bigint)::text) FROM revoked`);
     },
     async release(deviceId, epoch) {
       await db.run(sql`DELETE FROM device_sessions WHERE device_id = ${deviceId} AND epoch = ${epoch}`);

@@ -102,7 +102,7 @@ export { createAuditLog } from './audit.js';
 export type { AuditLog } from './audit.js';
 export type { Contract, ContractInput, Contracts } from './contracts.js';
 export type { Actor } from './context.js';
-export { SESSION_TAKEOVER_CHANNEL, type ClaimRequest, type DeviceSessions, type SessionClaim, type TakeoverNotice } from './device-sessions.js';
+export { REVOKED_HOLDER, SESSION_TAKEOVER_CHANNEL, type ClaimRequest, type DeviceSessions, type SessionClaim, type TakeoverNotice } from './device-sessions.js';
 export { judgeDeviceToken } from './devices.js';
 export type { Device, DeviceAuthInfo, Devices, IssuedDevice } from './devices.js';
 export type { EnterpriseInput, Enterprises } from './enterprises.js';

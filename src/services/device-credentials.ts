@@ -1,8 +1,8 @@
 import type { Actor, Device, Devices, IssuedDevice } from '../registry/index.js';
 
-/** Closes a device's live MQTT session, if it has one (the broker). */
+/** Closes a device's live MQTT session wherever it is held (this node's broker; other nodes through the session rows). */
 export interface SessionCloser {
-  disconnect(deviceId: string): boolean;
+  disconnect(deviceId: string): Promise<void>;
 }
 
 export interface DeviceCredentialDeps {
@@ -16,13 +16,13 @@ export interface DeviceCredentialDeps {
  */
 export async function rotateDeviceToken(deps: DeviceCredentialDeps, deviceId: string, actor: Actor): Promise<IssuedDevice> {
   const issued = await deps.devices.rotateToken(deviceId, actor);
-  deps.sessions.disconnect(deviceId);
+  await deps.sessions.disconnect(deviceId);
   return issued;
 }
 
 /** Enables or disables a device; disabling also drops its live session (it is refused at CONNECT from then on). */
 export async function setDeviceEnabled(deps: DeviceCredentialDeps, deviceId: string, enabled: boolean, actor: Actor): Promise<Device> {
   const device = await deps.devices.setEnabled(deviceId, enabled, actor);
-  if (!enabled) deps.sessions.disconnect(deviceId);
+  if (!enabled) await deps.sessions.disconnect(deviceId);
   return device;
 }

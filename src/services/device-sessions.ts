@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { ConnectionLog } from '../../broker/device-directory.js';
 import type { Logger } from '../log.js';
-import type { ClaimRequest, DeviceSessions, SessionClaim, TakeoverNotice } from '../registry/index.js';
+import { REVOKED_HOLDER, type ClaimRequest, type DeviceSessions, type SessionClaim, type TakeoverNotice } from '../registry/index.js';
 
 /**
  * One MQTT session per device across the gateway nodes sharing a PostgreSQL registry (issue 17).
@@ -31,6 +31,8 @@ export interface SessionCoordinator {
    * SessionSupersededError. `close` ends the connection and says whether it was still open.
    */
   open(deviceId: string, source: string, close: () => boolean): Promise<number>;
+  /** Ends the device's session on whichever node holds it (credentials changed); that node records no take-over. */
+  revoke(deviceId: string): Promise<void>;
   /** The connection of that epoch ended (a clean end releases the row if no later claim replaced it). */
   closed(deviceId: string, epoch: number): void;
   /** True when a later session of the device is known: its heartbeats on this epoch are refused. */
@@ -99,7 +101,10 @@ export function createSessionCoordinator(deps: SessionCoordinatorDeps): SessionC
       }
     }
     deps.onSuperseded?.(by);
-    log.info({ deviceId, epoch: session.epoch, by, takenBy: taker?.node ?? null, takenEpoch: taker?.epoch ?? null }, 'session closed: device taken over on another node');
+    log.info(
+      { deviceId, epoch: session.epoch, by, takenBy: taker?.node ?? null, takenEpoch: taker?.epoch ?? null },
+      taker ? 'session closed: device taken over on another node' : 'session closed: revoked, or replaced and ended elsewhere',
+    );
   }
 
   return {
@@ -123,6 +128,7 @@ export function createSessionCoordinator(deps: SessionCoordinatorDeps): SessionC
       if (!current || current.epoch < claim.epoch) held.set(deviceId, { epoch: claim.epoch, close });
       return claim.epoch;
     },
+    revoke: (deviceId) => sessions.revoke(deviceId, clock.now()),
     closed(deviceId, epoch) {
       const current = held.get(deviceId);
       if (!current || current.epoch !== epoch) return;
@@ -146,7 +152,8 @@ export function createSessionCoordinator(deps: SessionCoordinatorDeps): SessionC
       if (notice.node === nodeId) return;
       const current = held.get(notice.deviceId);
       if (current && current.epoch < notice.epoch) {
-        supersede(notice.deviceId, current, 'notice', { epoch: notice.epoch, node: notice.node, source: String(notice.source), at: Number(notice.at) });
+        const taker = notice.node === REVOKED_HOLDER ? null : { epoch: notice.epoch, node: notice.node, source: String(notice.source), at: Number(notice.at) };
+        supersede(notice.deviceId, current, 'notice', taker);
       } else if (pending.has(notice.deviceId)) {
         announced.set(notice.deviceId, Math.max(notice.epoch, announced.get(notice.deviceId) ?? 0));
       }
@@ -165,7 +172,8 @@ export function createSessionCoordinator(deps: SessionCoordinatorDeps): SessionC
         const row = rows.get(deviceId);
         if (row && (row.nodeId === nodeId || row.epoch <= session.epoch)) continue;
         // No row at all: a later session elsewhere took it and has ended cleanly since.
-        supersede(deviceId, session, 'reconcile', row ? { epoch: row.epoch, node: row.nodeId, source: row.source, at: row.connectedAt } : null);
+        const taker = row && row.nodeId !== REVOKED_HOLDER ? { epoch: row.epoch, node: row.nodeId, source: row.source, at: row.connectedAt } : null;
+        supersede(deviceId, session, 'reconcile', taker);
         closed++;
       }
       return closed;

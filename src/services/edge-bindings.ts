@@ -13,6 +13,6 @@ export async function setEdgeNodeDevices(
   actor: Actor,
 ): Promise<EdgeNode> {
   const { node, removed } = await deps.edgeNodes.setDevices(edgeNodeId, devices, actor);
-  if (removed.length > 0) deps.sessions.disconnect(edgeNodeId);
+  if (removed.length > 0) await deps.sessions.disconnect(edgeNodeId);
   return node;
 }

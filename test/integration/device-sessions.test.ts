@@ -175,6 +175,42 @@ describe('one session per device across nodes sharing a PostgreSQL registry', ()
     expect(await counter(a, 'reconcile')).toBe(1);
   });
 
+  it("a token rotated or a device disabled through node B ends its session on node A at once, with no take-over recorded", async () => {
+    const { devices } = await seedContract(a, { devices: 2 });
+    const [rotated, disabled] = devices as [SeededDevice, SeededDevice];
+    const rotatedOnA = await connect(a, rotated);
+    const disabledOnA = await connect(a, disabled);
+    const noticesBefore = await counter(a, 'notice');
+    const rotatedClosed = closedWithin(rotatedOnA, 3000);
+    await b.json(`/v1/devices/${rotated.id}/token`, { method: 'POST' });
+    await rotatedClosed;
+    const disabledClosed = closedWithin(disabledOnA, 3000);
+    await b.json(`/v1/devices/${disabled.id}`, { method: 'PATCH', body: { enabled: false } });
+    await disabledClosed;
+    expect(await counter(a, 'notice')).toBe(noticesBefore + 2);
+    expect(await sessionRow(rotated.id)).toEqual({ epoch: '2', node_id: '(revoked)' });
+    await a.gateway.flush();
+    const takeovers = await admin.query(`SELECT 1 FROM evidence_connection WHERE device_id IN ($1, $2) AND kind = 'takeover'`, [rotated.id, disabled.id]);
+    expect(takeovers.rows).toEqual([]);
+  });
+
+  it("closes a revoked session at the next reconcile when the revocation's notice was lost", async () => {
+    const c = await startTestGateway({ clock, env: env('node-c', '300') });
+    try {
+      const { devices } = await seedContract(a, { devices: 1 });
+      const device = devices[0]!;
+      const onC = await connect(c, device);
+      // The row revoked without a notice (what a lost notification leaves).
+      await admin.query(`UPDATE device_sessions SET epoch = epoch + 1, node_id = '(revoked)' WHERE device_id = $1`, [device.id]);
+      await closedWithin(onC, 3000);
+      expect(await counter(c, 'reconcile')).toBe(1);
+      await c.gateway.flush();
+      expect((await admin.query(`SELECT 1 FROM evidence_connection WHERE device_id = $1 AND kind = 'takeover'`, [device.id])).rows).toEqual([]);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('leaves a device that disconnected cleanly without a row, and a node that stops without its rows', async () => {
     const { devices } = await seedContract(a, { devices: 2 });
     const gone = await connect(a, devices[0]!);

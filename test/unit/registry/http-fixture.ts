@@ -30,7 +30,7 @@ export async function startRegistryServer(options: { engine?: VoucherEngine } = 
   const deps: RegistryRouteDeps & OverviewRouteDeps = {
     registry: t.registry,
     // No broker in this fixture, so no device ever holds a session to close.
-    sessions: { disconnect: () => false },
+    sessions: { disconnect: async () => undefined },
     clock: t.clock,
     verification,
     contractOwner: (id) => t.registry.contracts.get(id),
