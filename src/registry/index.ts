@@ -8,6 +8,7 @@ import type { SqlDb } from '../db/sql-db.js';
 import type { Logger } from '../log.js';
 import { createApiKeys, type ApiKeys } from './api-keys.js';
 import { createClusterNodes, type ClusterNodes } from './cluster-nodes.js';
+import { createDeviceBans, type DeviceBans } from './device-bans.js';
 import { createAuditLog, type AuditLog } from './audit.js';
 import { createContracts, type Contracts } from './contracts.js';
 import type { RegistryContext } from './context.js';
@@ -39,6 +40,7 @@ export interface Registry {
   spotChecks: SpotChecks;
   audit: Pick<AuditLog, 'page'>;
   clusterNodes: ClusterNodes;
+  deviceBans: DeviceBans;
 }
 
 export interface RegistryOptions {
@@ -82,6 +84,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     spotChecks: createSpotChecks(ctx, suppliers.setQuota),
     audit: { page: audit.page },
     clusterNodes: createClusterNodes(ctx),
+    deviceBans: createDeviceBans(ctx),
   };
 }
 
@@ -106,6 +109,7 @@ export type { Suppliers } from './suppliers.js';
 export type { VoucherEngine } from './vouchers.js';
 export type { EdgeBoundDevice, EdgeNode, EdgeNodes } from './edge-nodes.js';
 export type { ClusterNodes } from './cluster-nodes.js';
+export type { DeviceBan, DeviceBans } from './device-bans.js';
 /** The edge node routes' request and response schemas (zod). */
 export * as edgeSchemas from './edge-schemas.js';
 export { APPLICATION_STATES } from './applications.js';

@@ -1,4 +1,5 @@
 import { clusterNodesMigration } from './cluster-nodes.js';
+import { deviceBansMigration } from './device-bans.js';
 import { edgeNodesMigration } from './edge-nodes.js';
 import { redemptionApplicationsMigration } from './redemption-schema.js';
 import { apiKeyExpiryMigration } from './api-keys.js';
@@ -120,4 +121,5 @@ export const registryMigrations: readonly Migration[] = [
   trustMigration,
   edgeNodesMigration,
   clusterNodesMigration,
+  deviceBansMigration, // version 10 (issue 17, limits across nodes); 9 is reserved for device sessions
 ];
