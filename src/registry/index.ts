@@ -109,7 +109,7 @@ export type { Suppliers } from './suppliers.js';
 export type { VoucherEngine } from './vouchers.js';
 export type { EdgeBoundDevice, EdgeNode, EdgeNodes } from './edge-nodes.js';
 export type { ClusterNodes } from './cluster-nodes.js';
-export type { DeviceBan, DeviceBans } from './device-bans.js';
+export type { DeviceBans } from './device-bans.js';
 /** The edge node routes' request and response schemas (zod). */
 export * as edgeSchemas from './edge-schemas.js';
 export { APPLICATION_STATES } from './applications.js';
