@@ -8,92 +8,33 @@
  * The test reads which node holds each connection from the nodes themselves, so it does not
  * depend on the PROXY protocol (without it each node sees HAProxy's address).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { defaultMaxConnections, HAPROXY_DEFAULTS, startHaproxy, type RunningHaproxy } from '../../cluster/haproxy.js';
 import { VirtualClock } from '../../src/clock.js';
 import { counterValues, figure, RawMqtt } from '../support/fuzz.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { connectDevice } from '../support/mqtt-devices.js';
 import { createDatabase } from '../support/postgres.js';
-import { exitedOrKilled, freePort, sleep } from '../support/process.js';
+import { freePort } from '../support/process.js';
 import { seedContract, type SeededDevice } from '../support/seed.js';
 
-const HAPROXY = '/usr/sbin/haproxy';
 const FLAP_CONNECTS = 3;
 const BAN_MS = 30_000;
 /** Client source addresses (any of 127.0.0.0/8 works on loopback) and devices per address. */
 const SOURCES = Array.from({ length: 16 }, (_, i) => `127.0.4.${i + 1}`);
 const DEVICES_PER_SOURCE = 3;
 
-interface Haproxy {
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** HAProxy 2.6 in front of the nodes' MQTT ports, as issue 17 point 1 places it (no health checks: they would only add connections). */
-async function startHaproxy(backends: number[]): Promise<Haproxy> {
-  if (!existsSync(HAPROXY)) throw new Error(`${HAPROXY} is absent (apt-get install haproxy, or run \`npm test\`, which installs it)`);
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'gw-haproxy-'));
-  const config = join(dir, 'haproxy.cfg');
-  writeFileSync(
-    config,
-    [
-      'global',
-      '  maxconn 4096',
-      'defaults',
-      '  mode tcp',
-      '  timeout connect 2s',
-      '  timeout client 60s',
-      '  timeout server 60s',
-      'frontend mqtt',
-      `  bind 127.0.0.1:${port}`,
-      '  default_backend nodes',
-      'backend nodes',
-      '  balance source',
-      '  hash-type consistent',
-      ...backends.map((p, i) => `  server node${i} 127.0.0.1:${p}`),
-      '',
-    ].join('\n'),
-  );
-  const child: ChildProcess = spawn(HAPROXY, ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const stop = async () => {
-    child.kill('SIGTERM');
-    await exitedOrKilled(child, 5_000);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (child.exitCode !== null) break;
-    if (await accepts(port)) return { port, stop };
-    await sleep(50);
-  }
-  await stop();
-  throw new Error(`HAProxy did not listen on ${port}: ${stderr}`);
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 describe('two nodes behind HAProxy (balance source)', () => {
   const clock = new VirtualClock('2020-10-09T08:00:30+08:00');
   let a: TestGateway;
   let b: TestGateway;
-  let haproxy: Haproxy;
+  let haproxy: RunningHaproxy;
+  let haproxyPort: number;
+  const dir = mkdtempSync(join(tmpdir(), 'gw-haproxy-limits-'));
   let devices: SeededDevice[];
   /** The node each source address landed on in the first test. */
   const nodeOfSource = new Map<string, TestGateway>();
@@ -112,13 +53,29 @@ describe('two nodes behind HAProxy (balance source)', () => {
     });
     a = await startTestGateway({ clock, env: env('node-a') });
     b = await startTestGateway({ clock, env: env('node-b') });
-    haproxy = await startHaproxy([a.mqttPort, b.mqttPort]);
+    // The cluster's HAProxy configuration (cluster/haproxy.ts) without PROXY protocol: the test
+    // reads from the nodes which one holds each connection, not which address they saw.
+    haproxyPort = await freePort();
+    haproxy = await startHaproxy(
+      {
+        mqttHost: '127.0.0.1',
+        mqttPort: haproxyPort,
+        httpHost: '127.0.0.1',
+        httpPort: await freePort(),
+        nodes: [a, b].map((g, i) => ({ id: `node${i}`, host: '127.0.0.1', mqttPort: g.mqttPort, httpPort: g.gateway.httpPort })),
+        proxyProtocol: false,
+        maxConnections: Math.min(1000, defaultMaxConnections()),
+        checkIntervalMs: HAPROXY_DEFAULTS.checkIntervalMs,
+      },
+      dir,
+    );
     ({ devices } = await seedContract(a, { devices: SOURCES.length * DEVICES_PER_SOURCE + 1 }));
   });
   afterAll(async () => {
     await haproxy?.stop();
     await a?.close();
     await b?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const holds = (gw: TestGateway, deviceId: string) =>
@@ -137,7 +94,7 @@ describe('two nodes behind HAProxy (balance source)', () => {
         const nodes: string[] = [];
         for (let d = 0; d < DEVICES_PER_SOURCE; d++) {
           const device = devices[s * DEVICES_PER_SOURCE + d]!;
-          const client = await connectDevice(haproxy.port, device, { localAddress: source });
+          const client = await connectDevice(haproxyPort, device, { localAddress: source });
           clients.push(client);
           nodes.push(nodeHolding(device.id));
         }
@@ -170,13 +127,13 @@ describe('two nodes behind HAProxy (balance source)', () => {
     const fromB = sourceOn(b);
     const flapper = devices[devices.length - 1]!;
     for (let i = 0; i <= FLAP_CONNECTS; i++) {
-      const client = await connectDevice(haproxy.port, flapper, { localAddress: fromA });
+      const client = await connectDevice(haproxyPort, flapper, { localAddress: fromA });
       expect(nodeHolding(flapper.id)).toBe('a'); // the whole count is on one node
       await client.endAsync();
     }
     await a.gateway.flush(); // the ban is written beside the CONNECT
     const through = async (source: string) => {
-      const { client, rc } = await RawMqtt.connect(haproxy.port, { clientId: flapper.id, username: flapper.id, password: flapper.token }, { localAddress: source });
+      const { client, rc } = await RawMqtt.connect(haproxyPort, { clientId: flapper.id, username: flapper.id, password: flapper.token }, { localAddress: source });
       client.destroy();
       return rc;
     };
@@ -186,7 +143,7 @@ describe('two nodes behind HAProxy (balance source)', () => {
     expect(await through(fromA)).toBe(3);
 
     clock.advance(BAN_MS);
-    const client = await connectDevice(haproxy.port, flapper, { localAddress: fromB });
+    const client = await connectDevice(haproxyPort, flapper, { localAddress: fromB });
     expect(nodeHolding(flapper.id)).toBe('b');
     await client.endAsync();
   });
