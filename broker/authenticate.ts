@@ -18,6 +18,21 @@ function refuse(returnCode: number, message: string): AuthenticateError {
 }
 
 /**
+ * A device id banned for flapping, by this node or another (flood-control.ts): CONNACK 3 "server
+ * unavailable" [MQTT-3.2.2.3], try again later. Not an authentication failure: nothing is
+ * counted against the device's address.
+ */
+export function refuseBannedDevice(
+  client: Client,
+  deps: { metrics: Metrics; log: Logger },
+  done: (error: AuthenticateError | null, success: boolean | null) => void,
+): void {
+  deps.metrics.mqttConnectionsRefused.inc({ reason: 'banned-device' });
+  deps.log.warn({ clientId: loggedId(client.id), source: remoteAddress(client) }, 'MQTT CONNECT refused: device banned for flapping');
+  done(refuse(SERVER_UNAVAILABLE, `device ${loggedId(client.id)} is temporarily banned for flapping`), null);
+}
+
+/**
  * aedes `authenticate` hook: client id = username = a registered, enabled device id, and the
  * password is that device's token (compared in constant time by the directory).
  */
@@ -83,6 +98,8 @@ export function createAuthenticate(deps: {
       switch (verdict) {
         case 'ok':
           return done(null, true);
+        case 'banned':
+          return refuseBannedDevice(client, { metrics, log }, done);
         case 'disabled':
           return fail(client, clientId, 'device-disabled', NOT_AUTHORIZED, done);
         case 'unknown-device':

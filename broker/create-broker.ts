@@ -11,7 +11,7 @@ import { createSeqSession } from '../src/ingest/session.js';
 import type { Logger } from '../src/log.js';
 import type { Metrics } from '../src/metrics.js';
 import type { TrustedProxies } from '../src/trusted-proxies.js';
-import { createAuthenticate } from './authenticate.js';
+import { createAuthenticate, refuseBannedDevice } from './authenticate.js';
 import { createAuthorizePublish } from './authorize-publish.js';
 import { createAuthorizeSubscribe } from './authorize-subscribe.js';
 import type { ConnectionLog, DeviceDirectory } from './device-directory.js';
@@ -123,12 +123,7 @@ export async function createGatewayBroker(deps: BrokerDeps, options: Readonly<Br
   // A device banned for flapping is refused before its token is even checked; the ban itself
   // only ever starts from authenticated CONNECTs (flood-control.ts).
   const guardedAuthenticate: typeof authenticate = (client, username, password, done) => {
-    if (deps.flapping?.deviceBanned(client.id)) {
-      metrics.mqttConnectionsRefused.inc({ reason: 'banned-device' });
-      log.warn({ clientId: loggedId(client.id), source: remoteAddress(client) }, 'MQTT CONNECT refused: device banned for flapping');
-      // CONNACK 3 "server unavailable" [MQTT-3.2.2.3]: try again later.
-      return done(Object.assign(new Error(`device ${client.id} is temporarily banned for flapping`), { returnCode: 3 }) as AuthenticateError, null);
-    }
+    if (deps.flapping?.deviceBanned(client.id)) return refuseBannedDevice(client, { metrics, log }, done);
     authenticate(client, username, password, done);
   };
 

@@ -1,7 +1,11 @@
 import type { ConnectionKind, CountedReason } from '../src/telemetry/index.js';
 
-/** What the broker needs from the registry: token checks and a device's contract facts. */
-export type TokenVerdict = 'ok' | 'unknown-device' | 'disabled' | 'bad-token';
+/**
+ * What the broker needs from the registry: token checks and a device's contract facts.
+ * `banned`: another node banned the device id for flapping (shared through the registry); it is
+ * refused like a local ban, before its token counts for anything.
+ */
+export type TokenVerdict = 'ok' | 'unknown-device' | 'disabled' | 'bad-token' | 'banned';
 
 export interface DeviceFacts {
   deviceId: string;

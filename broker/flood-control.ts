@@ -20,6 +20,17 @@ import type { Metrics } from '../src/metrics.js';
  * - per device (flapping): more than `flapConnects` *successful* CONNECTs of one device id
  *   within `flapWindowMs` bans the device id for `banMs`. Only authenticated connects count,
  *   so nobody without the token can get an honest device banned.
+ *
+ * Across nodes (README "Limits across nodes"): everything here is counted per process. HAProxy's
+ * `balance source` sends every connection of one address to one node, so a node's count for an
+ * address is the address's whole count, and so is a device's CONNECT count while it keeps its
+ * address. A device that changes address may land on another node and split its count: with N
+ * nodes it needs at most N × `flapConnects` CONNECTs in a window to be banned instead of
+ * `flapConnects` — bounded, and each of those CONNECTs is an authenticated one. Counting every
+ * CONNECT in PostgreSQL would buy the exact count for a write per CONNECT (a connect storm of
+ * 10,000 devices: 10,000 writes); the ban, which is what has to hold everywhere, is shared
+ * instead: the node that bans writes it to the registry (`onBan`), the others learn it from the
+ * CONNECT look-up they make anyway and keep it here (`adoptDeviceBan`).
  */
 export interface FloodLimits {
   /** Accepted TCP connections per address per window (refill rate); 0 = unlimited. */
@@ -53,6 +64,11 @@ export interface FloodControl {
   deviceBanned(deviceId: string): boolean;
   /** Called after a successful authentication; may start a ban that applies to the next CONNECT. */
   recordDeviceConnect(deviceId: string): void;
+  /**
+   * A ban another node decided (read from the shared registry): this node refuses the device until
+   * `until` without asking again. Not counted nor reported through `onBan`: its node did that.
+   */
+  adoptDeviceBan(deviceId: string, until: number): void;
   /** Addresses and device ids currently banned, with the ban's end (epoch ms). */
   bans(): { address: Map<string, number>; device: Map<string, number> };
 }
@@ -201,6 +217,15 @@ export function createFloodControl(deps: {
     recordDeviceConnect(deviceId) {
       if (limits.flapConnects <= 0) return;
       countIn(devices, deviceId, clock.now(), limits.flapConnects, limits.flapWindowMs, 'flapping');
+    },
+
+    adoptDeviceBan(deviceId, until) {
+      let w = devices.get(deviceId);
+      if (w === undefined) {
+        if (devices.size >= SWEEP_AT) sweep(devices, clock.now(), limits.flapWindowMs);
+        devices.set(deviceId, (w = { times: [], bannedUntil: 0 }));
+      }
+      w.bannedUntil = Math.max(w.bannedUntil, until);
     },
 
     bans() {

@@ -21,6 +21,7 @@ import { silentLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createAuditLog, createRegistry, EDGE_NODE_ID_RE, SESSION_TAKEOVER_CHANNEL, type Registry } from './registry/index.js';
 import {
+  createDeviceBanSharer,
   createDeviceDirectory,
   createEvidenceFlusher,
   createHeartbeatAdmission,
@@ -68,7 +69,7 @@ export interface Gateway {
   announceNow(): Promise<void>;
   /** Closes this node's sessions taken over on other nodes now (PostgreSQL; otherwise 0); how many. */
   reconcileSessions(): Promise<number>;
-  /** Waits until every heartbeat handed to the committer is durable, and stores queued evidence. */
+  /** Waits until every heartbeat handed to the committer is durable, stores queued evidence, and shares the bans decided so far. */
   flush(): Promise<void>;
   /** Opens the MQTT (and TLS) and HTTP listeners; port 0 picks free ports. */
   listen(): Promise<ListeningGateway>;
@@ -130,11 +131,17 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const rawRetention = prune && config.rawRetentionDays > 0 ? createRawRetention({ prune, clock, everyMs: RAW_PRUNE_EVERY_MS, log }) : undefined;
 
   const securityAudit = { audit: createAuditLog(sql, clock), log };
+  // Counted per node, banned everywhere: a flapping ban goes to the registry for the other nodes
+  // (README "Limits across nodes"); per-address limits stay per node under `balance source`.
+  const bansShared = createDeviceBanSharer({ bans: registry.deviceBans, nodeId: config.nodeId, log });
   const flood = createFloodControl({
     clock,
     metrics,
     limits: config.floodControl,
-    onBan: (reason, subject, until) => recordBan(securityAudit, reason, subject, until),
+    onBan: (reason, subject, until) => {
+      recordBan(securityAudit, reason, subject, until);
+      if (reason === 'flapping') bansShared.share(subject, until, reason);
+    },
   });
 
   // One session per device across nodes needs what only PostgreSQL has here (LISTEN/NOTIFY, other
@@ -180,7 +187,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     {
       clock,
       trustedProxies,
-      directory: createDeviceDirectory(registry),
+      directory: createDeviceDirectory(registry, { clock, adopt: (deviceId, until) => flood.adoptDeviceBan(deviceId, until) }),
       connections: evidence,
       admitHeartbeat,
       metrics,
@@ -285,6 +292,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     async flush() {
       await committer.flush();
       await evidenceFlusher.flush();
+      await bansShared.settled();
     },
     close() {
       closing ??= (async () => {
@@ -301,6 +309,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         // Before the broker closes its clients: the node's rows go in one statement, not one per device.
         await sessions?.stop();
         await broker.close();
+        await bansShared.settled();
         await committer.close();
         rawRetention?.stop();
         evidenceFlusher.stop();

@@ -4,6 +4,12 @@
  * `rate-limited`. Online minutes could not be inflated by a flood anyway (a minute is online or
  * not); this bounds the work and the `heartbeats` counter one device can cause. Times are the
  * receive times the admission stamps from the injected clock.
+ *
+ * The bucket belongs to the device id, not to its connection: a reconnect does not refill it. It
+ * lives in the process, and that is enough across nodes (README "Limits across nodes"): a device
+ * holds one live session in the whole cluster, so all its heartbeats arrive through one node at a
+ * time. A device that moves to another node starts there with a full bucket — at most `burst`
+ * heartbeats more per move — and its moves are CONNECTs, which the shared flapping ban bounds.
  */
 export interface HeartbeatRateLimit {
   /** False drops the heartbeat. */

@@ -44,6 +44,12 @@ export interface DeviceAuthInfo {
   enabled: boolean;
   contractId: string;
   supplierId: string;
+  /**
+   * End (epoch ms) of the device's flapping ban recorded by any node (device-bans.ts), read in the
+   * same query as the token so a ban costs no look-up of its own per CONNECT; undefined when it
+   * was never banned. The caller compares it with its clock.
+   */
+  bannedUntil?: number;
 }
 
 export type TokenVerdict = 'ok' | 'unknown-device' | 'disabled' | 'bad-token';
@@ -130,16 +136,20 @@ export function createDevices(ctx: RegistryContext): Devices {
     return row && fromRow(row);
   };
 
-  type AuthRow = { id: string; token_sha256: Buffer; enabled: number; contract_id: string; supplier_id: string };
+  type AuthRow = { id: string; token_sha256: Buffer; enabled: number; contract_id: string; supplier_id: string; banned_until: number | null };
   const authFromRow = (row: AuthRow): DeviceAuthInfo => ({
     deviceId: row.id,
     tokenSha256: row.token_sha256,
     enabled: row.enabled === 1,
     contractId: row.contract_id,
     supplierId: row.supplier_id,
+    ...(row.banned_until === null ? {} : { bannedUntil: row.banned_until }),
   });
+  // The device's shared flapping ban rides along with its token (a primary-key join, no second round trip).
+  const AUTH_FROM = sql`SELECT d.id, d.token_sha256, d.enabled, d.contract_id, d.supplier_id, b.until_ms AS banned_until
+    FROM devices d LEFT JOIN device_bans b ON b.device_id = d.id`;
   const authInfo = async (deviceId: string): Promise<DeviceAuthInfo | undefined> => {
-    const row = await db.one<AuthRow>(sql`SELECT id, token_sha256, enabled, contract_id, supplier_id FROM devices WHERE id = ${deviceId}`);
+    const row = await db.one<AuthRow>(sql`${AUTH_FROM} WHERE d.id = ${deviceId}`);
     return row && authFromRow(row);
   };
 
@@ -262,7 +272,7 @@ export function createDevices(ctx: RegistryContext): Devices {
     async authInfoMany(deviceIds) {
       const found = new Map<string, DeviceAuthInfo>();
       for (const chunk of inChunks([...new Set(deviceIds)])) {
-        const rows = await db.all<AuthRow>(sql`SELECT id, token_sha256, enabled, contract_id, supplier_id FROM devices WHERE id IN ${sqlIn(chunk)}`);
+        const rows = await db.all<AuthRow>(sql`${AUTH_FROM} WHERE d.id IN ${sqlIn(chunk)}`);
         for (const row of rows) found.set(row.id, authFromRow(row));
       }
       return found;

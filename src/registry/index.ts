@@ -8,6 +8,7 @@ import type { SqlDb } from '../db/sql-db.js';
 import type { Logger } from '../log.js';
 import { createApiKeys, type ApiKeys } from './api-keys.js';
 import { createClusterNodes, type ClusterNodes } from './cluster-nodes.js';
+import { createDeviceBans, type DeviceBans } from './device-bans.js';
 import { createAuditLog, type AuditLog } from './audit.js';
 import { createContracts, type Contracts } from './contracts.js';
 import { createDeviceSessions, type DeviceSessions } from './device-sessions.js';
@@ -42,6 +43,7 @@ export interface Registry {
   clusterNodes: ClusterNodes;
   /** Which node holds each device's MQTT session (issue 17; used with PostgreSQL only). */
   deviceSessions: DeviceSessions;
+  deviceBans: DeviceBans;
 }
 
 export interface RegistryOptions {
@@ -86,6 +88,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     audit: { page: audit.page },
     clusterNodes: createClusterNodes(ctx),
     deviceSessions: createDeviceSessions(ctx),
+    deviceBans: createDeviceBans(ctx),
   };
 }
 
@@ -111,6 +114,7 @@ export type { Suppliers } from './suppliers.js';
 export type { VoucherEngine } from './vouchers.js';
 export type { EdgeBoundDevice, EdgeNode, EdgeNodes } from './edge-nodes.js';
 export type { ClusterNodes } from './cluster-nodes.js';
+export type { DeviceBans } from './device-bans.js';
 /** The edge node routes' request and response schemas (zod). */
 export * as edgeSchemas from './edge-schemas.js';
 export { APPLICATION_STATES } from './applications.js';

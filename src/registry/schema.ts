@@ -1,5 +1,6 @@
 import { clusterNodesMigration } from './cluster-nodes.js';
 import { deviceSessionsMigration } from './device-sessions.js';
+import { deviceBansMigration } from './device-bans.js';
 import { edgeNodesMigration } from './edge-nodes.js';
 import { redemptionApplicationsMigration } from './redemption-schema.js';
 import { apiKeyExpiryMigration } from './api-keys.js';
@@ -121,5 +122,6 @@ export const registryMigrations: readonly Migration[] = [
   trustMigration,
   edgeNodesMigration,
   clusterNodesMigration,
-  deviceSessionsMigration,
+  deviceSessionsMigration, // version 9 (issue 17, one session per device across nodes)
+  deviceBansMigration, // version 10 (issue 17, limits across nodes)
 ];

@@ -10,6 +10,7 @@ export { setEdgeNodeDevices } from './edge-bindings.js';
 export { createEvidenceFlusher } from './flush-evidence.js';
 export { startNodeAnnouncer, type NodeAnnouncer } from './announce-node.js';
 export { recordBan } from './record-ban.js';
+export { createDeviceBanSharer } from './share-device-ban.js';
 export { createRawRetention } from './prune-raw-heartbeats.js';
 export { createVerificationService, registryVerificationSources, type VerificationService } from './verification.js';
 // The money path (SPEC rules 11–14): admission → application → review → settlement, spot checks.

@@ -129,3 +129,26 @@ describe('flapping devices', () => {
     expect(flood.deviceBanned('dev')).toBe(false);
   });
 });
+
+describe("another node's flapping ban (shared through the registry)", () => {
+  it('refuses the device until the ban ends, neither counting nor reporting it again, and never shortens a ban', async () => {
+    const { clock, flood, bans } = setup();
+    const reported: string[] = [];
+    const onBan = createFloodControl({ clock, metrics: createMetrics(), limits: LIMITS, onBan: (_r, subject) => reported.push(subject) });
+    onBan.adoptDeviceBan('dev', clock.now() + 10_000);
+    expect(onBan.deviceBanned('dev')).toBe(true);
+    expect(reported).toEqual([]);
+
+    for (let i = 0; i < 4; i++) flood.recordDeviceConnect('dev'); // banned here until now + 30 s
+    flood.adoptDeviceBan('dev', clock.now() + 10_000); // an older decision from elsewhere
+    expect(await bans('flapping')).toBe(1);
+    clock.advance(29_999);
+    expect(flood.deviceBanned('dev')).toBe(true);
+    flood.adoptDeviceBan('dev', clock.now() + 5_000);
+    clock.advance(4_999);
+    expect(flood.deviceBanned('dev')).toBe(true);
+    clock.advance(1);
+    expect(flood.deviceBanned('dev')).toBe(false);
+    expect(flood.bans().device.size).toBe(0);
+  });
+});
