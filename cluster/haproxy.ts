@@ -123,7 +123,7 @@ export interface RunningHaproxy {
   stop(): Promise<void>;
 }
 
-/** Writes the config to `dir/haproxy.cfg`, checks it (`haproxy -c`), starts HAProxy and waits until both ports accept. */
+/** Renders the config into `dir/haproxy.cfg`, starts HAProxy and waits until both of its ports accept. */
 export function startHaproxy(options: Readonly<HaproxyOptions>, dir: string, binary = HAPROXY_BINARY): Promise<RunningHaproxy> {
   return runHaproxy(
     renderHaproxyConfig(options),
