@@ -375,7 +375,6 @@ export async function startGateway(options: GatewayOptions): Promise<ListeningGa
   }
 }
 
-/** LISTEN for take-over notices on a connection of its own, and reconcile every GATEWAY_SESSION_RECONCILE_MS. */
 /**
  * A rotated token or a disabled device ends the device's session at once on this node, and on
  * whichever other node holds it through the session row's revocation (notice, or that node's
@@ -390,6 +389,7 @@ function closeSessionsEverywhere(broker: GatewayBroker, sessions: SessionCoordin
   };
 }
 
+/** LISTEN for take-over notices on a connection of its own, and reconcile every GATEWAY_SESSION_RECONCILE_MS. */
 function watchSessions(coordinator: SessionCoordinator, url: string, config: Readonly<Config>, log: Logger): SessionWatch {
   return startSessionWatch({
     coordinator,
