@@ -12,13 +12,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultMaxConnections, HAPROXY_DEFAULTS, startHaproxy, type RunningHaproxy } from '../../cluster/haproxy.js';
 import { VirtualClock } from '../../src/clock.js';
 import { counterValues, figure, RawMqtt } from '../support/fuzz.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { connectDevice } from '../support/mqtt-devices.js';
-import { createDatabase } from '../support/postgres.js';
+import { clusterNodeEnv, testDatabase } from '../support/postgres.js';
 import { freePort } from '../support/process.js';
 import { seedContract, type SeededDevice } from '../support/seed.js';
 
@@ -43,13 +43,9 @@ describe('two nodes behind HAProxy (balance source)', () => {
   const nodeOfSource = new Map<string, TestGateway>();
 
   beforeAll(async () => {
-    const server = inject('postgresUrl');
-    if (!server) throw new Error('no PostgreSQL (test/integration/global-setup.ts)');
-    const url = await createDatabase(server, 'cluster_haproxy');
+    const url = await testDatabase('cluster_haproxy');
     const env = (node: string) => ({
-      GATEWAY_DATABASE_URL: url,
-      GATEWAY_STORE: 'postgres',
-      GATEWAY_NODE_ID: node,
+      ...clusterNodeEnv(url, node),
       GATEWAY_FLAP_CONNECTS: String(FLAP_CONNECTS),
       GATEWAY_FLAP_WINDOW_S: '60',
       GATEWAY_BAN_SECONDS: String(BAN_MS / 1000),

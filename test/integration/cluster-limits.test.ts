@@ -3,12 +3,12 @@
  * PostgreSQL registry, one injected clock. Flapping is counted per node and the ban is shared
  * through the registry; the heartbeat rate is kept per node, keyed by device.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
 import { counterValues, RawMqtt } from '../support/fuzz.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { connectDevice, heartbeat } from '../support/mqtt-devices.js';
-import { createDatabase } from '../support/postgres.js';
+import { clusterNodeEnv, testDatabase } from '../support/postgres.js';
 import { seedContract, type SeededDevice } from '../support/seed.js';
 
 const FLAP_CONNECTS = 3;
@@ -22,13 +22,9 @@ describe('limits across two nodes sharing one PostgreSQL registry', () => {
   let devices: SeededDevice[];
 
   beforeAll(async () => {
-    const server = inject('postgresUrl');
-    if (!server) throw new Error('no PostgreSQL (test/integration/global-setup.ts)');
-    const url = await createDatabase(server, 'cluster_limits');
+    const url = await testDatabase('cluster_limits');
     const env = (node: string) => ({
-      GATEWAY_DATABASE_URL: url,
-      GATEWAY_STORE: 'postgres',
-      GATEWAY_NODE_ID: node,
+      ...clusterNodeEnv(url, node),
       GATEWAY_FLAP_CONNECTS: String(FLAP_CONNECTS),
       GATEWAY_FLAP_WINDOW_S: '60',
       GATEWAY_BAN_SECONDS: String(BAN_MS / 1000),

@@ -2,13 +2,13 @@
  * Node identity (issue 17): every gateway node refreshes its row in the shared registry, and
  * GET /v1/cluster/nodes (admin) lists the live ones; /healthz names the node that answered.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
 import { openSqlDb, type SqlDb } from '../../src/db/sql-db.js';
 import { silentLogger } from '../../src/log.js';
 import { createRegistry, type Registry } from '../../src/registry/index.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { createDatabase } from '../support/postgres.js';
+import { clusterNodeEnv, testDatabase } from '../support/postgres.js';
 import { connectDevice } from '../support/mqtt-devices.js';
 import { seedContract } from '../support/seed.js';
 
@@ -21,10 +21,8 @@ describe('gateway nodes sharing one PostgreSQL registry', () => {
   let b: TestGateway;
 
   beforeAll(async () => {
-    const server = inject('postgresUrl');
-    if (!server) throw new Error('no PostgreSQL (test/integration/global-setup.ts)');
-    url = await createDatabase(server, 'cluster_nodes');
-    const env = (node: string) => ({ GATEWAY_DATABASE_URL: url, GATEWAY_STORE: 'postgres', GATEWAY_NODE_ID: node });
+    url = await testDatabase('cluster_nodes');
+    const env = (node: string) => clusterNodeEnv(url, node);
     a = await startTestGateway({ clock, env: env('node-a') });
     b = await startTestGateway({ clock, env: env('node-b') });
   });
@@ -82,9 +80,7 @@ describe('a node that stops refreshing (killed)', () => {
   const clock = new VirtualClock('2020-10-09T08:00:00+08:00');
 
   beforeAll(async () => {
-    const server = inject('postgresUrl');
-    if (!server) throw new Error('no PostgreSQL (test/integration/global-setup.ts)');
-    sql = openSqlDb({ kind: 'postgres', url: await createDatabase(server, 'cluster_age') });
+    sql = openSqlDb({ kind: 'postgres', url: await testDatabase('cluster_age') });
     registry = await createRegistry({ sql, clock, log: silentLogger });
   });
   afterAll(() => sql.close());

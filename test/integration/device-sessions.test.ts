@@ -5,7 +5,7 @@
  */
 import type mqtt from 'mqtt';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
 import { openSqlDb, type SqlDb } from '../../src/db/sql-db.js';
 import { createHeartbeatRateLimit } from '../../src/ingest/heartbeat-rate.js';
@@ -17,7 +17,7 @@ import { createSeqSession } from '../../src/ingest/session.js';
 import type { Heartbeat, RejectionReason } from '../../src/telemetry/index.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { connectDevice, heartbeat } from '../support/mqtt-devices.js';
-import { createDatabase } from '../support/postgres.js';
+import { clusterNodeEnv, testDatabase } from '../support/postgres.js';
 import { seedContract, type SeededDevice } from '../support/seed.js';
 
 async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5000): Promise<T> {
@@ -55,9 +55,7 @@ describe('one session per device across nodes sharing a PostgreSQL registry', ()
   let b: TestGateway;
   const open: mqtt.MqttClient[] = [];
   const env = (node: string, reconcileMs = '600000') => ({
-    GATEWAY_DATABASE_URL: url,
-    GATEWAY_STORE: 'postgres',
-    GATEWAY_NODE_ID: node,
+    ...clusterNodeEnv(url, node),
     // Long: in these tests only the notices and the reconcile after a LISTEN reconnect act, unless a test says otherwise.
     GATEWAY_SESSION_RECONCILE_MS: reconcileMs,
   });
@@ -76,9 +74,7 @@ describe('one session per device across nodes sharing a PostgreSQL registry', ()
     (await admin.query<{ epoch: string; node_id: string }>('SELECT epoch, node_id FROM device_sessions WHERE device_id = $1', [deviceId])).rows[0];
 
   beforeAll(async () => {
-    const server = inject('postgresUrl');
-    if (!server) throw new Error('no PostgreSQL (test/integration/global-setup.ts)');
-    url = await createDatabase(server, 'device_sessions');
+    url = await testDatabase('device_sessions');
     a = await startTestGateway({ clock, env: env('node-a') });
     b = await startTestGateway({ clock, env: env('node-b') });
     admin = new pg.Client(url);
@@ -230,9 +226,7 @@ describe('fencing by epoch', () => {
   let registry: Registry;
 
   beforeAll(async () => {
-    const server = inject('postgresUrl');
-    if (!server) throw new Error('no PostgreSQL (test/integration/global-setup.ts)');
-    sql = openSqlDb({ kind: 'postgres', url: await createDatabase(server, 'session_fence') });
+    sql = openSqlDb({ kind: 'postgres', url: await testDatabase('session_fence') });
     registry = await createRegistry({ sql, clock, log: silentLogger });
   });
   afterAll(() => sql.close());

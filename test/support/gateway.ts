@@ -1,9 +1,8 @@
-import { inject } from 'vitest';
 import { VirtualClock, type Clock } from '../../src/clock.js';
 import type { ListeningGateway } from '../../src/gateway.js';
 import type { Logger } from '../../src/log.js';
 import { startLocalGateway } from '../../src/provisioning/index.js';
-import { createDatabase } from './postgres.js';
+import { testDatabase } from './postgres.js';
 
 export type TestDatabase = 'sqlite' | 'postgres';
 let fileDatabase: TestDatabase = 'sqlite';
@@ -20,9 +19,7 @@ export function useDatabase(database: TestDatabase): void {
 
 async function databaseEnv(database: TestDatabase): Promise<Record<string, string>> {
   if (database === 'sqlite') return {};
-  const server = inject('postgresUrl');
-  if (!server) throw new Error('no PostgreSQL for this test (test/integration/global-setup.ts)');
-  return { GATEWAY_DATABASE_URL: await createDatabase(server, 'gw'), GATEWAY_STORE: 'postgres' };
+  return { GATEWAY_DATABASE_URL: await testDatabase('gw'), GATEWAY_STORE: 'postgres' };
 }
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';

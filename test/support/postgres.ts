@@ -1,5 +1,6 @@
 /** Test databases on the local PostgreSQL server (cluster/postgres-server.ts starts it). */
 import pg from 'pg';
+import { inject } from 'vitest';
 
 export { postgresAvailable, POSTGRES_BIN_DIR, startPostgres, type PostgresServer } from '../../cluster/postgres-server.js';
 
@@ -42,3 +43,15 @@ export async function createSchema(serverUrl: string, prefix: string): Promise<{
   return { url: url.toString(), drop: () => admin(`DROP SCHEMA "${name}" CASCADE`) };
 }
 
+
+/** A fresh database on the integration setup's PostgreSQL server (test/integration/global-setup.ts), as a connection URL. */
+export async function testDatabase(prefix: string): Promise<string> {
+  const server = inject('postgresUrl');
+  if (!server) throw new Error('no PostgreSQL for this test (test/integration/global-setup.ts)');
+  return createDatabase(server, prefix);
+}
+
+/** The environment of one gateway node among several sharing the database at `url` (issue 17). */
+export function clusterNodeEnv(url: string, nodeId: string): Record<string, string> {
+  return { GATEWAY_DATABASE_URL: url, GATEWAY_STORE: 'postgres', GATEWAY_NODE_ID: nodeId };
+}

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { connect as netConnect } from 'node:net';
@@ -11,6 +10,7 @@ import { runHaproxy, startHaproxy, type RunningHaproxy } from '../../../cluster/
 import { VirtualClock } from '../../../src/clock.js';
 import { counterValues, encodeConnect, RawMqtt } from '../../support/fuzz.js';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
+import { selfSignedTlsEnv } from '../../support/tls.js';
 import { connectDevice, heartbeat } from '../../support/mqtt-devices.js';
 import { freePort } from '../../support/process.js';
 import { seedContract, type SeededContract } from '../../support/seed.js';
@@ -32,17 +32,11 @@ const ports = { mqtt: 0, http: 0, mqtts: 0, checked: 0 };
 const AT = '2020-10-09T23:00:00+08:00';
 
 beforeAll(async () => {
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
   gw = await startTestGateway({
     clock: new VirtualClock('2020-10-09T08:00:00+08:00'),
     env: {
       GATEWAY_TRUSTED_PROXIES: HAPROXY_ADDRESS,
-      GATEWAY_MQTT_TLS_CERT: join(dir, 'cert.pem'),
-      GATEWAY_MQTT_TLS_KEY: join(dir, 'key.pem'),
-      GATEWAY_MQTT_TLS_PORT: '0',
+      ...selfSignedTlsEnv(dir),
       GATEWAY_MQTT_CONNECT_TIMEOUT_MS: '1000',
       GATEWAY_API_AUTH_FAILURES: '3',
     },

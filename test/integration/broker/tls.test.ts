@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
+import { selfSignedTlsEnv } from '../../support/tls.js';
 import { seedContract, type SeededContract } from '../../support/seed.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-tls-'));
@@ -12,14 +12,7 @@ let gw: TestGateway;
 let contract: SeededContract;
 
 beforeAll(async () => {
-  // A throw-away self-signed certificate for 127.0.0.1.
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
-  gw = await startTestGateway({
-    env: { GATEWAY_MQTT_TLS_CERT: join(dir, 'cert.pem'), GATEWAY_MQTT_TLS_KEY: join(dir, 'key.pem'), GATEWAY_MQTT_TLS_PORT: '0' },
-  });
+  gw = await startTestGateway({ env: selfSignedTlsEnv(dir) });
   contract = await seedContract(gw, { devices: 1 });
 });
 afterAll(async () => {
